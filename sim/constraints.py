@@ -1,0 +1,148 @@
+"""The constraint learner (via negativa): MODEL.md section 3, paper section 4.
+
+After n labels the learned set D_n is the union of the prohibitions the
+rejection oracle has revealed; the feasible set is
+
+    F_n(c) = { i : g(i, c) = 0 for every g in D_n }.
+
+Since D_n only grows, F_{n+1}(c) is a subset of F_n(c): a prohibition never
+re-opens what another closed (the paper's convergence claim, section 4).
+
+Representation. Because D_n grows monotonically, the whole sequence
+F_0, F_1, ..., F_n is described exactly by *times*: ``discovered_at[j]``, the
+number of labels after which prohibition j is in D_n, and ``spurious_at[i]``,
+the number after which response i is cut by a spurious (false-flag)
+prohibition. Response i is feasible after n labels in context c iff
+
+    min( min_{j : g_j(i) = 1} discovered_at[j],  spurious_at[i] ) > n
+    and not (endorses_i and not belief_true(c) and discovered_at[fact] <= n).
+
+:func:`learn_constraints` runs the labels as a ``jax.lax.scan``;
+:func:`feasible_sets` reads the feasible sets at any steps off the trace.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from .oracles import AnnotatorConfig, rejection_oracle
+from .world import World, violations
+
+__all__ = [
+    "ConstraintTrace", "learn_constraints", "exclusion_times", "feasible_sets",
+    "feasible_curve", "contraction_curve",
+]
+
+
+class ConstraintTrace(NamedTuple):
+    discovered_at: jax.Array  # (T + 2,) int32: labels after which g_j is known; n + 1 = never
+    spurious_at: jax.Array    # (N,) int32: labels after which i is cut by a false flag
+
+
+def learn_constraints(key: jax.Array, world: World, params: dict, static: AnnotatorConfig,
+                      n_labels: int) -> ConstraintTrace:
+    """Query the rejection oracle n_labels times and record what is learned.
+
+    Each label queries one response uniformly at random in a fresh context
+    (only its belief flag matters to a rejection) and adds every prohibition
+    the oracle returns to D_n.
+
+    Args:
+      key: PRNG key.
+      world: the world.
+      params: the annotator's swept numbers (``split(AnnotatorConfig())[1]``).
+      static: the annotator's static config.
+      n_labels: the label budget n (static).
+
+    Returns:
+      A :class:`ConstraintTrace`; ``never = n_labels + 1`` marks "not yet".
+    """
+    n, t = world.features.shape[0], world.normals.shape[0]
+    never = n_labels + 1
+    keys = jax.random.split(key, n_labels)
+
+    def label(carry, inputs):
+        discovered_at, spurious_at = carry
+        step, k = inputs
+        k_q, k_o = jax.random.split(k)
+        u = jax.random.uniform(k_q, (3,))
+        i = jnp.minimum((u[0] * n).astype(jnp.int32), n - 1)
+        belief = u[1] < world.belief_true_prob
+        mass = world.masses[jnp.minimum((u[2] * t).astype(jnp.int32), t - 1)]
+        answer = rejection_oracle(k_o, world, params, static, i, belief, mass)
+        discovered_at = jnp.where(answer.revealed, jnp.minimum(discovered_at, step), discovered_at)
+        cut = answer.spurious & (world.features @ answer.spurious_normal
+                                 > answer.spurious_threshold)
+        spurious_at = jnp.where(cut, jnp.minimum(spurious_at, step), spurious_at)
+        return (discovered_at, spurious_at), None
+
+    init = (jnp.full((t + 2,), never, jnp.int32), jnp.full((n,), never, jnp.int32))
+    steps = jnp.arange(1, n_labels + 1, dtype=jnp.int32)
+    (discovered_at, spurious_at), _ = jax.lax.scan(label, init, (steps, keys))
+    return ConstraintTrace(discovered_at, spurious_at)
+
+
+def exclusion_times(trace: ConstraintTrace, world: World) -> jax.Array:
+    """Labels after which each response is cut by a context-free prohibition: (N,) int32."""
+    t = world.normals.shape[0]
+    never = jnp.iinfo(jnp.int32).max
+    by_halfspace = jnp.min(jnp.where(world.violates, trace.discovered_at[None, :t], never), axis=1)
+    by_padding = jnp.where(world.pads, trace.discovered_at[t], never)
+    return jnp.minimum(jnp.minimum(by_halfspace, by_padding), trace.spurious_at)
+
+
+def feasible_sets(trace: ConstraintTrace, world: World, steps: jax.Array,
+                  belief_true: jax.Array) -> jax.Array:
+    """F_n(c) as masks for each step n and each context: (K, E, N) bool.
+
+    Args:
+      trace: from :func:`learn_constraints`.
+      world: the same world.
+      steps: (K,) label counts n.
+      belief_true: (E,) the contexts' belief flags.
+    """
+    cut = exclusion_times(trace, world)
+    fact_known = trace.discovered_at[-1] <= steps                              # (K,)
+    false_endorse = world.endorses[None, :] & ~belief_true[:, None]            # (E, N)
+    context_free = cut[None, None, :] > steps[:, None, None]                   # (K, 1, N)
+    return context_free & ~(fact_known[:, None, None] & false_endorse[None])
+
+
+def feasible_curve(violates: jax.Array, order: jax.Array) -> jax.Array:
+    """Fraction of responses feasible after the first k prohibitions of ``order``.
+
+    Args:
+      violates: (N, T) bool, g_j(i).
+      order: (T,) a permutation of the prohibitions.
+
+    Returns:
+      (T + 1,) float: entry k is |{i : g_{order[l]}(i) = 0 for all l < k}| / N,
+      so entry 0 is 1 and the curve never rises.
+    """
+    n, t = violates.shape
+    position = jnp.zeros((t,), jnp.int32).at[order].set(jnp.arange(t, dtype=jnp.int32))
+    first = jnp.min(jnp.where(violates, position[None, :], t), axis=1)
+    return _curve_from_first(first, n, t)
+
+
+def contraction_curve(features: jax.Array, normals: jax.Array, thresholds: jax.Array,
+                      order: jax.Array) -> jax.Array:
+    """:func:`feasible_curve` straight from the halfspaces (the benchmarked kernel).
+
+    Same result as ``feasible_curve(violations(features, normals, thresholds), order)``
+    but the prohibitions are put in ``order`` first, so the first violated one
+    is a single fused reduction over the product ``features @ normals.T``.
+    """
+    n, t = features.shape[0], normals.shape[0]
+    v = violations(features, normals[order], thresholds[order])
+    first = jnp.min(jnp.where(v, jnp.arange(t, dtype=jnp.int32)[None, :], t), axis=1)
+    return _curve_from_first(first, n, t)
+
+
+def _curve_from_first(first: jax.Array, n: int, t: int) -> jax.Array:
+    cut_by = jnp.zeros((t + 1,), jnp.int32).at[first].add(1)
+    cut_before = jnp.concatenate([jnp.zeros((1,), jnp.int32), jnp.cumsum(cut_by)[:t]])
+    return 1.0 - cut_before / n

@@ -1,0 +1,151 @@
+"""Metrics of MODEL.md section 4 (set and ranking metrics; policy metrics come later).
+
+Set metrics, for an admitted set S (the feasible set F_n of the constraint
+learner, or the top q of a learned reward) in one context c, with A = A(c):
+
+- ``feasible_fraction``   |S| / N
+- ``unacceptable_share``  |S minus A| / |S|      (0 when S is empty)
+- ``false_exclusion``     |A minus S| / |A|      (0 when A is empty)
+- ``regret_max``          max_{i in S} V* - V(i),  V* = max_i V(i, c)   (0 when S is empty)
+- ``regret_mean``         mean_{i in S} V* - V(i)                    (0 when S is empty)
+
+Ranking metrics, for a learned reward r:
+
+- ``kendall_tau_true``   Kendall tau-b between r(., c) and V(., c);
+- ``ranking_drift``      normalised Kendall distance between r at successive
+                         checkpoints: the share of pairs whose strict order reverses;
+- ``top1_flips``         changes of argmax_i r(i, c) between checkpoints, so far;
+- ``reopenings``         responses that left the admitted set and later came
+                         back into it, so far (0 for F_n by construction);
+- ``surface_loading_endorse`` / ``surface_loading_length`` (in
+  :func:`sim.preferences.surface_loadings`).
+
+All are computed per context and averaged over held-out contexts by the
+experiment. Conventions for undefined values (documented, never NaN in
+results): a tau-b with a constant argument counts as 0 in the experiment's
+metrics (:func:`kendall_tau` itself returns NaN like scipy).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+__all__ = [
+    "kendall_tau", "kendall_distance", "admitted_top", "set_metrics", "ChangeState",
+    "init_changes", "update_changes",
+]
+
+
+def _pair_signs(a: jax.Array) -> jax.Array:
+    return jnp.sign(a[:, None] - a[None, :])
+
+
+def _tau_parts(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
+    sa, sb = _pair_signs(a), _pair_signs(b)
+    numerator = jnp.sum(sa * sb)
+    denominator = jnp.sqrt(jnp.sum(jnp.abs(sa)) * jnp.sum(jnp.abs(sb)))
+    return numerator, denominator
+
+
+def kendall_tau(a: jax.Array, b: jax.Array) -> jax.Array:
+    """Kendall tau-b of two (n,) vectors, ties handled as in scipy.stats.kendalltau.
+
+    tau_b = (P - Q) / sqrt((P + Q + T_a)(P + Q + T_b)), with P, Q the
+    concordant and discordant pairs and T_a (T_b) the pairs tied only in b (a);
+    equivalently sum_{i<j} s^a_ij s^b_ij / sqrt(sum |s^a_ij| sum |s^b_ij|),
+    s^a_ij = sign(a_i - a_j). NaN if a or b is constant (as scipy). O(n^2)
+    memory; meant for n up to a few thousand.
+
+    Reference: Kendall (1945), "The treatment of ties in ranking problems".
+    """
+    numerator, denominator = _tau_parts(a, b)
+    return numerator / denominator
+
+
+def kendall_tau_or_zero(a: jax.Array, b: jax.Array) -> jax.Array:
+    """:func:`kendall_tau`, with 0 (no association) when a or b is constant."""
+    numerator, denominator = _tau_parts(a, b)
+    return jnp.where(denominator > 0, numerator / jnp.where(denominator > 0, denominator, 1.0), 0.0)
+
+
+def kendall_distance(a: jax.Array, b: jax.Array) -> jax.Array:
+    """Share of the n(n-1)/2 pairs whose strict order in a is reversed in b."""
+    n = a.shape[0]
+    reversed_pairs = jnp.sum(_pair_signs(a) * _pair_signs(b) < 0) / 2
+    return reversed_pairs / (n * (n - 1) / 2)
+
+
+def _sortable(r: jax.Array) -> jax.Array:
+    """An int32 key with the same order as the float32 values of r (IEEE 754 bits)."""
+    bits = jax.lax.bitcast_convert_type(r.astype(jnp.float32), jnp.int32)
+    return jnp.where(bits < 0, -(bits & jnp.int32(0x7FFFFFFF)) - 1, bits)
+
+
+def admitted_top(r: jax.Array, q: jax.Array) -> jax.Array:
+    """The top k = ceil(q N) responses by r, ties broken by lower index: (N,) bool.
+
+    Same set as the first k of a stable descending sort, found without sorting:
+    the k-th largest value is located by bisection on an order-preserving
+    integer key of r (32 halvings, exact), then ties at that value are admitted
+    by index until k are in.
+    """
+    n = r.shape[0]
+    k = jnp.clip(jnp.ceil(q * n), 0, n).astype(jnp.int32)
+    key = _sortable(r)
+
+    def halve(_, bounds):
+        lo, hi = bounds                       # invariant: count(key >= lo) >= k
+        mid = (lo >> 1) + (hi >> 1) + (((lo & 1) + (hi & 1) + 1) >> 1)  # ceil((lo+hi)/2), no overflow
+        ok = jnp.sum(key >= mid) >= k
+        return jnp.where(ok, mid, lo), jnp.where(ok, hi, mid - 1)
+
+    lo, hi = jnp.min(key), jnp.max(key)
+    lo, _ = jax.lax.fori_loop(0, 33, halve, (lo, hi))
+    above = key > lo
+    tied = key == lo
+    room = k - jnp.sum(above)
+    return (above | (tied & (jnp.cumsum(tied) <= room))) & (k > 0)
+
+
+def set_metrics(admitted: jax.Array, acceptable: jax.Array, v: jax.Array) -> dict[str, jax.Array]:
+    """Set metrics of one admitted set in one context (see module docstring)."""
+    dtype = v.dtype
+    n_admit = jnp.sum(admitted)
+    n_acc = jnp.sum(acceptable)
+    regret = jnp.max(v) - v
+    safe = jnp.maximum(n_admit, 1).astype(dtype)
+    return {
+        "feasible_fraction": n_admit.astype(dtype) / admitted.shape[0],
+        "unacceptable_share": jnp.sum(admitted & ~acceptable).astype(dtype) / safe,
+        "false_exclusion": jnp.sum(acceptable & ~admitted).astype(dtype)
+        / jnp.maximum(n_acc, 1).astype(dtype),
+        "regret_max": jnp.max(jnp.where(admitted, regret, 0.0)),
+        "regret_mean": jnp.sum(jnp.where(admitted, regret, 0.0)) / safe,
+    }
+
+
+class ChangeState(NamedTuple):
+    """What :func:`update_changes` carries between checkpoints, per context."""
+
+    top1: jax.Array      # (E,) int32, argmax at the previous checkpoint
+    flips: jax.Array     # (E,) int32, top-1 changes so far
+    ever: jax.Array      # (E, N) bool, admitted at some checkpoint
+    left: jax.Array      # (E, N) bool, left the admitted set after being in it
+    reopened: jax.Array  # (E, N) bool, came back after leaving
+
+
+def init_changes(admitted: jax.Array, top1: jax.Array) -> ChangeState:
+    """State at the first checkpoint: (E, N) admitted sets and (E,) argmax."""
+    zeros = jnp.zeros_like(admitted)
+    return ChangeState(top1, jnp.zeros_like(top1), admitted, zeros, zeros)
+
+
+def update_changes(state: ChangeState, admitted: jax.Array, top1: jax.Array) -> ChangeState:
+    """Advance the flip and re-opening counters by one checkpoint."""
+    reopened = state.reopened | (state.left & admitted)
+    left = state.left | (state.ever & ~admitted)
+    flips = state.flips + (top1 != state.top1).astype(state.flips.dtype)
+    return ChangeState(top1, flips, state.ever | admitted, left, reopened)

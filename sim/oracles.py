@@ -1,0 +1,182 @@
+"""The annotators: a rejection oracle and a preference oracle (MODEL.md section 2).
+
+Both answer one query per label, so a label budget buys the same number of
+queries from either.
+
+**Rejection oracle** ("what is wrong with this response?"). Given response i
+and context c it returns which prohibitions i violates, indexed over the T
+halfspaces, then the padding prohibition (index T), then the factual one
+g_fact (index T + 1):
+
+- ``reveal="all"``: every violated prohibition; ``reveal="one"``: one of them,
+  uniformly;
+- miss rate eta_fn (``miss``): with that probability it returns nothing even
+  though i violates something;
+- false-flag rate eta_fp (``false_flag``): with that probability it also
+  returns a spurious prohibition, a fresh halfspace that i violates and that is
+  not in the true set. Choice (MODEL.md leaves the law open): its normal w is
+  uniform on the sphere, turned to face x_i (w . x_i >= 0), and its threshold
+  is theta = min(Phi^-1(1 - p), w . x_i - 1e-4), p drawn like a true
+  prohibition's mass: the spurious halfspace covers at least mass p and
+  always contains x_i.
+
+**Preference oracle** ("which is better?"). Given i, j, c it returns a target
+y in {0, 1/2, 1} (1: i wins) and a weight in {0, 1} (0: skipped). The
+annotator is one of three kinds, drawn per query:
+
+- with probability s_syc (``sycophancy``) a sycophant, who prefers the
+  response that endorses the user's belief when exactly one does (else answers
+  like the rational annotator); Sharma et al. (arXiv 2310.13548) is the
+  reference for its size;
+- with probability s_len (``length_bias``) a verbosity lover, who prefers the
+  longer response;
+- otherwise rational: P(i wins) = sigma(beta_rat (V(i, c) - V(j, c))).
+
+B-Pref irrationalities (Lee et al. 2021, arXiv 2111.03026), each off unless
+switched on: ``mistake`` (flip the answer with probability ``mistake_rate``),
+``equal`` (a rational annotator with |V(i,c) - V(j,c)| < ``equal_margin``
+answers 1/2) and ``skip`` (no label when both V are below ``skip_floor``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax.scipy.special import ndtri
+
+from .config import Config, ConfigError, param
+from .world import Contexts, World, value
+
+__all__ = [
+    "AnnotatorConfig", "RejectionLabel", "PreferenceLabel", "rejection_oracle",
+    "preference_oracle", "violated_prohibitions", "sample_queries",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class AnnotatorConfig(Config):
+    """Both oracles' noise and bias parameters (MODEL.md section 2)."""
+
+    section = "annotator"
+    reveal: str = param("all", choices=("all", "one"),
+                        doc="rejection oracle returns all violated prohibitions or one")
+    false_flag: float = param(0.0, lo=0.0, hi=1.0, sweep=True,
+                              doc="eta_fp, probability of a spurious prohibition")
+    miss: float = param(0.0, lo=0.0, hi=1.0, sweep=True,
+                        doc="eta_fn, probability of returning nothing for a violation")
+    rationality: float = param(1.0, lo=0.0, sweep=True,
+                               doc="beta_rat of the rational preference annotator")
+    sycophancy: float = param(0.2, lo=0.0, hi=1.0, sweep=True,
+                              doc="s_syc, share of sycophantic preference annotators")
+    length_bias: float = param(0.1, lo=0.0, hi=1.0, sweep=True,
+                               doc="s_len, share of annotators preferring the longer response")
+    mistake: bool = param(False, doc="B-Pref mistake: flip answers at mistake_rate")
+    mistake_rate: float = param(0.1, lo=0.0, hi=1.0, sweep=True, doc="B-Pref epsilon")
+    equal: bool = param(False, doc="B-Pref equal: near-ties answered 1/2")
+    equal_margin: float = param(0.5, lo=0.0, sweep=True, doc="B-Pref delta, in units of V")
+    skip: bool = param(False, doc="B-Pref skip: no label when both responses are bad")
+    skip_floor: float = param(-100.0, sweep=True, doc="B-Pref skip floor, in units of V")
+    query: str = param("uniform", choices=("uniform",),
+                       doc="how queried responses are drawn (on-policy querying: later)")
+
+    def check(self):
+        if self.sycophancy + self.length_bias > 1.0:
+            raise ConfigError(
+                f"annotator.length_bias = {self.length_bias!r} is out of range "
+                f"(allowed: sycophancy + length_bias <= 1, sycophancy = {self.sycophancy:g})")
+
+
+class RejectionLabel(NamedTuple):
+    revealed: jax.Array          # (T + 2,) bool: halfspaces, padding, factual
+    spurious: jax.Array          # () bool: a false flag was returned
+    spurious_normal: jax.Array   # (d,)
+    spurious_threshold: jax.Array  # ()
+
+
+class PreferenceLabel(NamedTuple):
+    target: jax.Array   # () in {0, 0.5, 1}: 1 if the first response wins
+    weight: jax.Array   # () in {0, 1}: 0 if the annotator skipped
+
+
+def violated_prohibitions(world: World, i: jax.Array, belief_true: jax.Array) -> jax.Array:
+    """All prohibitions response i violates in a context: (T + 2,) bool."""
+    fact = world.endorses[i] & ~belief_true
+    return jnp.concatenate([world.violates[i], world.pads[i][None], fact[None]])
+
+
+def rejection_oracle(key: jax.Array, world: World, params: dict, static: AnnotatorConfig,
+                     i: jax.Array, belief_true: jax.Array,
+                     mass: jax.Array | float = 0.05) -> RejectionLabel:
+    """Answer "what is wrong with response i in this context?".
+
+    Args:
+      key: PRNG key.
+      world: the world.
+      params: the annotator's swept numbers (``split(AnnotatorConfig(...))[1]``).
+      static: the annotator's static config (for ``reveal``).
+      i: the queried response (int scalar).
+      belief_true: the context's belief flag.
+      mass: mass p of a spurious halfspace.
+
+    Returns:
+      A :class:`RejectionLabel`.
+    """
+    k_u, k_w = jax.random.split(key)
+    violated = violated_prohibitions(world, i, belief_true)
+    u = jax.random.uniform(k_u, (violated.shape[0] + 2,))
+    if static.reveal == "all":
+        revealed = violated
+    else:  # the violated prohibition with the largest uniform draw: a uniform choice
+        pick = jnp.argmax(jnp.where(violated, u[2:], -1.0))
+        revealed = (jnp.arange(violated.shape[0]) == pick) & violated
+    revealed = revealed & ~(u[0] < params["miss"])
+    spurious = u[1] < params["false_flag"]
+    x = world.features[i]
+    w = jax.random.normal(k_w, x.shape)
+    w = w / jnp.linalg.norm(w)
+    proj = w @ x
+    w = jnp.where(proj < 0, -w, w)
+    theta = jnp.minimum(ndtri(1.0 - mass), jnp.abs(proj) - 1e-4)
+    return RejectionLabel(revealed, spurious, w, theta)
+
+
+def preference_oracle(key: jax.Array, world: World, params: dict, static: AnnotatorConfig,
+                      i: jax.Array, j: jax.Array, context: Contexts) -> PreferenceLabel:
+    """Answer "which is better, response i or response j, in context c?".
+
+    ``context`` holds one context: features (m,) and belief_true ().
+    P(i wins) = sigma(beta_rat (V(i,c) - V(j,c))) for the rational annotator;
+    see the module docstring for the sycophantic and length-biased mixture and
+    the B-Pref options.
+    """
+    u_kind, u_draw, u_mistake = jax.random.uniform(key, (3,))
+    vi, vj = value(world, context.features, context.belief_true, jnp.stack([i, j]))
+    p_rational = jax.nn.sigmoid(params["rationality"] * (vi - vj))
+    ei, ej = world.endorses[i], world.endorses[j]
+    p_syc = jnp.where(ei != ej, ei.astype(p_rational.dtype), p_rational)
+    p_len = (world.length[i] > world.length[j]).astype(p_rational.dtype)
+    kind = u_kind
+    s_syc, s_len = params["sycophancy"], params["length_bias"]
+    p_win = jnp.where(kind < s_syc, p_syc, jnp.where(kind < s_syc + s_len, p_len, p_rational))
+    target = (u_draw < p_win).astype(p_rational.dtype)
+    if static.equal:
+        rational = kind >= s_syc + s_len
+        target = jnp.where(rational & (jnp.abs(vi - vj) < params["equal_margin"]), 0.5, target)
+    if static.mistake:
+        flip = u_mistake < params["mistake_rate"]
+        target = jnp.where(flip, 1.0 - target, target)
+    weight = jnp.ones_like(target)
+    if static.skip:
+        weight = jnp.where(jnp.maximum(vi, vj) < params["skip_floor"], 0.0, weight)
+    return PreferenceLabel(target, weight)
+
+
+def sample_queries(key: jax.Array, n_responses: int, n: int) -> tuple[jax.Array, jax.Array]:
+    """n uniform pairs (i, j) with i != j: two (n,) int arrays."""
+    draws = jax.random.randint(key, (2, n), 0, n_responses)
+    i = draws[0]
+    j = (i + 1 + draws[1] % (n_responses - 1)) % n_responses
+    return i, j

@@ -1,0 +1,262 @@
+"""The preference learner: Bradley-Terry reward models (MODEL.md section 3).
+
+A reward model r_theta(i, c) = theta . phi(i, c) is linear in its parameters,
+with one of three feature maps (``family``):
+
+- ``linear``:     phi(i) = [x_i, endorses_i, log length_i]
+  (context-free, misspecified: it cannot represent mu(c), the coupling or the
+  prohibitions);
+- ``quadratic``:  adds the second-order terms x_a x_b, a <= b;
+- ``contextual``: phi(i, c) = [x_i, x_a x_b, x_i (x) c, endorses_i, log length_i,
+  density_i, 1[i unacceptable in c]]. Since
+  U(x, c) = -1/2 x^T A x + x^T A M c + const(c) + bonus * density, V lies in
+  this family exactly (the constant in c cancels in every comparison), so it is
+  well specified when s_syc = s_len = 0. Choice: to be well specified it must
+  see the acceptability indicator; it is a control, not a realistic learner.
+
+Fitting minimises the Bradley-Terry negative log-likelihood of the labels
+(target y in {0, 1/2, 1}, weight w in {0, 1}),
+
+    L_n(theta) = sum_{l <= n} w_l [ y_l softplus(-s_l) + (1 - y_l) softplus(s_l) ]
+                 + ridge/2 |theta|^2,          s_l = theta . (phi(i_l, c_l) - phi(j_l, c_l)),
+
+(Bradley & Terry 1952; Christiano et al. 2017, arXiv 1706.03741), in one of
+two modes (``fit``):
+
+- ``batch``: at each checkpoint n the minimiser of L_n / max(n, 1) (the
+  ridge-regularised MLE on the first n comparisons), by damped Newton steps (or
+  optax.lbfgs, ``batch_solver``), warm-started at the previous checkpoint (L_n is strictly convex, so the
+  start changes the path, not the answer);
+- ``online``: one optimiser step per label on that label's loss plus
+  ridge / (2 n_labels) |theta|^2, with a constant step size.
+
+The two modes separate drift that comes from the optimiser (a constant step
+size keeps moving) from drift that comes from the signal (the MLE moves).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from .config import Config, param
+from .world import Contexts, World, density, unacceptable
+
+__all__ = [
+    "LearnerConfig", "ResponseFeatures", "response_features", "feature_dim", "features",
+    "rewards", "bradley_terry_nll", "fit_batch", "fit_online", "surface_loadings",
+]
+
+FAMILIES = ("linear", "quadratic", "contextual")
+
+
+@dataclasses.dataclass(frozen=True)
+class LearnerConfig(Config):
+    """The preference learner's reward family and fitting (MODEL.md section 3)."""
+
+    section = "learner"
+    family: str = param("linear", choices=FAMILIES, doc="reward model family")
+    fit: str = param("batch", choices=("batch", "online"),
+                     doc="batch refit at checkpoints or online streaming")
+    ridge: float = param(1e-2, lo=0.0, sweep=True, doc="L2 weight on theta (total, not per label)")
+    batch_solver: str = param("newton", choices=("newton", "lbfgs"),
+                              doc="batch refit solver: damped Newton or optax L-BFGS")
+    batch_iters: int = param(10, lo=1, hi=10_000,
+                             doc="solver iterations per refit (Newton: 10; L-BFGS: ~100)")
+    optimizer: str = param("adam", choices=("adam", "sgd"), doc="online optimiser")
+    learning_rate: float = param(0.05, lo=0.0, lo_open=True, sweep=True,
+                                 doc="online step size (constant)")
+
+
+class ResponseFeatures(NamedTuple):
+    """The per-response inputs of a feature map (leading axes broadcast)."""
+
+    x: jax.Array            # (..., d)
+    endorses: jax.Array     # (...,) float
+    log_length: jax.Array   # (...,)
+    density: jax.Array      # (...,)
+
+
+def response_features(world: World, idx: jax.Array | None = None) -> ResponseFeatures:
+    """The context-free inputs of every response (or of ``idx``)."""
+    r = ResponseFeatures(world.features, world.endorses.astype(world.features.dtype),
+                         jnp.log(world.length), density(world))
+    return r if idx is None else jax.tree.map(lambda a: a[idx], r)
+
+
+def feature_dim(family: str, d: int, m: int) -> int:
+    """The number of parameters p of a family."""
+    quad = d * (d + 1) // 2
+    return {"linear": d + 2, "quadratic": d + quad + 2, "contextual": d + quad + d * m + 4}[family]
+
+
+def _quadratic_terms(x: jax.Array) -> jax.Array:
+    a, b = jnp.triu_indices(x.shape[-1])
+    return x[..., a] * x[..., b]
+
+
+def _context_free(family: str, r: ResponseFeatures) -> jax.Array:
+    base = [r.x]
+    if family in ("quadratic", "contextual"):
+        base.append(_quadratic_terms(r.x))
+    base += [r.endorses[..., None], r.log_length[..., None]]
+    if family == "contextual":
+        base.append(r.density[..., None])
+    return jnp.concatenate(base, axis=-1)
+
+
+def features(family: str, r: ResponseFeatures, context: jax.Array,
+             unacceptable_in_c: jax.Array) -> jax.Array:
+    """phi(i, c): (..., p). ``context`` (m,) and the acceptability flag only matter
+    for ``contextual``, whose feature vector ends with [x (x) c, 1[unacceptable]]."""
+    cf = _context_free(family, r)
+    if family != "contextual":
+        return cf
+    bilinear = (r.x[..., :, None] * context[..., None, :]).reshape(*r.x.shape[:-1], -1)
+    return jnp.concatenate([cf, bilinear, unacceptable_in_c[..., None].astype(cf.dtype)], -1)
+
+
+def rewards(theta: jax.Array, family: str, world: World, contexts: Contexts) -> jax.Array:
+    """r_theta(i, c) for every response and every context: (E, N).
+
+    Computed as Phi_cf theta_cf + x^T Theta c + theta_u 1[unacceptable], without
+    building the (E, N, p) feature tensor.
+    """
+    cf = _context_free(family, response_features(world))
+    base = cf @ theta[: cf.shape[-1]]
+    e = contexts.features.shape[0]
+    if family != "contextual":
+        return jnp.broadcast_to(base, (e, base.shape[0]))
+    d, m = world.features.shape[1], world.context_map.shape[1]
+    p_cf = cf.shape[-1]
+    bilinear = theta[p_cf: p_cf + d * m].reshape(d, m)
+    ctx = world.features @ bilinear @ contexts.features.T                # (N, E)
+    bad = jax.vmap(lambda b: unacceptable(world, b))(contexts.belief_true)  # (E, N)
+    return base[None, :] + ctx.T + theta[-1] * bad
+
+
+def bradley_terry_nll(theta: jax.Array, dphi: jax.Array, target: jax.Array,
+                      weight: jax.Array) -> jax.Array:
+    """Per-label Bradley-Terry negative log-likelihood (no reduction): (n,).
+
+    -w [y log sigma(s) + (1 - y) log sigma(-s)],  s = theta . dphi.
+    """
+    s = dphi @ theta
+    return weight * (target * jax.nn.softplus(-s) + (1.0 - target) * jax.nn.softplus(s))
+
+
+def fit_batch(dphi: jax.Array, target: jax.Array, weight: jax.Array, steps: jax.Array,
+              ridge: jax.Array, iters: int, solver: str = "newton") -> jax.Array:
+    """Ridge-regularised Bradley-Terry MLE on the first n labels, for each n in steps.
+
+    Minimises L_n(theta) / max(n, 1) (module docstring) at each checkpoint,
+    warm-started at the previous one.
+
+    Args:
+      dphi: (n_labels, p) feature differences phi(i) - phi(j).
+      target, weight: (n_labels,).
+      steps: (K,) increasing label counts (checkpoints).
+      ridge: L2 weight lambda (> 0 makes the minimiser unique).
+      iters: solver iterations per checkpoint (static).
+      solver: ``"newton"``: damped Newton steps with the exact Hessian
+        sum_l w_l sigma(s_l)(1 - sigma(s_l)) dphi_l dphi_l^T + lambda I, each
+        step the best of the step lengths 1, 1/2, ..., 1/32, 0 (so the
+        objective never rises); ``"lbfgs"``: ``optax.lbfgs`` with its zoom
+        line search (slower per checkpoint under vmap, kept as a cross-check).
+
+    Returns:
+      (K, p) the fitted parameters at each checkpoint.
+    """
+    n, p = dphi.shape
+    position = jnp.arange(n)
+    lengths = 0.5 ** jnp.arange(6, dtype=dphi.dtype)
+    lengths = jnp.concatenate([lengths, jnp.zeros((1,), dphi.dtype)])
+
+    def refit(theta, n_used):
+        w = weight * (position < n_used)
+        scale = 1.0 / jnp.maximum(n_used, 1).astype(dphi.dtype)
+
+        def objective(th):
+            return scale * (jnp.sum(bradley_terry_nll(th, dphi, target, w))
+                            + 0.5 * ridge * jnp.sum(th * th))
+
+        if solver == "newton":
+            def iteration(th, _):
+                prob = jax.nn.sigmoid(dphi @ th)
+                grad = dphi.T @ (w * (prob - target)) + ridge * th
+                curvature = w * prob * (1.0 - prob)
+                hess = (dphi * curvature[:, None]).T @ dphi + ridge * jnp.eye(p, dtype=dphi.dtype)
+                direction = jnp.linalg.solve(hess, grad)
+                candidates = th[None, :] - lengths[:, None] * direction[None, :]
+                best = jnp.argmin(jax.vmap(objective)(candidates))
+                return candidates[best], None
+
+            theta, _ = jax.lax.scan(iteration, theta, None, length=iters)
+        else:
+            opt = optax.lbfgs()
+            value_and_grad = optax.value_and_grad_from_state(objective)
+
+            def iteration(carry, _):
+                th, state = carry
+                value, grad = value_and_grad(th, state=state)
+                updates, state = opt.update(grad, state, th, value=value, grad=grad,
+                                            value_fn=objective)
+                return (optax.apply_updates(th, updates), state), None
+
+            (theta, _), _ = jax.lax.scan(iteration, (theta, opt.init(theta)), None, length=iters)
+        return theta, theta
+
+    _, thetas = jax.lax.scan(refit, jnp.zeros((p,), dphi.dtype), steps)
+    return thetas
+
+
+def fit_online(dphi: jax.Array, target: jax.Array, weight: jax.Array, steps: jax.Array,
+               ridge: jax.Array, learning_rate: jax.Array, optimizer: str = "adam") -> jax.Array:
+    """Streaming Bradley-Terry: one optimiser step per label; parameters at each step.
+
+    The step on label l minimises nll_l(theta) + ridge / (2 n_labels) |theta|^2
+    with a constant step size. Returns (K, p), the parameters after the first n
+    labels for each n in ``steps`` (n = 0: the initial zeros).
+    """
+    n, p = dphi.shape
+    opt = (optax.adam if optimizer == "adam" else optax.sgd)(learning_rate)
+
+    def label(carry, inputs):
+        theta, state = carry
+        row, y, w = inputs
+
+        def loss(th):
+            return (bradley_terry_nll(th, row[None], y[None], w[None])[0]
+                    + 0.5 * ridge / n * jnp.sum(th * th))
+
+        updates, state = opt.update(jax.grad(loss)(theta), state, theta)
+        theta = optax.apply_updates(theta, updates)
+        return (theta, state), theta
+
+    theta0 = jnp.zeros((p,), dphi.dtype)
+    _, history = jax.lax.scan(label, (theta0, opt.init(theta0)), (dphi, target, weight))
+    history = jnp.concatenate([theta0[None], history])
+    return history[steps]
+
+
+def surface_loadings(theta: jax.Array, family: str, r: ResponseFeatures) -> tuple[jax.Array, jax.Array]:
+    """Average effect on r of flipping endorses (0 -> 1) and of doubling length.
+
+    Everything else is held fixed: the context terms and the acceptability flag
+    do not move, and doubling length halves density (claims are fixed). Both
+    effects are averaged over the responses in ``r``; in reward units.
+    """
+    p_cf = _context_free(family, r).shape[-1]
+    head = theta[:p_cf]
+
+    def effect(a, b):
+        return jnp.mean((_context_free(family, b) - _context_free(family, a)) @ head)
+
+    ones, zeros = jnp.ones_like(r.endorses), jnp.zeros_like(r.endorses)
+    endorse = effect(r._replace(endorses=zeros), r._replace(endorses=ones))
+    doubled = r._replace(log_length=r.log_length + jnp.log(2.0), density=r.density / 2.0)
+    return endorse, effect(r, doubled)

@@ -1,0 +1,225 @@
+"""The world: responses, contexts, the coupled utility and the prohibitions.
+
+MODEL.md section 1. Response i = 1..N has latent content x_i ~ N(0, I_d), a
+surface flag ``endorses_i`` (it endorses the user's stated belief), a length in
+tokens and a number of substantive claims (claims <= length; density =
+claims / length). A context c has features in R^m, c ~ N(0, I_m), and a flag
+``belief_true(c)`` ~ Bernoulli(belief_true_prob).
+
+Positive side (paper section 2.1, "continuously coupled"):
+
+    U(x, c) = -1/2 (x - mu(c))^T A (x - mu(c)) + density_bonus * density,
+    A = (1 - kappa) I + kappa C,    mu(c) = M c,
+
+C a random correlation matrix (C = D^-1/2 G G^T D^-1/2 with G a d x d standard
+Gaussian, D = diag(G G^T): SPD with unit diagonal almost surely) and M a d x m
+matrix with N(0, 1/m) entries, so mu(c) has unit variance per dimension.
+kappa = 0 is the separable control: then each dimension's ideal value does not
+depend on the others.
+
+Negative side (paper section 2.2, "discrete, independent, verifiable"):
+
+    g_j(i) = 1[w_j . x_i > theta_j],  w_j uniform on the sphere,
+    theta_j = Phi^-1(1 - p_j),        so P(g_j = 1) = p_j exactly,
+
+with p_j ~ Uniform[p - s, p + s] (``prohibition_mass`` p, ``prohibition_mass_spread``
+s; p = 0.5, s = 0 gives central cuts). Two more prohibitions: the padding
+prohibition pads(i) = 1[density_i < padding_floor] (off at floor 0) and the
+factual one g_fact(i, c) = endorses_i AND NOT belief_true(c). Response i is
+unacceptable in c when any prohibition fires; the full human evaluation is
+
+    V(i, c) = U(x_i, c) - Lambda * 1[i unacceptable in c].
+
+Choice (MODEL.md leaves it open): Lambda (``penalty``) defaults to 1000, far
+above the spread of U at the default sizes, so every unacceptable response is
+worse than every acceptable one (a test checks this for the default world).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.special import ndtri
+
+from .config import Config, ConfigError, param, split
+
+__all__ = [
+    "WorldConfig", "World", "Contexts", "make_world", "sample_contexts", "utility",
+    "value", "unacceptable", "acceptable", "density", "violations",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class WorldConfig(Config):
+    """Sizes and parameters of the synthetic world (MODEL.md section 1)."""
+
+    section = "world"
+    responses: int = param(2048, lo=2, hi=1 << 22, doc="N, the number of responses")
+    latent_dims: int = param(8, lo=1, hi=512, doc="d, latent content dimensions")
+    context_dims: int = param(4, lo=1, hi=512, doc="m, context feature dimensions")
+    prohibitions: int = param(16, lo=1, hi=1 << 14, doc="T, context-free halfspace prohibitions")
+    prohibition_mass: float = param(0.05, lo=0.0, hi=1.0, lo_open=True, hi_open=True, sweep=True,
+                                    doc="p, mean mass covered by one prohibition (0.5: central cuts)")
+    prohibition_mass_spread: float = param(0.0, lo=0.0, hi=0.5, sweep=True,
+                                           doc="s, p_j ~ Uniform[p - s, p + s]")
+    coupling: float = param(0.5, lo=0.0, hi=1.0, hi_open=True, sweep=True,
+                            doc="kappa, coupling of the utility's dimensions (0: separable)")
+    penalty: float = param(1000.0, lo=0.0, sweep=True,
+                           doc="Lambda, the value lost by an unacceptable response")
+    density_bonus: float = param(0.0, lo=0.0, sweep=True, doc="weight of density in U")
+    padding_floor: float = param(0.0, lo=0.0, hi=1.0, sweep=True,
+                                 doc="density below this is prohibited (0: no padding prohibition)")
+    endorse_prob: float = param(0.5, lo=0.0, hi=1.0, sweep=True,
+                                doc="P(endorses_i = 1)")
+    belief_true_prob: float = param(0.5, lo=0.0, hi=1.0, sweep=True,
+                                    doc="P(belief_true(c) = 1)")
+    length_median: float = param(200.0, lo=1.0, sweep=True, doc="median length in tokens")
+    length_sigma: float = param(0.5, lo=0.0, sweep=True, doc="log-sd of the length")
+    claims_median: float = param(20.0, lo=0.0, lo_open=True, sweep=True,
+                                 doc="median number of substantive claims before the cap")
+    claims_sigma: float = param(0.5, lo=0.0, sweep=True, doc="log-sd of the claims")
+
+    def check(self):
+        p, s = self.prohibition_mass, self.prohibition_mass_spread
+        if not (0.0 < p - s and p + s < 1.0):
+            raise ConfigError(
+                f"world.prohibition_mass_spread = {s!r} is out of range "
+                f"(allowed: 0 <= prohibition_mass_spread < min(p, 1 - p) = {min(p, 1 - p):g})")
+
+
+class World(NamedTuple):
+    """One sampled world (a pytree; leading seed axis under vmap)."""
+
+    features: jax.Array      # (N, d) latent content x_i
+    endorses: jax.Array      # (N,) bool, endorses the user's stated belief
+    length: jax.Array        # (N,) float, tokens
+    claims: jax.Array        # (N,) float, substantive claims, <= length
+    violates: jax.Array      # (N, T) bool, g_j(i) for the context-free halfspaces
+    pads: jax.Array          # (N,) bool, the padding prohibition
+    normals: jax.Array       # (T, d) w_j, unit norm
+    thresholds: jax.Array    # (T,) theta_j = Phi^-1(1 - p_j)
+    masses: jax.Array        # (T,) p_j
+    metric: jax.Array        # (d, d) A = (1 - kappa) I + kappa C
+    context_map: jax.Array   # (d, m) M, mu(c) = M c
+    penalty: jax.Array       # () Lambda
+    density_bonus: jax.Array  # ()
+    belief_true_prob: jax.Array  # ()
+
+
+class Contexts(NamedTuple):
+    """A batch of contexts: features (..., m) and belief_true (...,) bool."""
+
+    features: jax.Array
+    belief_true: jax.Array
+
+
+def violations(features: jax.Array, normals: jax.Array, thresholds: jax.Array) -> jax.Array:
+    """g_j(i) = 1[w_j . x_i > theta_j] for all responses and halfspaces: (N, T) bool."""
+    return features @ normals.T > thresholds
+
+
+def _random_correlation(g: jax.Array) -> jax.Array:
+    d = g.shape[0]
+    s = g @ g.T + 1e-6 * jnp.eye(d)
+    inv = 1.0 / jnp.sqrt(jnp.diag(s))
+    c = s * inv[:, None] * inv[None, :]
+    return 0.5 * (c + c.T)
+
+
+@partial(jax.jit, static_argnums=2)
+def _make_world(key: jax.Array, params: dict, static: WorldConfig) -> World:
+    n, d, m, t = static.responses, static.latent_dims, static.context_dims, static.prohibitions
+    # Two draws sliced into parts (few random calls keep compile times short).
+    k_normal, k_uniform = jax.random.split(key)
+    sizes = (n * d, n, n, t * d, d * d, d * m)
+    z = jnp.split(jax.random.normal(k_normal, (sum(sizes),)), np.cumsum(sizes)[:-1])
+    u_endorse, u_mass = jnp.split(jax.random.uniform(k_uniform, (n + t,)), [n])
+    x = z[0].reshape(n, d)
+    endorses = u_endorse < params["endorse_prob"]
+    length = params["length_median"] * jnp.exp(params["length_sigma"] * z[1])
+    claims = jnp.minimum(params["claims_median"] * jnp.exp(params["claims_sigma"] * z[2]), length)
+    w = z[3].reshape(t, d)
+    w = w / jnp.linalg.norm(w, axis=1, keepdims=True)
+    p, s = params["prohibition_mass"], params["prohibition_mass_spread"]
+    masses = p + s * (2.0 * u_mass - 1.0)
+    theta = ndtri(1.0 - masses)
+    kappa = params["coupling"]
+    metric = (1.0 - kappa) * jnp.eye(d) + kappa * _random_correlation(z[4].reshape(d, d))
+    context_map = z[5].reshape(d, m) / jnp.sqrt(m)
+    return World(
+        features=x, endorses=endorses, length=length, claims=claims,
+        violates=violations(x, w, theta), pads=claims / length < params["padding_floor"],
+        normals=w, thresholds=theta, masses=masses, metric=metric, context_map=context_map,
+        penalty=params["penalty"], density_bonus=params["density_bonus"],
+        belief_true_prob=params["belief_true_prob"],
+    )
+
+
+def make_world(key: jax.Array, config: WorldConfig | None = None, params: dict | None = None) -> World:
+    """Sample a world.
+
+    Args:
+      key: a JAX PRNG key.
+      config: the world's config (default ``WorldConfig()``).
+      params: optional swept numbers overriding ``config``'s (the dict that
+        :func:`sim.config.split` returns); use this form inside jit/vmap.
+
+    Returns:
+      A :class:`World`. Example::
+
+        world = make_world(jax.random.key(0), WorldConfig(responses=512))
+        world.violates.mean(0)   # ~ p_j for each prohibition
+    """
+    config = WorldConfig() if config is None else config
+    static, default_params = split(config)
+    return _make_world(key, default_params if params is None else params, static)
+
+
+def sample_contexts(key: jax.Array, world: World, n: int) -> Contexts:
+    """n contexts: features ~ N(0, I_m), belief_true ~ Bernoulli(belief_true_prob)."""
+    m = world.context_map.shape[1]
+    z = jax.random.normal(key, (n, m + 1))
+    return Contexts(z[:, :m], z[:, m] < ndtri(world.belief_true_prob))
+
+
+def density(world: World) -> jax.Array:
+    """claims / length, in (0, 1]: (N,)."""
+    return world.claims / world.length
+
+
+def utility(world: World, context_features: jax.Array, idx: jax.Array | None = None) -> jax.Array:
+    """U(x_i, c) for every response (or the responses ``idx``) in one context c (m,).
+
+    U = -1/2 (x - M c)^T A (x - M c) + density_bonus * density.
+    """
+    x, dens = world.features, density(world)
+    if idx is not None:
+        x, dens = x[idx], dens[idx]
+    diff = x - world.context_map @ context_features
+    quad = jnp.einsum("...d,de,...e->...", diff, world.metric, diff)
+    return -0.5 * quad + world.density_bonus * dens
+
+
+def unacceptable(world: World, belief_true: jax.Array, idx: jax.Array | None = None) -> jax.Array:
+    """1[some prohibition fires] for every response (or ``idx``) in one context: bool."""
+    violates, pads, endorses = world.violates, world.pads, world.endorses
+    if idx is not None:
+        violates, pads, endorses = violates[idx], pads[idx], endorses[idx]
+    return jnp.any(violates, axis=-1) | pads | (endorses & ~belief_true)
+
+
+def acceptable(world: World, belief_true: jax.Array) -> jax.Array:
+    """The acceptable set A(c) as a mask: (N,) bool."""
+    return ~unacceptable(world, belief_true)
+
+
+def value(world: World, context_features: jax.Array, belief_true: jax.Array,
+          idx: jax.Array | None = None) -> jax.Array:
+    """V(i, c) = U(x_i, c) - Lambda 1[i unacceptable in c] for every response (or ``idx``)."""
+    bad = unacceptable(world, belief_true, idx)
+    return utility(world, context_features, idx) - world.penalty * bad
