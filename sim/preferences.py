@@ -6,7 +6,10 @@ with one of three feature maps (``family``):
 - ``linear``:     phi(i) = [x_i, endorses_i, log length_i]
   (context-free, misspecified: it cannot represent mu(c), the coupling or the
   prohibitions);
-- ``quadratic``:  adds the second-order terms x_a x_b, a <= b;
+- ``quadratic``:  adds the second-order terms x_a x_b, a <= b (the default: the
+  richest context-free family; it can represent the context-averaged utility
+  E_c U(x, c) = -1/2 x^T A x + x^T A M E[c] + const exactly, but not mu(c),
+  the prohibitions or the factual constraint);
 - ``contextual``: phi(i, c) = [x_i, x_a x_b, x_i (x) c, endorses_i, log length_i,
   density_i, 1[i unacceptable in c]]. Since
   U(x, c) = -1/2 x^T A x + x^T A M c + const(c) + bonus * density, V lies in
@@ -59,7 +62,7 @@ class LearnerConfig(Config):
     """The preference learner's reward family and fitting (MODEL.md section 3)."""
 
     section = "learner"
-    family: str = param("linear", choices=FAMILIES, doc="reward model family")
+    family: str = param("quadratic", choices=FAMILIES, doc="reward model family")
     fit: str = param("batch", choices=("batch", "online"),
                      doc="batch refit at checkpoints or online streaming")
     ridge: float = param(1e-2, lo=0.0, sweep=True, doc="L2 weight on theta (total, not per label)")

@@ -1,0 +1,158 @@
+"""``python -m experiments bench``: speed of the two kernels against plain NumPy, in one run.
+
+1. Contraction (:func:`sim.contraction_curve`): the feasible fraction after
+   each of T prohibitions taken in a given order, N = 65,536 responses,
+   T = 1,024 halfspaces, d = 8, 16 seeds; against (a) the same computation in
+   plain NumPy and (b) the bare product ``features @ normals.T`` in JAX, the
+   floor no method goes under.
+2. Bradley-Terry fitting (:func:`sim.fit_batch`): the ridge MLE on 2,000
+   comparisons for 64 seeds at once (linear family, p = d + 2); against a
+   per-seed ``scipy.optimize.minimize(method="L-BFGS-B")`` loop in float64.
+
+Times are medians of ``--repeats`` runs after one warm-up (compile excluded;
+compile seconds are reported apart). Ratios, not seconds, are the result:
+machines here are shared and noisy. Writes ``OUT/bench/<stamp>/bench.json``.
+``--quick`` uses N = 8,192 and 16 seeds for BT (seconds, for tests).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+NAME = "bench"
+CLAIM = "speed: the kernels against NumPy and the matmul floor"
+
+
+def _median_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def contraction_numpy(features, normals, thresholds, order):
+    """Plain NumPy reference of sim.contraction_curve for one seed."""
+    n, t = features.shape[0], normals.shape[0]
+    v = features @ normals[order].T > thresholds[order]
+    first = np.where(v.any(axis=1), v.argmax(axis=1), t)
+    cut_by = np.bincount(first, minlength=t + 1)
+    return 1.0 - np.concatenate([[0], np.cumsum(cut_by)[:t]]) / n
+
+
+def bt_objective_numpy(theta, dphi, target, ridge):
+    """Ridge Bradley-Terry objective and gradient (float64), as in sim.fit_batch."""
+    s = dphi @ theta
+    nll = target * np.logaddexp(0.0, -s) + (1.0 - target) * np.logaddexp(0.0, s)
+    prob = 0.5 * (1.0 + np.tanh(0.5 * s))
+    n = dphi.shape[0]
+    value = (nll.sum() + 0.5 * ridge * theta @ theta) / n
+    grad = (dphi.T @ (prob - target) + ridge * theta) / n
+    return value, grad
+
+
+def run_bench(n_responses=65_536, n_prohibitions=1_024, dims=8, seeds=16, bt_labels=2_000,
+              bt_seeds=64, repeats=3):
+    import jax
+    import jax.numpy as jnp
+    from scipy.optimize import minimize
+
+    from sim import contraction_curve, fit_batch
+
+    rng = np.random.default_rng(0)
+    feats = rng.standard_normal((seeds, n_responses, dims), dtype=np.float32)
+    normals = rng.standard_normal((seeds, n_prohibitions, dims), dtype=np.float32)
+    normals /= np.linalg.norm(normals, axis=2, keepdims=True)
+    thresholds = np.zeros((seeds, n_prohibitions), np.float32) + 1.6448536  # p = 0.05
+    orders = np.stack([rng.permutation(n_prohibitions) for _ in range(seeds)]).astype(np.int32)
+    args = [jnp.asarray(a) for a in (feats, normals, thresholds, orders)]
+
+    kernel = jax.jit(jax.vmap(contraction_curve))
+    floor = jax.jit(jax.vmap(lambda f, w: f @ w.T))
+    t0 = time.perf_counter()
+    kernel_c = kernel.lower(*args).compile()
+    compile_kernel = time.perf_counter() - t0
+    floor_c = floor.lower(args[0], args[1]).compile()
+    got = np.asarray(kernel_c(*args))
+    ref = np.stack([contraction_numpy(feats[s], normals[s], thresholds[s], orders[s])
+                    for s in range(seeds)])
+    max_diff = float(np.max(np.abs(got - ref)))
+    floor_c(args[0], args[1]).block_until_ready()
+
+    t_kernel = _median_time(lambda: kernel_c(*args).block_until_ready(), repeats)
+    t_floor = _median_time(lambda: floor_c(args[0], args[1]).block_until_ready(), repeats)
+    t_numpy = _median_time(lambda: [contraction_numpy(feats[s], normals[s], thresholds[s],
+                                                      orders[s]) for s in range(seeds)], repeats)
+
+    # Bradley-Terry: labels from a known linear utility.
+    p = dims + 2
+    dphi = rng.standard_normal((bt_seeds, bt_labels, p)).astype(np.float32)
+    true = rng.standard_normal((bt_seeds, p)).astype(np.float32)
+    prob = 1.0 / (1.0 + np.exp(-np.einsum("snp,sp->sn", dphi, true)))
+    target = (rng.uniform(size=prob.shape) < prob).astype(np.float32)
+    weight = np.ones_like(target)
+    ridge = 1e-2
+    steps = jnp.asarray([bt_labels])
+    fit = jax.jit(jax.vmap(lambda x, y, w: fit_batch(x, y, w, steps, ridge, 10)[0]))
+    bt_args = [jnp.asarray(a) for a in (dphi, target, weight)]
+    t0 = time.perf_counter()
+    fit_c = fit.lower(*bt_args).compile()
+    compile_bt = time.perf_counter() - t0
+    theta_jax = np.asarray(fit_c(*bt_args))
+
+    def scipy_fit():
+        return np.stack([minimize(bt_objective_numpy, np.zeros(p), args=(
+            dphi[s].astype(np.float64), target[s].astype(np.float64), ridge), jac=True,
+            method="L-BFGS-B", options={"gtol": 1e-8, "maxiter": 1000}).x
+            for s in range(bt_seeds)])
+
+    theta_scipy = scipy_fit()
+    t_bt = _median_time(lambda: fit_c(*bt_args).block_until_ready(), repeats)
+    t_scipy = _median_time(scipy_fit, repeats)
+    return {
+        "contraction": {
+            "shape": {"responses": n_responses, "prohibitions": n_prohibitions, "dims": dims,
+                      "seeds": seeds},
+            "jax_seconds": t_kernel, "numpy_seconds": t_numpy, "matmul_floor_seconds": t_floor,
+            "speedup_vs_numpy": t_numpy / t_kernel, "ratio_to_floor": t_kernel / t_floor,
+            "compile_seconds": compile_kernel, "max_abs_diff_vs_numpy": max_diff,
+        },
+        "bradley_terry": {
+            "shape": {"labels": bt_labels, "seeds": bt_seeds, "params": p},
+            "jax_seconds": t_bt, "scipy_seconds": t_scipy, "speedup_vs_scipy": t_scipy / t_bt,
+            "compile_seconds": compile_bt,
+            "max_abs_theta_diff_vs_scipy": float(np.max(np.abs(theta_jax - theta_scipy))),
+        },
+        "repeats": repeats,
+        "devices": [str(d) for d in jax.devices()],
+    }
+
+
+def main(args) -> int:
+    from .runner import UsageError, versions, write_atomically
+    if args.set:
+        raise UsageError("bench takes no --set options")
+    if args.quick:
+        report = run_bench(n_responses=8_192, n_prohibitions=256, seeds=4, bt_seeds=16, repeats=2)
+    else:
+        report = run_bench()
+    report["versions"] = versions()
+    c, b = report["contraction"], report["bradley_terry"]
+    print(f"contraction N={c['shape']['responses']} T={c['shape']['prohibitions']} "
+          f"x{c['shape']['seeds']} seeds: jax {c['jax_seconds']:.3f}s  numpy "
+          f"{c['numpy_seconds']:.3f}s  floor {c['matmul_floor_seconds']:.3f}s  ->  "
+          f"{c['speedup_vs_numpy']:.1f}x faster than numpy, {c['ratio_to_floor']:.2f}x the floor")
+    print(f"bradley-terry {b['shape']['labels']} labels x{b['shape']['seeds']} seeds: jax "
+          f"{b['jax_seconds']:.3f}s  scipy {b['scipy_seconds']:.3f}s  ->  "
+          f"{b['speedup_vs_scipy']:.1f}x faster (max |theta diff| "
+          f"{b['max_abs_theta_diff_vs_scipy']:.1e})")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = Path(args.out) / NAME / stamp
+    write_atomically(target, {"bench.json": json.dumps(report, indent=2) + "\n"})
+    print(f"wrote {target}/bench.json")
+    return 0
