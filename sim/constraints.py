@@ -116,16 +116,20 @@ def feasible_curve(violates: jax.Array, order: jax.Array) -> jax.Array:
 
     Args:
       violates: (N, T) bool, g_j(i).
-      order: (T,) a permutation of the prohibitions.
+      order: (L,) int, the prohibitions in the order they are revealed: a
+        permutation of 0..T-1 (then L = T), or any sequence, with repeats and
+        omissions (a repeat reveals nothing new).
 
     Returns:
-      (T + 1,) float: entry k is |{i : g_{order[l]}(i) = 0 for all l < k}| / N,
+      (L + 1,) float: entry k is |{i : g_{order[l]}(i) = 0 for all l < k}| / N,
       so entry 0 is 1 and the curve never rises.
     """
     n, t = violates.shape
-    position = jnp.zeros((t,), jnp.int32).at[order].set(jnp.arange(t, dtype=jnp.int32))
-    first = jnp.min(jnp.where(violates, position[None, :], t), axis=1)
-    return _curve_from_first(first, n, t)
+    length = order.shape[0]
+    first_seen = jnp.full((t,), length, jnp.int32).at[order].min(
+        jnp.arange(length, dtype=jnp.int32))
+    first = jnp.min(jnp.where(violates, first_seen[None, :], length), axis=1)
+    return _curve_from_first(first, n, length)
 
 
 def contraction_curve(features: jax.Array, normals: jax.Array, thresholds: jax.Array,
@@ -133,7 +137,7 @@ def contraction_curve(features: jax.Array, normals: jax.Array, thresholds: jax.A
     """:func:`feasible_curve` straight from the halfspaces (the benchmarked kernel).
 
     Same result as ``feasible_curve(violations(features, normals, thresholds), order)``
-    but the prohibitions are put in ``order`` first, so the first violated one
+    for a permutation ``order``, but the prohibitions are put in ``order`` first, so the first violated one
     is a single fused reduction over the product ``features @ normals.T``.
     """
     n, t = features.shape[0], normals.shape[0]
@@ -142,7 +146,8 @@ def contraction_curve(features: jax.Array, normals: jax.Array, thresholds: jax.A
     return _curve_from_first(first, n, t)
 
 
-def _curve_from_first(first: jax.Array, n: int, t: int) -> jax.Array:
-    cut_by = jnp.zeros((t + 1,), jnp.int32).at[first].add(1)
-    cut_before = jnp.concatenate([jnp.zeros((1,), jnp.int32), jnp.cumsum(cut_by)[:t]])
+def _curve_from_first(first: jax.Array, n: int, length: int) -> jax.Array:
+    """Curve from the position of each response's first violated prohibition (length = never)."""
+    cut_by = jnp.zeros((length + 1,), jnp.int32).at[first].add(1)
+    cut_before = jnp.concatenate([jnp.zeros((1,), jnp.int32), jnp.cumsum(cut_by)[:length]])
     return 1.0 - cut_before / n

@@ -1,0 +1,33 @@
+"""Test configuration: hypothesis profiles and a session-wide XLA compilation cache.
+
+Profiles: ``ci`` (selected when the environment variable CI is set) has
+``deadline=None`` and ``derandomize=True`` so CI runs are reproducible; ``dev``
+has ``deadline=None`` and random examples.
+"""
+
+import os
+import tempfile
+
+import jax
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", deadline=None, derandomize=True, max_examples=40,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", deadline=None, max_examples=40,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+# Identical programs compiled by several tests (the quick E1 variants) are
+# compiled once per session.
+_CACHE = os.environ.get("VNSIM_TEST_JAX_CACHE") or tempfile.mkdtemp(prefix="vnsim-jax-cache-")
+os.environ.setdefault("VNSIM_JAX_CACHE", _CACHE)
+jax.config.update("jax_compilation_cache_dir", _CACHE)
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+
+
+@pytest.fixture
+def x64():
+    """Run a test body in float64 (analytic reference checks)."""
+    with jax.enable_x64(True):
+        yield

@@ -1,0 +1,132 @@
+"""The annotators of MODEL.md section 2: laws checked by Monte Carlo within 4 standard errors."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from sim import AnnotatorConfig, Contexts, WorldConfig, make_world, split, value
+from sim.oracles import preference_oracle, rejection_oracle, sample_queries, violated_prohibitions
+
+WORLD = make_world(jax.random.key(0), WorldConfig(responses=256, prohibitions=6,
+                                                  prohibition_mass=0.2))
+DRAWS = 20_000
+
+
+def _prefs(cfg, i, j, belief, draws=DRAWS):
+    static, params = split(cfg)
+    ctx = Contexts(jnp.zeros(WORLD.context_map.shape[1]), jnp.asarray(belief))
+    keys = jax.random.split(jax.random.key(1), draws)
+    lab = jax.jit(jax.vmap(lambda k: preference_oracle(k, WORLD, params, static, i, j, ctx)))(keys)
+    return np.asarray(lab.target), np.asarray(lab.weight)
+
+
+def _values(belief):
+    return np.asarray(value(WORLD, jnp.zeros(WORLD.context_map.shape[1]), jnp.asarray(belief)))
+
+
+def _close(freq, p, n=DRAWS):
+    return abs(freq - p) <= 4 * np.sqrt(max(p * (1 - p), 1e-12) / n) + 1e-9
+
+
+def _pair(predicate):
+    v = _values(True)
+    for i in range(256):
+        for j in range(256):
+            if i != j and predicate(i, j, v):
+                return i, j
+    raise AssertionError("no such pair in the test world")
+
+
+def test_rational_annotator_follows_bradley_terry_in_the_value_gap():
+    """P(i wins) = sigma(beta_rat (V(i,c) - V(j,c)))."""
+    i, j = _pair(lambda i, j, v: 0.3 < v[i] - v[j] < 1.5)
+    cfg = AnnotatorConfig(sycophancy=0.0, length_bias=0.0, rationality=1.3)
+    target, weight = _prefs(cfg, i, j, True)
+    v = _values(True)
+    assert _close(target.mean(), 1 / (1 + np.exp(-1.3 * (v[i] - v[j]))))
+    assert np.all(weight == 1)
+
+
+def test_sycophant_share_wins_for_an_endorsing_factual_error():
+    """With s_syc of annotators sycophantic, a response endorsing a false belief (unacceptable,
+    so the rational annotator never prefers it) still wins a share s_syc of comparisons."""
+    e = np.asarray(WORLD.endorses)
+    base = np.asarray(WORLD.violates.any(1))
+    i, j = _pair(lambda i, j, v: e[i] and not e[j] and not base[i] and not base[j])
+    target, _ = _prefs(AnnotatorConfig(sycophancy=0.3, length_bias=0.0), i, j, False)
+    assert _close(target.mean(), 0.3)
+
+
+def test_length_biased_annotators_prefer_the_longer_response():
+    length = np.asarray(WORLD.length)
+    v = _values(True)
+    i, j = _pair(lambda i, j, vv: length[i] > length[j] and v[i] < v[j] - 50)
+    target, _ = _prefs(AnnotatorConfig(sycophancy=0.0, length_bias=0.25), i, j, True)
+    assert _close(target.mean(), 0.25)
+
+
+def test_bpref_mistake_flips_a_sure_answer_at_its_rate():
+    i, j = _pair(lambda i, j, v: v[i] - v[j] > 200)
+    cfg = AnnotatorConfig(sycophancy=0.0, length_bias=0.0, mistake=True, mistake_rate=0.1)
+    target, _ = _prefs(cfg, i, j, True)
+    assert _close(1 - target.mean(), 0.1)
+
+
+def test_bpref_equal_answers_one_half_for_near_ties_and_skip_drops_bad_pairs():
+    i, j = _pair(lambda i, j, v: abs(v[i] - v[j]) < 0.2)
+    cfg = AnnotatorConfig(sycophancy=0.0, length_bias=0.0, equal=True, equal_margin=0.5)
+    target, _ = _prefs(cfg, i, j, True, draws=100)
+    assert np.all(target == 0.5)
+    i, j = _pair(lambda i, j, v: v[i] < -500 and v[j] < -500)
+    cfg = AnnotatorConfig(skip=True, skip_floor=-100.0)
+    _, weight = _prefs(cfg, i, j, True, draws=100)
+    assert np.all(weight == 0)
+
+
+def _rejections(cfg, i, belief, draws=DRAWS):
+    static, params = split(cfg)
+    keys = jax.random.split(jax.random.key(2), draws)
+    return jax.jit(jax.vmap(lambda k: rejection_oracle(k, WORLD, params, static, i,
+                                                       jnp.asarray(belief), 0.2)))(keys)
+
+
+def _multi_violator():
+    counts = np.asarray(WORLD.violates.sum(1))
+    return int(np.argmax(counts)), int(counts.max())
+
+
+def test_rejection_oracle_reveal_all_returns_exactly_the_violated_prohibitions():
+    i, _ = _multi_violator()
+    lab = _rejections(AnnotatorConfig(), i, False, draws=50)
+    truth = np.asarray(violated_prohibitions(WORLD, i, jnp.asarray(False)))
+    assert np.all(np.asarray(lab.revealed) == truth[None])
+    assert not np.asarray(lab.spurious).any()
+
+
+def test_rejection_oracle_reveal_one_picks_uniformly_among_the_violated():
+    i, k = _multi_violator()
+    assert k >= 2
+    lab = _rejections(AnnotatorConfig(reveal="one"), i, True)
+    revealed = np.asarray(lab.revealed)
+    truth = np.asarray(violated_prohibitions(WORLD, i, jnp.asarray(True)))
+    assert np.all(revealed.sum(1) == 1) and np.all(revealed <= truth[None])
+    for j in np.flatnonzero(truth):
+        assert _close(revealed[:, j].mean(), 1 / truth.sum())
+
+
+def test_rejection_oracle_miss_rate_and_false_flags():
+    i, _ = _multi_violator()
+    lab = _rejections(AnnotatorConfig(miss=0.25, false_flag=0.1), i, True)
+    assert _close(1 - np.asarray(lab.revealed).any(1).mean(), 0.25)
+    assert _close(np.asarray(lab.spurious).mean(), 0.1)
+    # every spurious halfspace contains the queried response
+    x = np.asarray(WORLD.features[i])
+    assert np.all(np.asarray(lab.spurious_normal) @ x > np.asarray(lab.spurious_threshold))
+
+
+@pytest.mark.parametrize("n", [2, 5, 300])
+def test_queries_are_distinct_pairs_covering_all_responses(n):
+    i, j = sample_queries(jax.random.key(3), n, 5000)
+    i, j = np.asarray(i), np.asarray(j)
+    assert np.all(i != j) and i.min() == 0 and i.max() == n - 1 and j.max() == n - 1
