@@ -133,16 +133,34 @@ def feasible_curve(violates: jax.Array, order: jax.Array) -> jax.Array:
 
 
 def contraction_curve(features: jax.Array, normals: jax.Array, thresholds: jax.Array,
-                      order: jax.Array) -> jax.Array:
+                      order: jax.Array, tile: int = 128) -> jax.Array:
     """:func:`feasible_curve` straight from the halfspaces (the benchmarked kernel).
 
     Same result as ``feasible_curve(violations(features, normals, thresholds), order)``
-    for a permutation ``order``, but the prohibitions are put in ``order`` first, so the first violated one
-    is a single fused reduction over the product ``features @ normals.T``.
+    for a permutation ``order``. The prohibitions are put in ``order`` first, so
+    each response's first violated prohibition is one reduction over a row of
+    ``features @ normals.T``; the rows are processed ``tile`` at a time
+    (``jax.lax.map``), so the N x T product is never held in memory at once
+    and each tile stays in cache.
+
+    Args:
+      features: (N, d); normals: (T, d); thresholds: (T,); order: (T,) permutation.
+      tile: rows per block (static); N is padded up to a multiple of it.
+
+    Returns:
+      (T + 1,) the feasible fraction after the first k prohibitions, k = 0..T.
     """
     n, t = features.shape[0], normals.shape[0]
-    v = violations(features, normals[order], thresholds[order])
-    first = jnp.min(jnp.where(v, jnp.arange(t, dtype=jnp.int32)[None, :], t), axis=1)
+    tile = max(1, min(tile, n))
+    blocks = -(-n // tile)
+    padded = jnp.pad(features, ((0, blocks * tile - n), (0, 0)))
+    w, theta = normals[order], thresholds[order]
+    position = jnp.arange(t, dtype=jnp.int32)[None, :]
+
+    def first_violated(rows):
+        return jnp.min(jnp.where(violations(rows, w, theta), position, t), axis=1)
+
+    first = jax.lax.map(first_violated, padded.reshape(blocks, tile, -1)).reshape(-1)[:n]
     return _curve_from_first(first, n, t)
 
 
