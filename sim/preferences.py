@@ -68,7 +68,7 @@ class LearnerConfig(Config):
     ridge: float = param(1e-2, lo=0.0, sweep=True, doc="L2 weight on theta (total, not per label)")
     batch_solver: str = param("newton", choices=("newton", "lbfgs"),
                               doc="batch refit solver: damped Newton or optax L-BFGS")
-    batch_iters: int = param(20, lo=1, hi=10_000,
+    batch_iters: int = param(10, lo=1, hi=10_000,
                              doc="most solver iterations per refit (Newton stops at convergence;"
                                  " L-BFGS runs all, ~100)")
     optimizer: str = param("adam", choices=("adam", "sgd"), doc="online optimiser")
