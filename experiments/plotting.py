@@ -34,6 +34,6 @@ def band(ax, table, variant, metric, style, label=None, min_step=1):
 
 
 def save(fig, stem: Path):
-    fig.savefig(Path(stem).with_suffix(".pdf"))
+    fig.savefig(Path(stem).with_suffix(".pdf"), metadata={"CreationDate": None})
     fig.savefig(Path(stem).with_suffix(".png"), dpi=150)
     plt.close(fig)
