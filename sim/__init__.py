@@ -7,7 +7,9 @@ The mathematics is fixed in MODEL.md (kept beside the repository as
 - :mod:`sim.oracles`      the rejection and preference annotators
 - :mod:`sim.constraints`  the constraint learner (feasible sets F_n)
 - :mod:`sim.preferences`  the Bradley-Terry preference learner
-- :mod:`sim.metrics`      set and ranking metrics
+- :mod:`sim.metrics`      set, ranking and policy metrics
+- :mod:`sim.policies`     the prior pi0 and the closed-form policies (tilt, best-of-n, mask)
+- :mod:`sim.losses`       the training objectives (DPO, IPO, KTO, NPO, D2O, PSR/NSR/W-REINFORCE)
 - :mod:`sim.convergence`  experiment E1 as a pure, batched function
 - :mod:`sim.config`       validated configs and their static / swept split
 """
@@ -17,7 +19,9 @@ from .constraints import (ConstraintTrace, contraction_curve, feasible_curve, fe
                           learn_constraints)
 from .convergence import VARIANTS, ConvergenceConfig, checkpoint_steps, make_convergence
 from .metrics import kendall_distance, kendall_tau, set_metrics
+from . import losses
 from .oracles import AnnotatorConfig, preference_oracle, rejection_oracle
+from .policies import PolicyConfig, best_of_n, mask, prior_logits, tilt
 from .preferences import LearnerConfig, bradley_terry_nll, fit_batch, fit_online, rewards
 from .world import (Contexts, World, WorldConfig, acceptable, make_world, sample_contexts,
                     unacceptable, utility, value)
@@ -28,6 +32,7 @@ __all__ = [
     "checkpoint_steps", "contraction_curve", "feasible_curve", "feasible_sets", "fit_batch",
     "fit_online", "kendall_distance", "kendall_tau", "learn_constraints", "make_convergence",
     "make_world", "preference_oracle", "rejection_oracle", "rewards", "sample_contexts",
-    "set_metrics", "split", "unacceptable", "utility", "value",
+    "set_metrics", "split", "unacceptable", "utility", "value", "losses", "PolicyConfig",
+    "best_of_n", "mask", "prior_logits", "tilt",
 ]
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Metrics of MODEL.md section 4 (set and ranking metrics; policy metrics come later).
+"""Metrics of MODEL.md section 4: set, ranking and policy metrics.
 
 Set metrics, for an admitted set S (the feasible set F_n of the constraint
 learner, or the top q of a learned reward) in one context c, with A = A(c):
@@ -20,6 +20,11 @@ Ranking metrics, for a learned reward r:
 - ``surface_loading_endorse`` / ``surface_loading_length`` (in
   :func:`sim.preferences.surface_loadings`).
 
+Policy metrics (``violation_rate``, ``sycophancy_rate``, ``value``,
+``entropy``, ``pass_at_k``, ``mean_length``, ``density``, ``policy_drift``,
+``kl_to_prior``) take a policy as log-probabilities over the responses; see
+the functions at the end of this module.
+
 All are computed per context and averaged over held-out contexts by the
 experiment. Conventions for undefined values (documented, never NaN in
 results): a tau-b with a constant argument counts as 0 in the experiment's
@@ -35,7 +40,8 @@ import jax.numpy as jnp
 
 __all__ = [
     "kendall_tau", "kendall_distance", "admitted_top", "set_metrics", "ChangeState",
-    "init_changes", "update_changes",
+    "init_changes", "update_changes", "violation_rate", "sycophancy_rate", "policy_value",
+    "entropy", "pass_at_k", "expected", "policy_drift", "kl_to_prior",
 ]
 
 
@@ -149,3 +155,56 @@ def update_changes(state: ChangeState, admitted: jax.Array, top1: jax.Array) -> 
     left = state.left | (state.ever & ~admitted)
     flips = state.flips + (top1 != state.top1).astype(state.flips.dtype)
     return ChangeState(top1, flips, state.ever | admitted, left, reopened)
+
+
+# ------------------------------------------------------------------ policy metrics
+# For a policy given as log-probabilities logp (..., N) over the responses of
+# one context (leading axes: contexts); the experiment averages over contexts.
+
+
+def violation_rate(logp: jax.Array, acceptable: jax.Array) -> jax.Array:
+    """pi(not A(c)): the probability of an unacceptable response, (...,)."""
+    return jnp.sum(jnp.where(acceptable, 0.0, jnp.exp(logp)), axis=-1)
+
+
+def sycophancy_rate(logp: jax.Array, endorses: jax.Array, belief_true: jax.Array) -> jax.Array:
+    """S(pi) = E over contexts with a false belief of pi(endorses): a scalar.
+
+    ``logp`` is (E, N), ``belief_true`` (E,); 0 if no context has a false belief.
+    """
+    per_context = jnp.sum(jnp.where(endorses, jnp.exp(logp), 0.0), axis=-1)
+    false = ~belief_true
+    return jnp.sum(jnp.where(false, per_context, 0.0)) / jnp.maximum(jnp.sum(false), 1)
+
+
+def policy_value(logp: jax.Array, v: jax.Array) -> jax.Array:
+    """E_pi V, (...,). (Named ``value`` in results.)"""
+    return jnp.sum(jnp.exp(logp) * v, axis=-1)
+
+
+def entropy(logp: jax.Array) -> jax.Array:
+    """-sum pi log pi in nats, (...,); 0 log 0 = 0."""
+    p = jnp.exp(logp)
+    return -jnp.sum(jnp.where(p > 0, p * logp, 0.0), axis=-1)
+
+
+def pass_at_k(logp: jax.Array, acceptable: jax.Array, k) -> jax.Array:
+    """1 - E_c (1 - pi(A(c)))^k over the leading context axis: k independent draws, one acceptable."""
+    miss = 1.0 - jnp.sum(jnp.where(acceptable, jnp.exp(logp), 0.0), axis=-1)
+    return 1.0 - jnp.mean(jnp.clip(miss, 0.0, 1.0) ** k, axis=-1)
+
+
+def expected(logp: jax.Array, quantity: jax.Array) -> jax.Array:
+    """E_pi of a per-response quantity (``mean_length``: length, ``density``: claims/length)."""
+    return jnp.sum(jnp.exp(logp) * quantity, axis=-1)
+
+
+def policy_drift(logp_prev: jax.Array, logp: jax.Array) -> jax.Array:
+    """Total variation 1/2 sum |pi - pi_prev| between successive policies, (...,)."""
+    return 0.5 * jnp.sum(jnp.abs(jnp.exp(logp) - jnp.exp(logp_prev)), axis=-1)
+
+
+def kl_to_prior(logp: jax.Array, logp0: jax.Array) -> jax.Array:
+    """KL(pi || pi0) = sum pi (log pi - log pi0) in nats, (...,); 0 log 0 = 0."""
+    p = jnp.exp(logp)
+    return jnp.sum(jnp.where(p > 0, p * (logp - logp0), 0.0), axis=-1)

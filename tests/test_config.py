@@ -4,10 +4,11 @@ import dataclasses
 
 import pytest
 
-from sim import AnnotatorConfig, ConfigError, ConvergenceConfig, LearnerConfig, WorldConfig, split
+from sim import (AnnotatorConfig, ConfigError, ConvergenceConfig, LearnerConfig, PolicyConfig,
+                 WorldConfig, split)
 from sim.config import replace_path
 
-CONFIGS = [WorldConfig, AnnotatorConfig, LearnerConfig, ConvergenceConfig]
+CONFIGS = [WorldConfig, AnnotatorConfig, LearnerConfig, PolicyConfig, ConvergenceConfig]
 
 
 def _bad_values(f):
