@@ -1,0 +1,155 @@
+"""Policy training with optax: any objective, many seeds, exact or sampled (MODEL.md section 5).
+
+The policy is a softmax over the N responses in each of E training contexts,
+with logits z_theta(i, c) = z0(i, c) + theta(i, c) (``policy_family="tabular"``:
+one free logit per context and response, a bandit per prompt) or
+z0(i, c) + theta . psi(i) (``linear`` / ``quadratic``: psi a context-free
+feature map of :mod:`sim.preferences`, theta shared by all contexts as a
+language model's weights are shared by all prompts). z0 is the prior's logits
+(:func:`sim.policies.prior_logits`); theta = 0 is the prior.
+
+A fact of this model worth knowing before reading E3: over one softmax with a
+binary reward, L_NSR = sum_{R=-1} pi = 1 - pi(A) = 1 + L_PSR, so the *exact*
+PSR, NSR, REINFORCE and W-REINFORCE objectives have the same gradient up to a
+positive factor (1 + lambda for W-REINFORCE); with Adam, which removes the
+scale, they train identically. Their differences are properties of the
+sampled (REINFORCE) estimates, which is why ``estimate="sampled"`` is the
+default.
+
+:func:`train_policy` runs ``steps`` optimiser steps as a ``jax.lax.scan``
+(inside a scan over ``checkpoints``) on a loss ``loss_fn(key, logits)`` and
+evaluates the policy at each checkpoint; it is a pure function of its key, so
+it runs under ``jax.jit(jax.vmap(...))`` over seeds.
+
+:func:`verifiable_loss` builds the objectives of Zhu et al. (arXiv 2506.01347)
+for a verifiable reward R in {-1, +1}: ``estimate="exact"`` takes the
+expectation over the whole softmax (the probability form, or the
+log-probability form), ``estimate="sampled"`` draws ``samples`` responses per
+context per step and uses the REINFORCE estimate, whose gradient has the same
+expectation (a test checks this).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from . import losses
+from .config import Config, ConfigError, param
+
+__all__ = ["TrainConfig", "train_policy", "verifiable_loss", "VERIFIABLE", "policy_logits"]
+
+VERIFIABLE = {  # objective: (weight of L_PSR, weight of L_NSR); lambda for W-REINFORCE
+    "reinforce": (1.0, 1.0),
+    "psr": (1.0, 0.0),
+    "nsr": (0.0, 1.0),
+    "w_reinforce": (None, 1.0),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig(Config):
+    """Optimiser, length and gradient estimate of policy training."""
+
+    section = "training"
+    steps: int = param(400, lo=1, hi=1_000_000, doc="optimiser steps")
+    checkpoints: int = param(20, lo=1, hi=10_000, doc="evaluations, evenly spaced (steps % checkpoints == 0)")
+    optimizer: str = param("adam", choices=("adam", "sgd"), doc="optax optimiser")
+    learning_rate: float = param(0.02, lo=0.0, lo_open=True, sweep=True, doc="step size")
+    estimate: str = param("sampled", choices=("exact", "sampled"),
+                          doc="expectations over the softmax, or REINFORCE samples")
+    samples: int = param(8, lo=1, hi=65_536, doc="responses sampled per context per step")
+    form: str = param("prob", choices=("prob", "logprob"),
+                      doc="PSR/NSR objective in probability or policy-gradient form")
+    policy_family: str = param("tabular", choices=("tabular", "linear", "quadratic"),
+                               doc="tabular logits per context, or shared parameters on features psi")
+
+    def check(self):
+        if self.steps % self.checkpoints:
+            raise ConfigError(f"training.checkpoints = {self.checkpoints} is out of range "
+                              f"(allowed: a divisor of training.steps = {self.steps})")
+
+
+def policy_logits(theta: jax.Array, z0: jax.Array, psi: jax.Array | None) -> jax.Array:
+    """The policy's logits in every training context: z0 (E, N) + theta (tabular, psi None)
+    or z0 + psi (N, p) theta (shared parameters)."""
+    return z0 + theta if psi is None else z0 + (psi @ theta)[None, :]
+
+
+def verifiable_loss(objective: str, reward: jax.Array, lam, static: TrainConfig) -> Callable:
+    """loss_fn(key, logits) for a verifiable-reward objective of Zhu et al.
+
+    Args:
+      objective: ``reinforce`` (lambda = 1), ``psr``, ``nsr`` or ``w_reinforce``.
+      reward: (E, N) in {-1, +1}.
+      lam: the W-REINFORCE weight on L_PSR (used by ``w_reinforce`` only).
+      static: the training config (``estimate``, ``samples``, ``form``).
+
+    Returns:
+      ``loss_fn(key, logits) -> scalar``, the mean over contexts of
+      w_PSR L_PSR + w_NSR L_NSR (exact), or of its REINFORCE estimate
+      (1/k) sum_s [-w_PSR 1[R_s = +1] + w_NSR 1[R_s = -1]] log pi(y_s), y_s ~ pi (sampled).
+    """
+    if objective not in VERIFIABLE:
+        raise ConfigError(f"objective = {objective!r} is not allowed (allowed: {', '.join(VERIFIABLE)})")
+    w_pos, w_neg = VERIFIABLE[objective]
+    w_pos = lam if w_pos is None else w_pos
+
+    def exact(key, logits):
+        logp = jax.nn.log_softmax(logits, axis=-1)
+        return jnp.mean(w_pos * losses.psr(logp, reward, static.form)
+                        + w_neg * losses.nsr(logp, reward, static.form))
+
+    def sampled(key, logits):
+        logp = jax.nn.log_softmax(logits, axis=-1)
+        e = logits.shape[0]
+        # inverse-CDF sampling: one cumulative sum per context, k uniforms
+        cdf = jnp.cumsum(jnp.exp(jax.lax.stop_gradient(logp)), axis=-1)
+        u = jax.random.uniform(key, (e, static.samples)) * cdf[:, -1:]
+        draws = jax.vmap(jnp.searchsorted)(cdf, u)
+        draws = jnp.minimum(draws, logits.shape[1] - 1)
+        r = jnp.take_along_axis(reward, draws, axis=1)
+        lp = jnp.take_along_axis(logp, draws, axis=1)
+        weight = -w_pos * (r > 0) + w_neg * (r < 0)
+        return jnp.mean(weight * lp)
+
+    return exact if static.estimate == "exact" else sampled
+
+
+def train_policy(key: jax.Array, theta0: jax.Array, logits_fn: Callable, loss_fn: Callable,
+                 evaluate: Callable, static: TrainConfig, learning_rate) -> dict:
+    """Optimise theta and evaluate the policy at every checkpoint.
+
+    Args:
+      key: PRNG key (used by sampled losses).
+      theta0: initial parameters (zeros: the prior).
+      logits_fn: theta -> (E, N) logits.
+      loss_fn: (key, logits) -> scalar loss.
+      evaluate: (E, N) logits -> dict of scalar metrics.
+      static: the training config.
+      learning_rate: step size (a traced number).
+
+    Returns:
+      dict of (checkpoints + 1,) arrays: the metrics at steps 0, s, 2s, ..., steps.
+    """
+    opt = (optax.adam if static.optimizer == "adam" else optax.sgd)(learning_rate)
+    per = static.steps // static.checkpoints
+
+    def step(carry, k):
+        theta, state = carry
+        grad = jax.grad(lambda th: loss_fn(k, logits_fn(th)))(theta)
+        updates, state = opt.update(grad, state, theta)
+        return (optax.apply_updates(theta, updates), state), None
+
+    def chunk(carry, k):
+        carry, _ = jax.lax.scan(step, carry, jax.random.split(k, per))
+        return carry, evaluate(logits_fn(carry[0]))
+
+    first = evaluate(logits_fn(theta0))
+    _, history = jax.lax.scan(chunk, (theta0, opt.init(theta0)),
+                              jax.random.split(key, static.checkpoints))
+    return jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, history)
