@@ -93,8 +93,8 @@ def plot(summary, config: NegativeOnlyConfig, stem):
         change = np.array([_final(t, v, f"mass_change_q{q}") for q in range(DECILES)])
         ratio = 1.0 + change / prior_mass[:, None]
         f.plot(prior_mass, ratio[:, 0], marker="o", ms=3, lw=1.4, **STYLE[v])
-        f.fill_between(prior_mass, ratio[:, 1], ratio[:, 2], color=STYLE[v]["color"], alpha=0.2,
-                       lw=0)
+        low = np.where(ratio[:, 1] > 0, ratio[:, 1], np.nan)  # a log axis shows no band below 0
+        f.fill_between(prior_mass, low, ratio[:, 2], color=STYLE[v]["color"], alpha=0.2, lw=0)
     f.axhline(1, color="gray", lw=0.8)
     f.set(xscale="log", yscale="log", title="(f) Where the mass goes: acceptable responses\n"
           "by decile of prior probability (end of training)",
