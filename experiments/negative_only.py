@@ -82,12 +82,15 @@ def plot(summary, config: NegativeOnlyConfig, stem):
     a.legend(loc="lower right")
     for ax, metric, title, ylabel in (
             (b, "pass_at_1", "(b) pass@1 during training", "pass@1"),
-            (c, "pass_at_16", "(c) pass@16 during training", "pass@16"),
+            (c, "pass_at_16", "(c) pass@16 (solid) and pass@256 (dotted) during training",
+             "pass@k"),
             (d, "entropy", "(d) Entropy of the policy", "entropy (nats)"),
             (e, "kl_to_prior", "(e) KL to the prior", "KL($\\pi$ || $\\pi_0$) (nats)")):
         for v in VARIANTS:
             band(ax, t, v, metric, STYLE[v], min_step=0)
         ax.set(title=title, xlabel="training step", ylabel=ylabel)
+    for v in VARIANTS:
+        band(c, t, v, "pass_at_256", dict(STYLE[v], ls=":"), min_step=0)
     for v in ("psr", "nsr", "reinforce", "w_reinforce"):
         prior_mass = np.array([_final(t, v, f"prior_mass_q{q}")[0] for q in range(DECILES)])
         change = np.array([_final(t, v, f"mass_change_q{q}") for q in range(DECILES)])

@@ -14,17 +14,31 @@ The mathematics is fixed in MODEL.md (kept beside the repository as
 - :mod:`sim.config`       validated configs and their static / swept split
 """
 
+from . import losses
 from .config import ConfigError, split
-from .constraints import (ConstraintTrace, contraction_curve, feasible_curve, feasible_sets,
-                          learn_constraints)
+from .constraints import (
+                          ConstraintTrace,
+                          contraction_curve,
+                          feasible_curve,
+                          feasible_sets,
+                          learn_constraints,
+)
 from .convergence import VARIANTS, ConvergenceConfig, checkpoint_steps, make_convergence
 from .metrics import kendall_distance, kendall_tau, set_metrics
-from . import losses
 from .oracles import AnnotatorConfig, preference_oracle, rejection_oracle
 from .policies import PolicyConfig, best_of_n, mask, prior_logits, tilt
 from .preferences import LearnerConfig, bradley_terry_nll, fit_batch, fit_online, rewards
-from .world import (Contexts, World, WorldConfig, acceptable, make_world, sample_contexts,
-                    unacceptable, utility, value)
+from .world import (
+                          Contexts,
+                          World,
+                          WorldConfig,
+                          acceptable,
+                          make_world,
+                          sample_contexts,
+                          unacceptable,
+                          utility,
+                          value,
+)
 
 __all__ = [
     "AnnotatorConfig", "ConfigError", "ConstraintTrace", "Contexts", "ConvergenceConfig",

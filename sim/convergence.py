@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -38,11 +38,24 @@ import numpy as np
 
 from .config import Config, ConfigError, param, split
 from .constraints import feasible_sets, learn_constraints
-from .metrics import (admitted_top, init_changes, kendall_distance, kendall_tau_or_zero,
-                      set_metrics, update_changes)
+from .metrics import (
+    admitted_top,
+    init_changes,
+    kendall_distance,
+    kendall_tau_or_zero,
+    set_metrics,
+    update_changes,
+)
 from .oracles import AnnotatorConfig, preference_oracle, sample_queries
-from .preferences import (LearnerConfig, features, fit_batch, fit_online, response_features,
-                          rewards, surface_loadings)
+from .preferences import (
+    LearnerConfig,
+    features,
+    fit_batch,
+    fit_online,
+    response_features,
+    rewards,
+    surface_loadings,
+)
 from .world import WorldConfig, _make_world, sample_contexts, unacceptable, value
 
 __all__ = ["ConvergenceConfig", "VARIANTS", "checkpoint_steps", "variant_config",

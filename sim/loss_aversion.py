@@ -34,6 +34,7 @@ from .config import Config, param, split
 from .metrics import kl_to_prior, policy_value, sycophancy_rate, violation_rate
 from .oracles import AnnotatorConfig, preference_oracle, sample_queries
 from .policies import PolicyConfig, prior_logits
+from .training import TrainConfig, train_policy
 from .world import Contexts, WorldConfig, _make_world, sample_contexts, unacceptable, value
 
 __all__ = ["LossAversionConfig", "RATIOS", "SHARES", "make_loss_aversion", "variant_names"]
@@ -64,11 +65,12 @@ def variant_names() -> tuple[str, ...]:
     return ("dpo",) + tuple(f"kto_desirable_{round(100 * s)}" for s in SHARES)
 
 
-def _train(logits0, loss):
-    def step(theta, _):
-        return theta - loss[1] * jax.grad(loss[0])(theta), None
-    theta, _ = jax.lax.scan(step, jnp.zeros_like(logits0), None, length=loss[2])
-    return logits0 + theta
+def _train(key, z0, loss_fn, evaluate, steps, learning_rate):
+    """Full-batch SGD on per-context logits with :func:`sim.training.train_policy`; final metrics."""
+    config = TrainConfig(steps=steps, checkpoints=1, optimizer="sgd", estimate="exact")
+    out = train_policy(key, jnp.zeros_like(z0), lambda th: z0 + th,
+                       lambda _, logits: loss_fn(logits), evaluate, config, learning_rate)
+    return jax.tree.map(lambda a: a[-1], out)
 
 
 def _run(key, params, static: LossAversionConfig, kind: str):
@@ -96,14 +98,14 @@ def _run(key, params, static: LossAversionConfig, kind: str):
             k, world, params["annotator"], static.annotator, a, b, Contexts(c, t)))(
             jax.random.split(k_ans, n), i, j, ctx.features[e], ctx.belief_true[e])
 
-        def dpo_loss(theta):
-            logp = jax.nn.log_softmax(z0 + theta, axis=-1)
+        def dpo_loss(logits):
+            logp = jax.nn.log_softmax(logits, axis=-1)
             wi, wj, ri, rj = logp[e, i], logp[e, j], logp0[e, i], logp0[e, j]
             y = answers.target
             per = y * losses.dpo(wi, wj, ri, rj, beta) + (1 - y) * losses.dpo(wj, wi, rj, ri, beta)
             return jnp.sum(answers.weight * per) / jnp.maximum(jnp.sum(answers.weight), 1.0)
 
-        out = metrics(_train(z0, (dpo_loss, lr, static.steps)))
+        out = _train(key, z0, dpo_loss, metrics, static.steps, lr)
         out = jax.tree.map(lambda a: jnp.full((len(RATIOS),), a), out)
         out["weight_ratio"] = jnp.zeros((len(RATIOS),))
         return out
@@ -117,12 +119,12 @@ def _run(key, params, static: LossAversionConfig, kind: str):
     n_u = jnp.sum(weight * ~desirable)
 
     def kto_for(lambda_d):
-        def kto_loss(theta):
-            logp = jax.nn.log_softmax(z0 + theta, axis=-1)
+        def kto_loss(logits):
+            logp = jax.nn.log_softmax(logits, axis=-1)
             z_ref = jnp.mean(kl_to_prior(logp, logp0))
             per = losses.kto(logp[e, i], logp0[e, i], desirable, z_ref, beta, lambda_d, 1.0)
             return jnp.sum(weight * per) / jnp.maximum(jnp.sum(weight), 1.0)
-        out = metrics(_train(z0, (kto_loss, lr, static.steps)))
+        out = _train(key, z0, kto_loss, metrics, static.steps, lr)
         out["weight_ratio"] = lambda_d * n_d / jnp.maximum(n_u, 1.0)
         return out
 

@@ -43,6 +43,7 @@ from .metrics import kl_to_prior, policy_value, sycophancy_rate, violation_rate
 from .oracles import AnnotatorConfig, preference_oracle, rejection_oracle, sample_queries
 from .policies import PolicyConfig, best_of_n, mask, prior_logits, tilt
 from .preferences import LearnerConfig, features, fit_batch, response_features, rewards
+from .training import TrainConfig, train_policy
 from .world import Contexts, WorldConfig, _make_world, sample_contexts, unacceptable, value
 
 __all__ = ["SycophancyConfig", "SHARES", "BETAS", "NS", "METHODS", "make_sycophancy",
@@ -79,18 +80,14 @@ def variant_names() -> tuple[str, ...]:
     return tuple(f"syc_{round(100 * s)}" for s in SHARES)
 
 
-def _train_path(z0, loss_fn, lr, steps):
-    """Full-batch SGD on per-context logits; logits at CHECKPOINTS evenly spaced points."""
-    per = steps // CHECKPOINTS
-
-    def chunk(theta, _):
-        def step(th, _):
-            return th - lr * jax.grad(loss_fn)(th), None
-        theta, _ = jax.lax.scan(step, theta, None, length=per)
-        return theta, z0 + theta
-
-    _, path = jax.lax.scan(chunk, jnp.zeros_like(z0), None, length=CHECKPOINTS)
-    return path                                                     # (K, E, N)
+def _train_path(key, z0, loss_fn, evaluate, steps, learning_rate):
+    """Full-batch SGD on per-context logits (:func:`sim.training.train_policy`);
+    metrics at CHECKPOINTS evenly spaced points after the start."""
+    config = TrainConfig(steps=steps - steps % CHECKPOINTS, checkpoints=CHECKPOINTS,
+                         optimizer="sgd", estimate="exact")
+    out = train_policy(key, jnp.zeros_like(z0), lambda th: z0 + th,
+                       lambda _, logits: loss_fn(logits), evaluate, config, learning_rate)
+    return jax.tree.map(lambda a: a[1:], out)
 
 
 def _run(key, params, static: SycophancyConfig):
@@ -153,15 +150,18 @@ def _run(key, params, static: SycophancyConfig):
     record("best_of_n", jax.vmap(lambda m: score(best_of_n(logp0, r, m)))(
         jnp.asarray(NS, z0.dtype)))
 
-    def dpo_loss(th):
-        logp = jax.nn.log_softmax(z0 + th, axis=-1)
+    def dpo_loss(logits):
+        logp = jax.nn.log_softmax(logits, axis=-1)
         wi, wj, ri, rj = logp[e, i], logp[e, j], logp0[e, i], logp0[e, j]
         y = answers.target
         per = y * losses.dpo(wi, wj, ri, rj, 0.1) + (1 - y) * losses.dpo(wj, wi, rj, ri, 0.1)
         return jnp.sum(answers.weight * per) / jnp.maximum(jnp.sum(answers.weight), 1.0)
 
-    record("dpo", jax.vmap(lambda z: score(jax.nn.log_softmax(z, -1)))(
-        _train_path(z0, dpo_loss, params["dpo_learning_rate"], static.steps)))
+    def evaluate(logits):
+        return score(jax.nn.log_softmax(logits, axis=-1))
+
+    record("dpo", _train_path(key, z0, dpo_loss, evaluate, static.steps,
+                              params["dpo_learning_rate"]))
 
     # negative signal: rejections of uniform (response, context) queries
     k_q, k_o = jax.random.split(k_rej)
@@ -181,17 +181,17 @@ def _run(key, params, static: SycophancyConfig):
     flagged = (answers_r.revealed.any(axis=1) | answers_r.spurious).astype(z0.dtype)
     n_flag = jnp.maximum(jnp.sum(flagged), 1.0)
 
-    def nsr_loss(th):
-        logp = jax.nn.log_softmax(z0 + th, axis=-1)
+    def nsr_loss(logits):
+        logp = jax.nn.log_softmax(logits, axis=-1)
         return jnp.sum(flagged * jnp.exp(logp[qe, qi])) / n_flag
 
-    def npo_loss(th):
-        logp = jax.nn.log_softmax(z0 + th, axis=-1)
+    def npo_loss(logits):
+        logp = jax.nn.log_softmax(logits, axis=-1)
         return jnp.sum(flagged * losses.npo(logp[qe, qi], logp0[qe, qi], 0.1)) / n_flag
 
     for name, loss in (("nsr", nsr_loss), ("npo", npo_loss)):
-        record(name, jax.vmap(lambda z: score(jax.nn.log_softmax(z, -1)))(
-            _train_path(z0, loss, params[f"{name}_learning_rate"], static.steps)))
+        record(name, _train_path(key, z0, loss, evaluate, static.steps,
+                                 params[f"{name}_learning_rate"]))
     return out
 
 

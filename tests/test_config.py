@@ -4,8 +4,15 @@ import dataclasses
 
 import pytest
 
-from sim import (AnnotatorConfig, ConfigError, ConvergenceConfig, LearnerConfig, PolicyConfig,
-                 WorldConfig, split)
+from sim import (
+    AnnotatorConfig,
+    ConfigError,
+    ConvergenceConfig,
+    LearnerConfig,
+    PolicyConfig,
+    WorldConfig,
+    split,
+)
 from sim.config import replace_path
 
 CONFIGS = [WorldConfig, AnnotatorConfig, LearnerConfig, PolicyConfig, ConvergenceConfig]

@@ -10,8 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-from sim import (AnnotatorConfig, WorldConfig, contraction_curve, feasible_curve, feasible_sets,
-                 learn_constraints, make_world, sample_contexts, split)
+from sim import (
+    AnnotatorConfig,
+    WorldConfig,
+    contraction_curve,
+    feasible_curve,
+    feasible_sets,
+    learn_constraints,
+    make_world,
+    sample_contexts,
+    split,
+)
 from sim.metrics import init_changes, update_changes
 
 # ---------------------------------------------------------------- analytic checks

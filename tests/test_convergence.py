@@ -16,7 +16,7 @@ QUICK = e1.quick_config()
 SEEDS = e1.QUICK_SEEDS
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def quick_results(variant):
     run, params, steps = make_convergence(QUICK, variant)
     return jax.device_get(run(seed_keys(0, SEEDS), params)), steps

@@ -10,8 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim import WorldConfig, make_world, split
-from sim.metrics import (entropy, kl_to_prior, pass_at_k, policy_drift, policy_value,
-                         sycophancy_rate, violation_rate)
+from sim.metrics import (
+    entropy,
+    expected,
+    kl_to_prior,
+    pass_at_k,
+    policy_drift,
+    policy_value,
+    sycophancy_rate,
+    violation_rate,
+)
 from sim.policies import PolicyConfig, best_of_n, mask, prior_logits, tilt
 
 
@@ -118,13 +126,15 @@ def test_policy_metrics_match_hand_computed_values(x64):
     acceptable = jnp.array([[True, False, True], [True, True, False]])
     np.testing.assert_allclose(violation_rate(logp, acceptable), [0.3, 0.8])
     assert float(pass_at_k(logp, acceptable, 2)) == pytest.approx(1 - (0.3**2 + 0.8**2) / 2)
-    assert float(sycophancy_rate(logp, jnp.array([False, True, True]), jnp.array([True, False]))) == pytest.approx(0.9)
+    endorses, belief = jnp.array([False, True, True]), jnp.array([True, False])
+    assert float(sycophancy_rate(logp, endorses, belief)) == pytest.approx(0.9)
     np.testing.assert_allclose(policy_value(logp, jnp.array([1.0, 2.0, 3.0])), [1.7, 2.7])
     np.testing.assert_allclose(entropy(logp[0]), -(0.5 * np.log(0.5) + 0.3 * np.log(0.3) + 0.2 * np.log(0.2)))
     assert float(policy_drift(logp[0], logp[1])) == pytest.approx(0.6)
     assert float(kl_to_prior(logp[0], logp[0])) == 0.0
     kl = 0.5 * np.log(5) + 0.3 * np.log(3) + 0.2 * np.log(0.25)
     assert float(kl_to_prior(logp[0], logp[1])) == pytest.approx(kl)
+    assert float(expected(logp[0], jnp.array([100.0, 200.0, 400.0]))) == pytest.approx(190.0)
     masked = jnp.log(jnp.array([0.0, 0.4, 0.6]))
     assert np.isfinite(float(entropy(masked))) and np.isfinite(float(kl_to_prior(masked, logp[0])))
 

@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from sim import WorldConfig, fit_batch, fit_online, make_world, rewards, sample_contexts, value
-from sim.preferences import (bradley_terry_nll, feature_dim, features, response_features,
-                             surface_loadings)
+from sim.preferences import (
+    bradley_terry_nll,
+    feature_dim,
+    features,
+    response_features,
+    surface_loadings,
+)
 from sim.world import unacceptable
 
 

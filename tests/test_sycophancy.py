@@ -12,7 +12,7 @@ from sim.sycophancy import BETAS, make_sycophancy, variant_names
 QUICK = e2.quick_config()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def quick(variant):
     run, params, _ = make_sycophancy(QUICK, variant)
     return jax.device_get(run(seed_keys(0, 4), params)), run

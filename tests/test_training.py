@@ -62,7 +62,7 @@ def test_training_from_zero_starts_at_the_prior_and_lowers_violations(x64):
 QUICK = e3.quick_config()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def quick(variant):
     run, params, steps = make_negative_only(QUICK, variant)
     return jax.device_get(run(seed_keys(0, 4), params)), steps
