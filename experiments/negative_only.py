@@ -82,7 +82,7 @@ def plot(summary, config: NegativeOnlyConfig, stem):
     a.legend(loc="lower right")
     for ax, metric, title, ylabel in (
             (b, "pass_at_1", "(b) pass@1 during training", "pass@1"),
-            (c, "pass_at_16", "(c) pass@16 (solid) and pass@256 (dotted) during training",
+            (c, "pass_at_16", "(c) pass@16 (solid), pass@256 (dotted)",
              "pass@k"),
             (d, "entropy", "(d) Entropy of the policy", "entropy (nats)"),
             (e, "kl_to_prior", "(e) KL to the prior", "KL($\\pi$ || $\\pi_0$) (nats)")):
