@@ -33,9 +33,9 @@ from . import losses
 from .config import Config, param, split
 from .metrics import kl_to_prior, policy_value, sycophancy_rate, violation_rate
 from .oracles import AnnotatorConfig, preference_oracle, sample_queries
-from .policies import PolicyConfig, prior_logits
+from .policies import PolicyConfig, policy_setting
 from .training import TrainConfig, train_policy
-from .world import Contexts, WorldConfig, _make_world, sample_contexts, unacceptable, value
+from .world import Contexts, WorldConfig
 
 __all__ = ["LossAversionConfig", "RATIOS", "SHARES", "make_loss_aversion", "variant_names"]
 
@@ -74,13 +74,9 @@ def _train(key, z0, loss_fn, evaluate, steps, learning_rate):
 
 
 def _run(key, params, static: LossAversionConfig, kind: str):
-    k_world, k_ctx, k_prior, k_labels = (jax.random.fold_in(key, s) for s in range(4))
-    world = _make_world(k_world, params["world"], static.world)
-    ctx = sample_contexts(k_ctx, world, static.contexts)
-    z0 = jax.vmap(lambda c: prior_logits(k_prior, world, params["policy"], c))(ctx.features)
-    logp0 = jax.nn.log_softmax(z0, axis=-1)
-    acceptable = ~jax.vmap(lambda b: unacceptable(world, b))(ctx.belief_true)
-    values = jax.vmap(lambda c, b: value(world, c, b))(ctx.features, ctx.belief_true)
+    k_labels = jax.random.fold_in(key, 3)
+    world, ctx, z0, logp0, acceptable, values = policy_setting(key, params, static.world,
+                                                               static.contexts)
     n, beta, lr = static.labels, params["beta"], params["learning_rate"]
     k_e, k_d, k_i, k_pairs, k_ans = jax.random.split(k_labels, 5)
     e = jax.random.randint(k_e, (n,), 0, static.contexts)

@@ -38,10 +38,10 @@ import jax.numpy as jnp
 
 from .config import Config, param, split
 from .metrics import entropy, kl_to_prior, pass_at_k, policy_value, violation_rate
-from .policies import PolicyConfig, prior_logits, tilt
+from .policies import PolicyConfig, policy_setting, tilt
 from .preferences import _context_free, response_features
 from .training import TrainConfig, policy_logits, train_policy, verifiable_loss
-from .world import WorldConfig, _make_world, sample_contexts, unacceptable, value
+from .world import WorldConfig
 
 __all__ = ["NegativeOnlyConfig", "VARIANTS", "PASS_KS", "make_negative_only"]
 
@@ -79,13 +79,9 @@ def _matched_tilt(logp0, reward, target_kl):
 
 
 def _run(key, params, static: NegativeOnlyConfig, variant: str):
-    k_world, k_ctx, k_prior, k_train = (jax.random.fold_in(key, s) for s in range(4))
-    world = _make_world(k_world, params["world"], static.world)
-    ctx = sample_contexts(k_ctx, world, static.contexts)
-    z0 = jax.vmap(lambda c: prior_logits(k_prior, world, params["policy"], c))(ctx.features)
-    logp0 = jax.nn.log_softmax(z0, axis=-1)
-    acceptable = ~jax.vmap(lambda b: unacceptable(world, b))(ctx.belief_true)
-    values = jax.vmap(lambda c, b: value(world, c, b))(ctx.features, ctx.belief_true)
+    k_train = jax.random.fold_in(key, 3)
+    world, ctx, z0, logp0, acceptable, values = policy_setting(key, params, static.world,
+                                                               static.contexts)
     reward = jnp.where(acceptable, 1.0, -1.0)
     if static.training.policy_family == "tabular":
         psi, theta0 = None, jnp.zeros_like(z0)

@@ -41,10 +41,10 @@ from . import losses
 from .config import Config, param, split
 from .metrics import kl_to_prior, policy_value, sycophancy_rate, violation_rate
 from .oracles import AnnotatorConfig, preference_oracle, rejection_oracle, sample_queries
-from .policies import PolicyConfig, best_of_n, mask, prior_logits, tilt
+from .policies import PolicyConfig, best_of_n, mask, policy_setting, tilt
 from .preferences import LearnerConfig, features, fit_batch, response_features, rewards
 from .training import TrainConfig, train_policy
-from .world import Contexts, WorldConfig, _make_world, sample_contexts, unacceptable, value
+from .world import Contexts, WorldConfig, unacceptable
 
 __all__ = ["SycophancyConfig", "SHARES", "BETAS", "NS", "METHODS", "make_sycophancy",
            "variant_names"]
@@ -91,13 +91,9 @@ def _train_path(key, z0, loss_fn, evaluate, steps, learning_rate):
 
 
 def _run(key, params, static: SycophancyConfig):
-    k_world, k_ctx, k_prior, k_pref, k_rej = (jax.random.fold_in(key, s) for s in range(5))
-    world = _make_world(k_world, params["world"], static.world)
-    ctx = sample_contexts(k_ctx, world, static.contexts)
-    z0 = jax.vmap(lambda c: prior_logits(k_prior, world, params["policy"], c))(ctx.features)
-    logp0 = jax.nn.log_softmax(z0, axis=-1)
-    acceptable = ~jax.vmap(lambda b: unacceptable(world, b))(ctx.belief_true)
-    values = jax.vmap(lambda c, b: value(world, c, b))(ctx.features, ctx.belief_true)
+    k_pref, k_rej = (jax.random.fold_in(key, s) for s in (3, 4))
+    world, ctx, z0, logp0, acceptable, values = policy_setting(key, params, static.world,
+                                                               static.contexts)
     endorse = world.endorses.astype(z0.dtype)
     false = ~ctx.belief_true
     n, family = static.labels, static.learner.family
