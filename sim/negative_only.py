@@ -39,7 +39,7 @@ import jax.numpy as jnp
 from .config import Config, param, split
 from .metrics import entropy, kl_to_prior, pass_at_k, policy_value, violation_rate
 from .policies import PolicyConfig, policy_setting, tilt
-from .preferences import _context_free, response_features
+from .preferences import context_free_features, response_features
 from .training import TrainConfig, policy_logits, train_policy, verifiable_loss
 from .world import WorldConfig
 
@@ -86,7 +86,7 @@ def _run(key, params, static: NegativeOnlyConfig, variant: str):
     if static.training.policy_family == "tabular":
         psi, theta0 = None, jnp.zeros_like(z0)
     else:
-        psi = _context_free(static.training.policy_family, response_features(world))
+        psi = context_free_features(static.training.policy_family, response_features(world))
         psi = (psi - psi.mean(0)) / jnp.maximum(psi.std(0), 1e-6)
         theta0 = jnp.zeros((psi.shape[1],), z0.dtype)
 

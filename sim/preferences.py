@@ -51,6 +51,7 @@ from .world import Contexts, World, density, unacceptable
 
 __all__ = [
     "LearnerConfig", "ResponseFeatures", "response_features", "feature_dim", "features",
+    "context_free_features",
     "rewards", "bradley_terry_nll", "fit_batch", "fit_online", "surface_loadings",
 ]
 
@@ -103,7 +104,8 @@ def _quadratic_terms(x: jax.Array) -> jax.Array:
     return x[..., a] * x[..., b]
 
 
-def _context_free(family: str, r: ResponseFeatures) -> jax.Array:
+def context_free_features(family: str, r: ResponseFeatures) -> jax.Array:
+    """The context-free part of phi: [x, (x_a x_b), endorses, log length, (density)]: (..., p_cf)."""
     base = [r.x]
     if family in ("quadratic", "contextual"):
         base.append(_quadratic_terms(r.x))
@@ -117,7 +119,7 @@ def features(family: str, r: ResponseFeatures, context: jax.Array,
              unacceptable_in_c: jax.Array) -> jax.Array:
     """phi(i, c): (..., p). ``context`` (m,) and the acceptability flag only matter
     for ``contextual``, whose feature vector ends with [x (x) c, 1[unacceptable]]."""
-    cf = _context_free(family, r)
+    cf = context_free_features(family, r)
     if family != "contextual":
         return cf
     bilinear = (r.x[..., :, None] * context[..., None, :]).reshape(*r.x.shape[:-1], -1)
@@ -130,7 +132,7 @@ def rewards(theta: jax.Array, family: str, world: World, contexts: Contexts) -> 
     Computed as Phi_cf theta_cf + x^T Theta c + theta_u 1[unacceptable], without
     building the (E, N, p) feature tensor.
     """
-    cf = _context_free(family, response_features(world))
+    cf = context_free_features(family, response_features(world))
     base = cf @ theta[: cf.shape[-1]]
     e = contexts.features.shape[0]
     if family != "contextual":
@@ -277,11 +279,11 @@ def surface_loadings(theta: jax.Array, family: str, r: ResponseFeatures) -> tupl
     do not move, and doubling length halves density (claims are fixed). Both
     effects are averaged over the responses in ``r``; in reward units.
     """
-    p_cf = _context_free(family, r).shape[-1]
+    p_cf = context_free_features(family, r).shape[-1]
     head = theta[:p_cf]
 
     def effect(a, b):
-        return jnp.mean((_context_free(family, b) - _context_free(family, a)) @ head)
+        return jnp.mean((context_free_features(family, b) - context_free_features(family, a)) @ head)
 
     ones, zeros = jnp.ones_like(r.endorses), jnp.zeros_like(r.endorses)
     endorse = effect(r._replace(endorses=zeros), r._replace(endorses=ones))
