@@ -71,44 +71,30 @@ def plot(summary, config: ConvergenceConfig, stem):
     a.set(title="(a) Constraint learner: contraction", ylabel="fraction of responses")
     a.legend(loc="center left")
 
-    for v in VARIANTS:
-        band(b, t, v, "unacceptable_share", STYLE[v])
-    b.set(title="(b) Unacceptable share of what each admits\n"
-                "($F_n$; top $q$ of the learned reward, $q = |A|/N$)",
-          ylabel="share of admitted set")
-
-    for v in VARIANTS:
-        band(c, t, v, "regret_mean", STYLE[v])
-    c.set(title="(c) Mean regret of the admitted set", ylabel="$V^* - V$ (value units)",
-          yscale="log")
-
-    for v in PREFERENCES:
-        band(d, t, v, "kendall_tau_true", STYLE[v])
-    d.set(title="(d) Kendall $\\tau_b$(r, V) on held-out contexts", ylabel="Kendall $\\tau_b$")
-
-    for v in PREFERENCES:
-        band(e, t, v, "ranking_drift", STYLE[v])
-    e.set(title="(e) Ranking drift between checkpoints",
-          ylabel="share of pairs reversed")
-
-    for v in PREFERENCES:
-        band(f, t, v, "top1_flips", STYLE[v])
-    f.set(title="(f) Top-1 flips so far", ylabel="flips (mean over contexts)")
-
-    for v in VARIANTS:
-        band(g, t, v, "reopenings", STYLE[v])
-    g.set(title="(g) Re-openings so far (constraints: 0)",
-          ylabel="responses (mean over contexts)")
-
-    for v in PREFERENCES:
-        band(h, t, v, "surface_loading_endorse", STYLE[v])
-    h.axhline(0.0, color="gray", lw=0.8)
-    h.set(title="(h) Surface loading: endorsing the user", ylabel="$\\Delta r$ / sd(r)")
-
-    for v in PREFERENCES:
-        band(i, t, v, "surface_loading_length", STYLE[v])
-    i.axhline(0.0, color="gray", lw=0.8)
-    i.set(title="(i) Surface loading: doubling the length", ylabel="$\\Delta r$ / sd(r)")
+    # (axis, metric, variants drawn, title, y label, extra axis settings)
+    panels = (
+        (b, "unacceptable_share", VARIANTS, "(b) Unacceptable share of what each admits\n"
+         "($F_n$; top $q$ of the learned reward, $q = |A|/N$)", "share of admitted set", {}),
+        (c, "regret_mean", VARIANTS, "(c) Mean regret of the admitted set",
+         "$V^* - V$ (value units)", {"yscale": "log"}),
+        (d, "kendall_tau_true", PREFERENCES, "(d) Kendall $\\tau_b$(r, V) on held-out contexts",
+         "Kendall $\\tau_b$", {}),
+        (e, "ranking_drift", PREFERENCES, "(e) Ranking drift between checkpoints",
+         "share of pairs reversed", {}),
+        (f, "top1_flips", PREFERENCES, "(f) Top-1 flips so far", "flips (mean over contexts)", {}),
+        (g, "reopenings", VARIANTS, "(g) Re-openings so far (constraints: 0)",
+         "responses (mean over contexts)", {}),
+        (h, "surface_loading_endorse", PREFERENCES, "(h) Surface loading: endorsing the user",
+         "$\\Delta r$ / sd(r)", {}),
+        (i, "surface_loading_length", PREFERENCES, "(i) Surface loading: doubling the length",
+         "$\\Delta r$ / sd(r)", {}),
+    )
+    for ax, metric, drawn, title, ylabel, extra in panels:
+        for v in drawn:
+            band(ax, t, v, metric, STYLE[v])
+        if metric.startswith("surface_loading"):
+            ax.axhline(0.0, color="gray", lw=0.8)
+        ax.set(title=title, ylabel=ylabel, **extra)
 
     for ax in axes.flat:
         ax.set_xscale("log")

@@ -57,6 +57,10 @@ class UsageError(Exception):
     """A bad command line: printed as one line, exit status 2."""
 
 
+class ResultError(Exception):
+    """A run whose results would be invalid: printed as one line, exit status 1."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, no usage dump
         raise UsageError(message)
@@ -164,7 +168,8 @@ def check_finite(results):
     for variant, metrics in results.items():
         for metric, values in metrics.items():
             if not np.all(np.isfinite(values)):
-                raise RuntimeError(f"non-finite values in {variant}/{metric}: a bug, please report")
+                raise ResultError(f"non-finite values in {variant}/{metric}; nothing was written "
+                                  "(a bug: please report it with the command line)")
 
 
 def bootstrap_summary(results, steps, name, n_boot=BOOTSTRAP, seed=0):
@@ -217,12 +222,13 @@ def git_commit() -> str:
 
 def versions() -> dict:
     import jax
+    import jaxlib
     import optax
 
     import sim
-    return {"sim": sim.__version__, "jax": jax.__version__, "jaxlib": jax.lib.__version__
-            if hasattr(jax.lib, "__version__") else jax.__version__, "numpy": np.__version__,
-            "optax": optax.__version__, "python": platform.python_version()}
+    return {"sim": sim.__version__, "jax": jax.__version__, "jaxlib": jaxlib.__version__,
+            "numpy": np.__version__, "optax": optax.__version__,
+            "python": platform.python_version()}
 
 
 def write_atomically(target: Path, files: dict[str, str | bytes | Path]):
@@ -330,6 +336,9 @@ def main(argv, experiments: dict) -> int:
     except (UsageError, ConfigError) as err:
         print(f"python -m experiments: error: {err}", file=sys.stderr)
         return 2
+    except ResultError as err:
+        print(f"python -m experiments: error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("python -m experiments: interrupted; nothing was written", file=sys.stderr)
         return 130

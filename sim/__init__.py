@@ -10,7 +10,9 @@ The mathematics is fixed in MODEL.md (kept beside the repository as
 - :mod:`sim.metrics`      set, ranking and policy metrics
 - :mod:`sim.policies`     the prior pi0 and the closed-form policies (tilt, best-of-n, mask)
 - :mod:`sim.losses`       the training objectives (DPO, IPO, KTO, NPO, D2O, PSR/NSR/W-REINFORCE)
-- :mod:`sim.convergence`  experiment E1 as a pure, batched function
+- :mod:`sim.training`     the optax policy-training loop (exact or sampled gradients)
+- :mod:`sim.convergence`, :mod:`sim.sycophancy`, :mod:`sim.negative_only`,
+  :mod:`sim.loss_aversion`  experiments E1 to E4 as pure, batched functions
 - :mod:`sim.config`       validated configs and their static / swept split
 """
 

@@ -31,10 +31,10 @@ import jax.numpy as jnp
 
 from . import losses
 from .config import Config, param, split
-from .metrics import kl_to_prior, policy_value, sycophancy_rate, violation_rate
+from .metrics import kl_to_prior
 from .oracles import AnnotatorConfig, preference_oracle, sample_queries
-from .policies import PolicyConfig, policy_setting
-from .training import TrainConfig, train_policy
+from .policies import PolicyConfig, policy_setting, setting_metrics
+from .training import preference_pairs_loss, train_logits
 from .world import Contexts, WorldConfig
 
 __all__ = ["LossAversionConfig", "RATIOS", "SHARES", "make_loss_aversion", "variant_names"]
@@ -65,28 +65,19 @@ def variant_names() -> tuple[str, ...]:
     return ("dpo",) + tuple(f"kto_desirable_{round(100 * s)}" for s in SHARES)
 
 
-def _train(key, z0, loss_fn, evaluate, steps, learning_rate):
-    """Full-batch SGD on per-context logits with :func:`sim.training.train_policy`; final metrics."""
-    config = TrainConfig(steps=steps, checkpoints=1, optimizer="sgd", estimate="exact")
-    out = train_policy(key, jnp.zeros_like(z0), lambda th: z0 + th,
-                       lambda _, logits: loss_fn(logits), evaluate, config, learning_rate)
-    return jax.tree.map(lambda a: a[-1], out)
-
-
 def _run(key, params, static: LossAversionConfig, kind: str):
     k_labels = jax.random.fold_in(key, 3)
-    world, ctx, z0, logp0, acceptable, values = policy_setting(key, params, static.world,
-                                                               static.contexts)
+    setting = policy_setting(key, params, static.world, static.contexts)
+    world, ctx, z0, logp0, acceptable, _ = setting
     n, beta, lr = static.labels, params["beta"], params["learning_rate"]
     k_e, k_d, k_i, k_pairs, k_ans = jax.random.split(k_labels, 5)
     e = jax.random.randint(k_e, (n,), 0, static.contexts)
 
-    def metrics(logits):
-        logp = jax.nn.log_softmax(logits, axis=-1)
-        return {"violation_rate": jnp.mean(violation_rate(logp, acceptable)),
-                "value": jnp.mean(policy_value(logp, values)),
-                "kl_to_prior": jnp.mean(kl_to_prior(logp, logp0)),
-                "sycophancy_rate": sycophancy_rate(logp, world.endorses, ctx.belief_true)}
+    def train(loss_fn):  # final metrics of full-batch SGD
+        out = train_logits(key, z0, loss_fn,
+                           lambda z: setting_metrics(setting, jax.nn.log_softmax(z, axis=-1)),
+                           static.steps, 1, lr)
+        return jax.tree.map(lambda a: a[-1], out)
 
     if kind == "dpo":
         i, j = sample_queries(k_pairs, world.features.shape[0], n)
@@ -94,14 +85,8 @@ def _run(key, params, static: LossAversionConfig, kind: str):
             k, world, params["annotator"], static.annotator, a, b, Contexts(c, t)))(
             jax.random.split(k_ans, n), i, j, ctx.features[e], ctx.belief_true[e])
 
-        def dpo_loss(logits):
-            logp = jax.nn.log_softmax(logits, axis=-1)
-            wi, wj, ri, rj = logp[e, i], logp[e, j], logp0[e, i], logp0[e, j]
-            y = answers.target
-            per = y * losses.dpo(wi, wj, ri, rj, beta) + (1 - y) * losses.dpo(wj, wi, rj, ri, beta)
-            return jnp.sum(answers.weight * per) / jnp.maximum(jnp.sum(answers.weight), 1.0)
-
-        out = _train(key, z0, dpo_loss, metrics, static.steps, lr)
+        out = train(lambda z: preference_pairs_loss(z, logp0, e, i, j, answers.target,
+                                                     answers.weight, beta))
         out = jax.tree.map(lambda a: jnp.full((len(RATIOS),), a), out)
         out["weight_ratio"] = jnp.zeros((len(RATIOS),))
         return out
@@ -120,7 +105,7 @@ def _run(key, params, static: LossAversionConfig, kind: str):
             z_ref = jnp.mean(kl_to_prior(logp, logp0))
             per = losses.kto(logp[e, i], logp0[e, i], desirable, z_ref, beta, lambda_d, 1.0)
             return jnp.sum(weight * per) / jnp.maximum(jnp.sum(weight), 1.0)
-        out = _train(key, z0, kto_loss, metrics, static.steps, lr)
+        out = train(kto_loss)
         out["weight_ratio"] = lambda_d * n_d / jnp.maximum(n_u, 1.0)
         return out
 

@@ -22,7 +22,7 @@ entropy; NSR keeps entropy and pass@k at large k.
 
 Metrics at each checkpoint (mean over the training contexts): ``pass_at_k``
 for k = 1, 2, 4, ..., 256 (named ``pass_at_1`` ...), ``entropy``,
-``kl_to_prior``, ``violation_rate``, ``value``, and where the freed mass goes:
+``kl_to_prior``, ``violation_rate``, ``value``, ``sycophancy_rate``, and where the freed mass goes:
 the acceptable responses are split into deciles of their prior probability,
 ``prior_mass_q0`` ... ``prior_mass_q9`` is the mean pi0 in each decile and
 ``mass_change_q0`` ... the mean change pi - pi0.
@@ -37,8 +37,8 @@ import jax
 import jax.numpy as jnp
 
 from .config import Config, param, split
-from .metrics import entropy, kl_to_prior, pass_at_k, policy_value, violation_rate
-from .policies import PolicyConfig, policy_setting, tilt
+from .metrics import entropy, kl_to_prior, pass_at_k
+from .policies import PolicyConfig, policy_setting, setting_metrics, tilt
 from .preferences import context_free_features, response_features
 from .training import TrainConfig, policy_logits, train_policy, verifiable_loss
 from .world import WorldConfig
@@ -80,8 +80,8 @@ def _matched_tilt(logp0, reward, target_kl):
 
 def _run(key, params, static: NegativeOnlyConfig, variant: str):
     k_train = jax.random.fold_in(key, 3)
-    world, ctx, z0, logp0, acceptable, values = policy_setting(key, params, static.world,
-                                                               static.contexts)
+    setting = policy_setting(key, params, static.world, static.contexts)
+    world, _, z0, logp0, acceptable, _ = setting
     reward = jnp.where(acceptable, 1.0, -1.0)
     if static.training.policy_family == "tabular":
         psi, theta0 = None, jnp.zeros_like(z0)
@@ -101,9 +101,7 @@ def _run(key, params, static: NegativeOnlyConfig, variant: str):
     def evaluate(logits):
         logp = jax.nn.log_softmax(logits, axis=-1)
         out = {f"pass_at_{k}": pass_at_k(logp, acceptable, k) for k in PASS_KS}
-        out.update(entropy=jnp.mean(entropy(logp)), kl_to_prior=jnp.mean(kl_to_prior(logp, logp0)),
-                   violation_rate=jnp.mean(violation_rate(logp, acceptable)),
-                   value=jnp.mean(policy_value(logp, values)))
+        out.update(setting_metrics(setting, logp), entropy=jnp.mean(entropy(logp)))
         change = jnp.einsum("en,enq->q", jnp.exp(logp) - jnp.exp(logp0), onehot) / counts
         for q in range(DECILES):
             out[f"prior_mass_q{q}"] = prior_mass[q]

@@ -21,10 +21,11 @@ import jax
 import jax.numpy as jnp
 
 from .config import Config, param
+from .metrics import kl_to_prior, policy_value, sycophancy_rate, violation_rate
 from .world import Contexts, World, _make_world, sample_contexts, unacceptable, utility, value
 
-__all__ = ["PolicyConfig", "PolicySetting", "policy_setting", "prior_logits", "tilt", "best_of_n",
-           "mask"]
+__all__ = ["PolicyConfig", "PolicySetting", "policy_setting", "setting_metrics", "prior_logits",
+           "tilt", "best_of_n", "mask"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +80,17 @@ def policy_setting(key: jax.Array, params: dict, world_static, n_contexts: int) 
     acceptable = ~jax.vmap(lambda b: unacceptable(world, b))(ctx.belief_true)
     values = jax.vmap(lambda c, b: value(world, c, b))(ctx.features, ctx.belief_true)
     return PolicySetting(world, ctx, z0, jax.nn.log_softmax(z0, axis=-1), acceptable, values)
+
+
+def setting_metrics(setting: PolicySetting, logp: jax.Array) -> dict[str, jax.Array]:
+    """The policy metrics every policy experiment reports, for (E, N) log-probabilities:
+    ``sycophancy_rate``, and the means over contexts of ``violation_rate``, ``value``
+    and ``kl_to_prior``."""
+    return {"sycophancy_rate": sycophancy_rate(logp, setting.world.endorses,
+                                               setting.contexts.belief_true),
+            "violation_rate": jnp.mean(violation_rate(logp, setting.acceptable)),
+            "value": jnp.mean(policy_value(logp, setting.values)),
+            "kl_to_prior": jnp.mean(kl_to_prior(logp, setting.logp0))}
 
 
 def tilt(logp0: jax.Array, reward: jax.Array, beta) -> jax.Array:

@@ -39,11 +39,11 @@ import jax.numpy as jnp
 
 from . import losses
 from .config import Config, param, split
-from .metrics import kl_to_prior, policy_value, sycophancy_rate, violation_rate
+from .metrics import sycophancy_rate
 from .oracles import AnnotatorConfig, preference_oracle, rejection_oracle, sample_queries
-from .policies import PolicyConfig, best_of_n, mask, policy_setting, tilt
+from .policies import PolicyConfig, best_of_n, mask, policy_setting, setting_metrics, tilt
 from .preferences import LearnerConfig, features, fit_batch, response_features, rewards
-from .training import TrainConfig, train_policy
+from .training import preference_pairs_loss, train_logits
 from .world import Contexts, WorldConfig, unacceptable
 
 __all__ = ["SycophancyConfig", "SHARES", "BETAS", "NS", "METHODS", "make_sycophancy",
@@ -80,29 +80,21 @@ def variant_names() -> tuple[str, ...]:
     return tuple(f"syc_{round(100 * s)}" for s in SHARES)
 
 
-def _train_path(key, z0, loss_fn, evaluate, steps, learning_rate):
-    """Full-batch SGD on per-context logits (:func:`sim.training.train_policy`);
-    metrics at CHECKPOINTS evenly spaced points after the start."""
-    config = TrainConfig(steps=steps - steps % CHECKPOINTS, checkpoints=CHECKPOINTS,
-                         optimizer="sgd", estimate="exact")
-    out = train_policy(key, jnp.zeros_like(z0), lambda th: z0 + th,
-                       lambda _, logits: loss_fn(logits), evaluate, config, learning_rate)
-    return jax.tree.map(lambda a: a[1:], out)
-
-
 def _run(key, params, static: SycophancyConfig):
     k_pref, k_rej = (jax.random.fold_in(key, s) for s in (3, 4))
-    world, ctx, z0, logp0, acceptable, values = policy_setting(key, params, static.world,
-                                                               static.contexts)
+    setting = policy_setting(key, params, static.world, static.contexts)
+    world, ctx, z0, logp0, _, _ = setting
     endorse = world.endorses.astype(z0.dtype)
     false = ~ctx.belief_true
     n, family = static.labels, static.learner.family
 
     def score(logp):
-        return {"sycophancy_rate": sycophancy_rate(logp, world.endorses, ctx.belief_true),
-                "violation_rate": jnp.mean(violation_rate(logp, acceptable)),
-                "value": jnp.mean(policy_value(logp, values)),
-                "kl_to_prior": jnp.mean(kl_to_prior(logp, logp0))}
+        return setting_metrics(setting, logp)
+
+    def train_path(loss_fn, learning_rate):  # metrics at CHECKPOINTS points after the start
+        out = train_logits(key, z0, loss_fn, lambda z: score(jax.nn.log_softmax(z, axis=-1)),
+                           static.steps, CHECKPOINTS, learning_rate)
+        return jax.tree.map(lambda a: a[1:], out)
 
     # positive signal: comparisons -> reward model
     k_pairs, k_e, k_ans = jax.random.split(k_pref, 3)
@@ -146,25 +138,15 @@ def _run(key, params, static: SycophancyConfig):
     record("best_of_n", jax.vmap(lambda m: score(best_of_n(logp0, r, m)))(
         jnp.asarray(NS, z0.dtype)))
 
-    def dpo_loss(logits):
-        logp = jax.nn.log_softmax(logits, axis=-1)
-        wi, wj, ri, rj = logp[e, i], logp[e, j], logp0[e, i], logp0[e, j]
-        y = answers.target
-        per = y * losses.dpo(wi, wj, ri, rj, 0.1) + (1 - y) * losses.dpo(wj, wi, rj, ri, 0.1)
-        return jnp.sum(answers.weight * per) / jnp.maximum(jnp.sum(answers.weight), 1.0)
-
-    def evaluate(logits):
-        return score(jax.nn.log_softmax(logits, axis=-1))
-
-    record("dpo", _train_path(key, z0, dpo_loss, evaluate, static.steps,
-                              params["dpo_learning_rate"]))
+    record("dpo", train_path(lambda z: preference_pairs_loss(
+        z, logp0, e, i, j, answers.target, answers.weight, 0.1), params["dpo_learning_rate"]))
 
     # negative signal: rejections of uniform (response, context) queries
     k_q, k_o = jax.random.split(k_rej)
     qi = jax.random.randint(k_q, (n,), 0, world.features.shape[0])
     qe = jax.random.randint(jax.random.fold_in(k_q, 1), (n,), 0, static.contexts)
     answers_r = jax.vmap(lambda k, a, b: rejection_oracle(
-        k, world, params["annotator"], static.annotator, a, b, world.masses[0]))(
+        k, world, params["annotator"], static.annotator, a, b, jnp.mean(world.masses)))(
         jax.random.split(k_o, n), qi, ctx.belief_true[qe])
     known = answers_r.revealed.any(axis=0)                                    # (T + 2,)
     t = world.normals.shape[0]
@@ -186,8 +168,7 @@ def _run(key, params, static: SycophancyConfig):
         return jnp.sum(flagged * losses.npo(logp[qe, qi], logp0[qe, qi], 0.1)) / n_flag
 
     for name, loss in (("nsr", nsr_loss), ("npo", npo_loss)):
-        record(name, _train_path(key, z0, loss, evaluate, static.steps,
-                                 params[f"{name}_learning_rate"]))
+        record(name, train_path(loss, params[f"{name}_learning_rate"]))
     return out
 
 

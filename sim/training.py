@@ -41,7 +41,8 @@ import optax
 from . import losses
 from .config import Config, ConfigError, param
 
-__all__ = ["TrainConfig", "train_policy", "verifiable_loss", "VERIFIABLE", "policy_logits"]
+__all__ = ["TrainConfig", "train_policy", "train_logits", "verifiable_loss", "preference_pairs_loss",
+           "VERIFIABLE", "policy_logits"]
 
 VERIFIABLE = {  # objective: (weight of L_PSR, weight of L_NSR); lambda for W-REINFORCE
     "reinforce": (1.0, 1.0),
@@ -153,3 +154,31 @@ def train_policy(key: jax.Array, theta0: jax.Array, logits_fn: Callable, loss_fn
     _, history = jax.lax.scan(chunk, (theta0, opt.init(theta0)),
                               jax.random.split(key, static.checkpoints))
     return jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, history)
+
+
+def train_logits(key: jax.Array, z0: jax.Array, loss_fn: Callable, evaluate: Callable, steps: int,
+                 checkpoints: int, learning_rate) -> dict:
+    """Full-batch SGD on per-context (tabular) logits z0 + theta, theta starting at 0.
+
+    The offline objectives (DPO, KTO, NSR and NPO on fixed label sets) use this
+    form of :func:`train_policy`: plain SGD, so each loss's weights act as
+    weights. ``loss_fn(logits) -> scalar``; ``steps`` is rounded down to a
+    multiple of ``checkpoints``. Returns the metrics at checkpoints 0..checkpoints.
+    """
+    config = TrainConfig(steps=steps - steps % checkpoints, checkpoints=checkpoints,
+                         optimizer="sgd", estimate="exact")
+    return train_policy(key, jnp.zeros_like(z0), lambda th: z0 + th,
+                        lambda _, logits: loss_fn(logits), evaluate, config, learning_rate)
+
+
+def preference_pairs_loss(logits: jax.Array, logp0: jax.Array, e: jax.Array, i: jax.Array,
+                          j: jax.Array, target: jax.Array, weight: jax.Array, beta) -> jax.Array:
+    """DPO over a set of comparisons (i vs j in context e), weighted mean.
+
+    A soft target y (1: i wins, 1/2: a tie) counts y for the order (i, j) and
+    1 - y for (j, i); a weight of 0 (a skipped comparison) drops it.
+    """
+    logp = jax.nn.log_softmax(logits, axis=-1)
+    wi, wj, ri, rj = logp[e, i], logp[e, j], logp0[e, i], logp0[e, j]
+    per = target * losses.dpo(wi, wj, ri, rj, beta) + (1 - target) * losses.dpo(wj, wi, rj, ri, beta)
+    return jnp.sum(weight * per) / jnp.maximum(jnp.sum(weight), 1.0)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from experiments import EXPERIMENTS, bench
-from experiments.runner import bootstrap_summary, main
+from experiments.runner import ResultError, bootstrap_summary, check_finite, main
 
 
 @pytest.fixture(scope="module")
@@ -89,4 +89,9 @@ def test_benchmark_kernels_agree_with_their_numpy_references():
                              bt_seeds=3, repeats=1)
     assert report["contraction"]["max_abs_diff_vs_numpy"] < 1e-6
     assert report["bradley_terry"]["max_abs_theta_diff_vs_scipy"] < 1e-3
-    assert report["contraction"]["speedup_vs_numpy"] > 0
+
+
+def test_a_non_finite_result_is_refused_before_anything_is_written():
+    check_finite({"v": {"m": np.zeros((2, 3))}})
+    with pytest.raises(ResultError, match="v/m"):
+        check_finite({"v": {"m": np.array([[0.0, np.nan]])}})
