@@ -1,7 +1,5 @@
-"""Experiment scripts, one per claim of MODEL.md section 6; run them with
-``python -m experiments NAME``. ``EXPERIMENTS`` maps each name to its module."""
+"""The command line (``python -m experiments``) and the figures of the experiments.
 
-from . import bench, convergence, loss_aversion, negative_only, sycophancy
-
-EXPERIMENTS = {module.NAME: module for module in (convergence, sycophancy, negative_only,
-                                                 loss_aversion, bench)}
+The experiments themselves are specs in :mod:`sim.specs`; :mod:`experiments.runner`
+runs any of them, :mod:`experiments.figures` draws each one's figure.
+"""

@@ -1,9 +1,8 @@
-"""``python -m experiments NAME [--seeds S] [--quick] [--out DIR] [--set section.field=value]``."""
+"""``python -m experiments NAME [options]`` | ``list`` | ``bench``; ``NAME --help`` for options."""
 
 import sys
 
-from experiments import EXPERIMENTS
 from experiments.runner import main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:], EXPERIMENTS))
+    sys.exit(main(sys.argv[1:]))

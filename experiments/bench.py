@@ -142,10 +142,14 @@ def run_bench(n_responses=65_536, n_prohibitions=1_024, dims=8, seeds=16, bt_lab
     }
 
 
-def main(args) -> int:
-    from .runner import UsageError, versions, write_atomically
-    if args.set:
-        raise UsageError("bench takes no --set options")
+def main(argv) -> int:
+    """``python -m experiments bench [--quick] [--out DIR]``."""
+    from .results import write_atomically
+    from .runner import _Parser, versions
+    parser = _Parser(prog="python -m experiments bench")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default="results")
+    args = parser.parse_args(argv)
     if args.quick:
         report = run_bench(n_responses=8_192, n_prohibitions=256, seeds=4, bt_seeds=16, repeats=2)
     else:

@@ -1,70 +1,99 @@
-"""Validated, frozen, hashable configs and their split into static and swept parts.
+"""Validated, frozen, hashable configs and their split into a static half and typed params.
 
 Every config in ``sim`` is a frozen dataclass built from :func:`param` fields.
-A field either sets a *shape or a branch* (an ``int``, ``str`` or ``bool``:
-changing it means a new program, so it is static under ``jax.jit``), or it is a
-*number that can be swept* (``sweep=True``): those travel into jitted code as
-arrays, so a sweep over them compiles once.
+A field either sets a *shape or a branch* (an ``int``, ``str``, ``bool`` or a
+tuple of numbers such as a grid of betas: changing it means a new program, so
+it is static under ``jax.jit``), or it is a *number that can be swept*
+(``sweep=True``): those travel into jitted code as arrays, so a sweep over
+them compiles once.
 
 :func:`split` separates the two::
 
     static, params = split(WorldConfig(coupling=0.9))
-    # static: the same config with every swept field set to None (hashable,
-    #         equal for all sweep values, so it can be a static jit argument)
-    # params: {"coupling": Array(0.9), ...}   (a pytree of 0-d arrays)
+    static.responses          # 2048: a static field
+    static.coupling           # AttributeError: swept, read it from params
+    params.coupling           # Array(0.9): a typed pytree (a generated NamedTuple)
 
-Construction validates every field against the range stored in its metadata and
-raises :class:`ConfigError` with one line that names the field, the value and
-the allowed range.
+``params`` is an instance of :func:`params_type` of the config class: a
+``NamedTuple`` with one field per swept number and one per nested config, so
+a missing field fails at construction and attribute access replaces string
+keys. ``static`` is a :class:`Static`: hashable, equal for all values of the
+swept fields, and it holds only what it really has.
+
+Construction validates every field against the range stored in its metadata
+and raises :class:`ConfigError` with one line that names the field, the value
+and the allowed range.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
+import jax
 import jax.numpy as jnp
 
-__all__ = ["ConfigError", "Config", "param", "split", "to_dict", "replace_path", "field_names"]
+__all__ = ["ConfigError", "Config", "Static", "param", "split", "params_type", "to_dict",
+           "replace_path", "field_at", "field_rows", "stack_params"]
 
 
 class ConfigError(ValueError):
     """A config field has a value outside its allowed range (one-line message)."""
 
 
-def param(
-    default: Any,
-    *,
-    lo: float | None = None,
-    hi: float | None = None,
-    lo_open: bool = False,
-    hi_open: bool = False,
-    choices: tuple[str, ...] | None = None,
-    sweep: bool = False,
-    doc: str = "",
-):
+def param(default: Any, *, lo: float | None = None, hi: float | None = None,
+          lo_open: bool = False, hi_open: bool = False, choices: tuple[str, ...] | None = None,
+          sweep: bool = False, doc: str = ""):
     """A config field with its allowed range.
 
     Args:
-      default: default value; its type (int, float, str, bool) is the field's type.
-      lo, hi: inclusive bounds (exclusive with ``lo_open`` / ``hi_open``).
+      default: default value; its type (int, float, str, bool, a tuple of
+        numbers, or a nested config) is the field's type.
+      lo, hi: inclusive bounds (exclusive with ``lo_open`` / ``hi_open``); for a
+        tuple they bound every element.
       choices: allowed strings, for a string field.
       sweep: the field is a number that jitted code receives as an array.
-      doc: one line saying what the field is, in the model's words.
+      doc: one line saying what the field is, in the model's words, with the
+        reason for its bounds where they are not obvious.
     """
+    element = None
+    if isinstance(default, tuple):
+        element = float if any(isinstance(v, float) for v in default) else int
     meta = dict(lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open, choices=choices,
-                sweep=sweep, doc=doc, kind=type(default))
+                sweep=sweep, doc=doc, kind=type(default), element=element)
     if isinstance(default, Config):
         return dataclasses.field(default_factory=lambda: default, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
 
 
-def _range_text(name: str, m: dict) -> str:
+def range_text(name: str, m: dict) -> str:
+    """``lo <= name <= hi`` (or the choices) for a field's metadata."""
+    if m["kind"] is str:
+        return ", ".join(m["choices"])
+    if m["kind"] is bool:
+        return "true, false"
     lo, hi = m["lo"], m["hi"]
     left = "" if lo is None else f"{lo:g} {'<' if m['lo_open'] else '<='} "
     right = "" if hi is None else f" {'<' if m['hi_open'] else '<='} {hi:g}"
-    return f"{left}{name}{right}"
+    text = f"{left}{name}{right}"
+    return f"each of {text}" if m["kind"] is tuple else text
+
+
+def _check_number(value, m, where, name, kind):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            kind is int and not isinstance(value, int)):
+        noun = "an integer" if kind is int else "a number"
+        raise ConfigError(f"{where} = {value!r} is not {noun} (allowed: {range_text(name, m)})")
+    bad = not math.isfinite(value)
+    if m["lo"] is not None:
+        bad |= value <= m["lo"] if m["lo_open"] else value < m["lo"]
+    if m["hi"] is not None:
+        bad |= value >= m["hi"] if m["hi_open"] else value > m["hi"]
+    if bad:
+        raise ConfigError(f"{where} = {value!r} is out of range (allowed: {range_text(name, m)})")
+    return float(value) if kind is float else value
 
 
 class Config:
@@ -79,73 +108,106 @@ class Config:
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            m = f.metadata
+            value, m = getattr(self, f.name), f.metadata
             if not m:
                 continue
-            where = f"{self.section}.{f.name}"
-            kind = m["kind"]
+            where, kind = f"{self.section}.{f.name}", m["kind"]
             if issubclass(kind, Config):
                 if not isinstance(value, kind):
                     raise ConfigError(f"{where} must be a {kind.__name__}, got {value!r}")
-                continue
-            if kind is bool:
+            elif kind is bool:
                 if not isinstance(value, bool):
                     raise ConfigError(f"{where} = {value!r} is not a boolean (allowed: true, false)")
-                continue
-            if kind is str:
+            elif kind is str:
                 if value not in m["choices"]:
                     raise ConfigError(
                         f"{where} = {value!r} is not allowed (allowed: {', '.join(m['choices'])})")
-                continue
-            if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-                raise ConfigError(f"{where} = {value!r} is not an integer "
-                                  f"(allowed: {_range_text(f.name, m)})")
-            if kind is float:
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise ConfigError(f"{where} = {value!r} is not a number "
-                                      f"(allowed: {_range_text(f.name, m)})")
-                value = float(value)
+            elif kind is tuple:
+                if not isinstance(value, (tuple, list)) or not value:
+                    raise ConfigError(f"{where} = {value!r} is not a non-empty list of numbers "
+                                      f"(allowed: {range_text(f.name, m)})")
+                value = tuple(_check_number(v, m, where, f.name, m["element"]) for v in value)
                 object.__setattr__(self, f.name, value)
-            bad = not math.isfinite(value)
-            if m["lo"] is not None:
-                bad |= value <= m["lo"] if m["lo_open"] else value < m["lo"]
-            if m["hi"] is not None:
-                bad |= value >= m["hi"] if m["hi_open"] else value > m["hi"]
-            if bad:
-                raise ConfigError(f"{where} = {value!r} is out of range "
-                                  f"(allowed: {_range_text(f.name, m)})")
+            else:
+                object.__setattr__(self, f.name, _check_number(value, m, where, f.name, kind))
         self.check()
 
     def check(self) -> None:
         """Cross-field conditions; raise :class:`ConfigError` on failure."""
 
 
-def split(config: Config) -> tuple[Config, dict]:
-    """Split a config into its static part and a pytree of swept numbers.
+def _is_config_field(f) -> bool:
+    kind = f.metadata.get("kind")
+    return isinstance(kind, type) and issubclass(kind, Config)
 
-    Returns:
-      ``(static, params)``: ``static`` is a copy of ``config`` with every swept
-      field set to ``None`` (nested configs are split too), hashable and equal
-      for all values of the swept fields; ``params`` is a dict mapping each
-      swept field (and each nested config's name) to a 0-d float array (or a
-      nested dict).
+
+@functools.cache
+def params_type(cls: type) -> type:
+    """The typed pytree of a config class's swept numbers: a generated ``NamedTuple``
+    named ``<Class>Params`` with one field per swept number and per nested config."""
+    names = [f.name for f in dataclasses.fields(cls) if f.metadata.get("sweep") or _is_config_field(f)]
+    return NamedTuple(f"{cls.__name__.removesuffix('Config')}Params", [(n, Any) for n in names])
+
+
+class Static:
+    """The static half of a config: only the fields that set a shape or a branch.
+
+    Hashable and comparable, so it can be a static argument of ``jax.jit``.
+    Reading a swept field raises ``AttributeError`` naming where to read it.
     """
-    params: dict[str, Any] = {}
-    values: dict[str, Any] = {}
+
+    __slots__ = ("_cls", "_items", "_lookup")
+
+    def __init__(self, cls: type, items: tuple[tuple[str, Any], ...]):
+        object.__setattr__(self, "_cls", cls)
+        object.__setattr__(self, "_items", items)
+        object.__setattr__(self, "_lookup", dict(items))
+
+    def __getattr__(self, name):
+        lookup = object.__getattribute__(self, "_lookup")
+        if name in lookup:
+            return lookup[name]
+        cls = object.__getattribute__(self, "_cls")
+        if name in {f.name for f in dataclasses.fields(cls)}:
+            raise AttributeError(f"{cls.section}.{name} is a swept number: read it from params, "
+                                 "not from the static config")
+        raise AttributeError(f"{cls.__name__} has no field {name!r}")
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a static config is frozen")
+
+    def __hash__(self):
+        return hash((self._cls, self._items))
+
+    def __eq__(self, other):
+        return isinstance(other, Static) and (self._cls, self._items) == (other._cls, other._items)
+
+    def __repr__(self):
+        inner = ", ".join(f"{k}={v!r}" for k, v in self._items)
+        return f"Static[{self._cls.__name__}]({inner})"
+
+
+def split(config: Config) -> tuple[Static, Any]:
+    """Split a config into its :class:`Static` half and its typed params pytree.
+
+    Swept numbers become 0-d float arrays (float32, or float64 under x64).
+    """
+    items, params = [], {}
     for f in dataclasses.fields(config):
         value = getattr(config, f.name)
         if isinstance(value, Config):
-            values[f.name], params[f.name] = split(value)
+            sub_static, params[f.name] = split(value)
+            items.append((f.name, sub_static))
         elif f.metadata.get("sweep"):
             params[f.name] = jnp.asarray(value, dtype=jnp.result_type(float))
-            values[f.name] = None
         else:
-            values[f.name] = value
-    static = object.__new__(type(config))
-    for k, v in values.items():
-        object.__setattr__(static, k, v)
-    return static, params
+            items.append((f.name, value))
+    return Static(type(config), tuple(items)), params_type(type(config))(**params)
+
+
+def stack_params(points: list) -> Any:
+    """Stack the params of several sweep points along a new leading axis."""
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *points)
 
 
 def to_dict(config: Config) -> dict:
@@ -153,11 +215,8 @@ def to_dict(config: Config) -> dict:
     return dataclasses.asdict(config)
 
 
-def field_names(config: Config) -> list[str]:
-    return [f.name for f in dataclasses.fields(config)]
-
-
-def _parse(text: str, kind: type, where: str):
+def _parse(text: str, m: dict, where: str):
+    kind = m["kind"]
     if kind is bool:
         low = text.strip().lower()
         if low in ("true", "1", "yes", "on"):
@@ -165,46 +224,70 @@ def _parse(text: str, kind: type, where: str):
         if low in ("false", "0", "no", "off"):
             return False
         raise ConfigError(f"{where} = {text!r} is not a boolean (allowed: true, false)")
-    if kind is int:
+    if kind is tuple:
+        return tuple(_parse(t, dict(m, kind=m["element"]), where) for t in text.split(",") if t.strip())
+    if kind in (int, float):
         try:
-            return int(text)
+            return kind(text)
         except ValueError:
-            raise ConfigError(f"{where} = {text!r} is not an integer") from None
-    if kind is float:
-        try:
-            return float(text)
-        except ValueError:
-            raise ConfigError(f"{where} = {text!r} is not a number") from None
-    return text
+            noun = "an integer" if kind is int else "a number"
+            raise ConfigError(f"{where} = {text!r} is not {noun}") from None
+    return text.strip()
 
 
-def replace_path(config: Config, path: str, text: str) -> Config:
-    """Return ``config`` with the field at ``section.field`` set from a string.
+def field_at(config: Config, path: str) -> tuple[Config, dataclasses.Field]:
+    """The config that owns the field at ``section.field`` (or ``field``), and the field.
 
-    ``path`` is ``field`` or ``section.field`` where ``section`` is the top
-    config's own section or the name of a nested config field. Raises
-    :class:`ConfigError` (one line) for an unknown section or field or a bad value.
+    ``section`` is the top config's own section or the name of a nested config.
+    Raises :class:`ConfigError` (one line) for an unknown section or field.
     """
     parts = path.split(".")
     if len(parts) == 2 and parts[0] == config.section:
         parts = parts[1:]
     if len(parts) == 2:
-        sub_name, name = parts
-        sub = getattr(config, sub_name, None)
+        sub = getattr(config, parts[0], None)
         if not isinstance(sub, Config):
-            sections = [config.section] + [n for n in field_names(config)
-                                           if isinstance(getattr(config, n), Config)]
-            raise ConfigError(f"--set {path}: unknown section {sub_name!r} "
-                              f"(known: {', '.join(sections)})")
-        return dataclasses.replace(config, **{sub_name: replace_path(sub, name, text)})
+            sections = [config.section] + [f.name for f in dataclasses.fields(config)
+                                           if _is_config_field(f)]
+            raise ConfigError(f"{path}: unknown section {parts[0]!r} (known: {', '.join(sections)})")
+        return field_at(sub, parts[1])
     if len(parts) != 1:
-        raise ConfigError(f"--set {path}: expected section.field=value")
-    name = parts[0]
-    fields = {f.name: f for f in dataclasses.fields(config)}
-    if name not in fields or isinstance(getattr(config, name), Config):
-        known = [n for n in fields if not isinstance(getattr(config, n), Config)]
-        raise ConfigError(f"--set {config.section}.{name}: unknown field {name!r} in section "
-                          f"{config.section!r} (known: {', '.join(known)})")
-    kind = fields[name].metadata["kind"]
-    value = _parse(text, kind, f"{config.section}.{name}")
-    return dataclasses.replace(config, **{name: value})
+        raise ConfigError(f"{path}: expected section.field")
+    fields = {f.name: f for f in dataclasses.fields(config) if not _is_config_field(f)}
+    if parts[0] not in fields:
+        raise ConfigError(f"{config.section}.{parts[0]}: unknown field {parts[0]!r} in section "
+                          f"{config.section!r} (known: {', '.join(fields)})")
+    return config, fields[parts[0]]
+
+
+def replace_path(config: Config, path: str, value: Any) -> Config:
+    """``config`` with the field at ``section.field`` set to ``value`` (a string is parsed).
+
+    Raises :class:`ConfigError` (one line) for an unknown field or a bad value.
+    """
+    owner, f = field_at(config, path)
+    if isinstance(value, str):
+        value = _parse(value, f.metadata, f"{owner.section}.{f.name}")
+    parts = path.split(".")
+    if len(parts) == 2 and parts[0] != config.section:
+        sub = getattr(config, parts[0])
+        return dataclasses.replace(config, **{parts[0]: replace_path(sub, parts[1], value)})
+    return dataclasses.replace(config, **{parts[-1]: value})
+
+
+def field_rows(config: Config) -> list[tuple[str, str, str, str]]:
+    """(``section.field``, default, allowed range, doc) for every field, nested ones included."""
+    rows, nested = [], []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if isinstance(value, Config):
+            nested.append(value)
+            continue
+        shown = ",".join(f"{v:g}" for v in value) if isinstance(value, tuple) else (
+            str(value).lower() if isinstance(value, bool) else f"{value:g}"
+            if isinstance(value, float) else str(value))
+        doc = f.metadata.get("doc", "") + (" [swept]" if f.metadata.get("sweep") else "")
+        rows.append((f"{config.section}.{f.name}", shown, range_text(f.name, f.metadata), doc))
+    for sub in nested:
+        rows += field_rows(sub)
+    return rows

@@ -17,8 +17,9 @@ prohibition. Response i is feasible after n labels in context c iff
     min( min_{j : g_j(i) = 1} discovered_at[j],  spurious_at[i] ) > n
     and not (endorses_i and not belief_true(c) and discovered_at[fact] <= n).
 
-:func:`learn_constraints` runs the labels as a ``jax.lax.scan``;
-:func:`feasible_sets` reads the feasible sets at any steps off the trace.
+:func:`learn_constraints` reads the trace off the labels bought by
+:func:`sim.labels.collect_rejections`; :func:`feasible_sets` reads the
+feasible sets at any steps off the trace.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .oracles import AnnotatorConfig, rejection_oracle
+from .labels import Rejections
 from .world import World, violations
 
 __all__ = [
@@ -42,47 +43,38 @@ class ConstraintTrace(NamedTuple):
     spurious_at: jax.Array    # (N,) int32: labels after which i is cut by a false flag
 
 
-def learn_constraints(key: jax.Array, world: World, params: dict, static: AnnotatorConfig,
-                      n_labels: int) -> ConstraintTrace:
-    """Query the rejection oracle n_labels times and record what is learned.
+def learn_constraints(rejections: Rejections, world: World) -> ConstraintTrace:
+    """What the constraint learner knows after each of the n rejection labels.
 
-    Each label queries one response uniformly at random in a fresh context
-    (only its belief flag matters to a rejection) and adds every prohibition
-    the oracle returns to D_n.
+    Label l (1-based) adds every prohibition the oracle returned to D_n:
+    ``discovered_at[j]`` is the first l that revealed g_j, and ``spurious_at[i]``
+    the first l whose spurious (false-flag) halfspace contains response i;
+    ``n + 1`` means "not yet". The spurious part is a ``jax.lax.scan`` over the
+    labels (it never holds an n x N table).
 
     Args:
-      key: PRNG key.
-      world: the world.
-      params: the annotator's swept numbers (``split(AnnotatorConfig())[1]``).
-      static: the annotator's static config.
-      n_labels: the label budget n (static).
+      rejections: from :func:`sim.labels.collect_rejections`.
+      world: the same world.
 
     Returns:
-      A :class:`ConstraintTrace`; ``never = n_labels + 1`` marks "not yet".
+      A :class:`ConstraintTrace`.
     """
-    n, t = world.features.shape[0], world.normals.shape[0]
-    never = n_labels + 1
-    keys = jax.random.split(key, n_labels)
+    answer = rejections.answer
+    n = answer.spurious.shape[0]
+    never = n + 1
+    steps = jnp.arange(1, n + 1, dtype=jnp.int32)
+    discovered_at = jnp.min(jnp.where(answer.revealed, steps[:, None], never), axis=0,
+                            initial=never)
 
-    def label(carry, inputs):
-        discovered_at, spurious_at = carry
-        step, k = inputs
-        k_q, k_o = jax.random.split(k)
-        u = jax.random.uniform(k_q, (3,))
-        i = jnp.minimum((u[0] * n).astype(jnp.int32), n - 1)
-        belief = u[1] < world.belief_true_prob
-        mass = world.masses[jnp.minimum((u[2] * t).astype(jnp.int32), t - 1)]
-        answer = rejection_oracle(k_o, world, params, static, i, belief, mass)
-        discovered_at = jnp.where(answer.revealed, jnp.minimum(discovered_at, step), discovered_at)
-        cut = answer.spurious & (world.features @ answer.spurious_normal
-                                 > answer.spurious_threshold)
-        spurious_at = jnp.where(cut, jnp.minimum(spurious_at, step), spurious_at)
-        return (discovered_at, spurious_at), None
+    def label(spurious_at, inputs):
+        step, flag, normal, threshold = inputs
+        cut = flag & (world.features @ normal > threshold)
+        return jnp.where(cut, jnp.minimum(spurious_at, step), spurious_at), None
 
-    init = (jnp.full((t + 2,), never, jnp.int32), jnp.full((n,), never, jnp.int32))
-    steps = jnp.arange(1, n_labels + 1, dtype=jnp.int32)
-    (discovered_at, spurious_at), _ = jax.lax.scan(label, init, (steps, keys))
-    return ConstraintTrace(discovered_at, spurious_at)
+    spurious_at, _ = jax.lax.scan(
+        label, jnp.full((world.features.shape[0],), never, jnp.int32),
+        (steps, answer.spurious, answer.spurious_normal, answer.spurious_threshold))
+    return ConstraintTrace(discovered_at.astype(jnp.int32), spurious_at)
 
 
 def exclusion_times(trace: ConstraintTrace, world: World) -> jax.Array:

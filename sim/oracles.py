@@ -16,9 +16,9 @@ g_fact (index T + 1):
   returns a spurious prohibition, a fresh halfspace that i violates and that is
   not in the true set. Choice (MODEL.md leaves the law open): its normal w is
   uniform on the sphere, turned to face x_i (w . x_i >= 0), and its threshold
-  is theta = min(Phi^-1(1 - p), w . x_i - 1e-4), p drawn like a true
-  prohibition's mass: the spurious halfspace covers at least mass p and
-  always contains x_i.
+  is theta = min(Phi^-1(1 - p), w . x_i - 1e-4), p the mass of a true
+  prohibition chosen uniformly: the spurious halfspace covers at least mass p
+  and always contains x_i. (The one convention, used by every experiment.)
 
 **Preference oracle** ("which is better?"). Given i, j, c it returns a target
 y in {0, 1/2, 1} (1: i wins) and a weight in {0, 1} (0: skipped). The
@@ -52,7 +52,7 @@ from .world import Contexts, World, value
 
 __all__ = [
     "AnnotatorConfig", "RejectionLabel", "PreferenceLabel", "rejection_oracle",
-    "preference_oracle", "violated_prohibitions", "sample_queries",
+    "preference_oracle", "violated_prohibitions",
 ]
 
 
@@ -107,9 +107,8 @@ def violated_prohibitions(world: World, i: jax.Array, belief_true: jax.Array) ->
     return jnp.concatenate([world.violates[i], world.pads[i][None], fact[None]])
 
 
-def rejection_oracle(key: jax.Array, world: World, params: dict, static: AnnotatorConfig,
-                     i: jax.Array, belief_true: jax.Array,
-                     mass: jax.Array | float = 0.05) -> RejectionLabel:
+def rejection_oracle(key: jax.Array, world: World, params, static,
+                     i: jax.Array, belief_true: jax.Array) -> RejectionLabel:
     """Answer "what is wrong with response i in this context?".
 
     Args:
@@ -119,31 +118,32 @@ def rejection_oracle(key: jax.Array, world: World, params: dict, static: Annotat
       static: the annotator's static config (for ``reveal``).
       i: the queried response (int scalar).
       belief_true: the context's belief flag.
-      mass: mass p of a spurious halfspace.
 
     Returns:
       A :class:`RejectionLabel`.
     """
     k_u, k_w = jax.random.split(key)
     violated = violated_prohibitions(world, i, belief_true)
-    u = jax.random.uniform(k_u, (violated.shape[0] + 2,))
+    u = jax.random.uniform(k_u, (violated.shape[0] + 3,))
     if static.reveal == "all":
         revealed = violated
     else:  # the violated prohibition with the largest uniform draw: a uniform choice
-        pick = jnp.argmax(jnp.where(violated, u[2:], -1.0))
+        pick = jnp.argmax(jnp.where(violated, u[2:-1], -1.0))
         revealed = (jnp.arange(violated.shape[0]) == pick) & violated
-    revealed = revealed & ~(u[0] < params["miss"])
-    spurious = u[1] < params["false_flag"]
+    revealed = revealed & ~(u[0] < params.miss)
+    spurious = u[1] < params.false_flag
     x = world.features[i]
     w = jax.random.normal(k_w, x.shape)
     w = w / jnp.linalg.norm(w)
     proj = w @ x
     w = jnp.where(proj < 0, -w, w)
+    t = world.masses.shape[0]
+    mass = world.masses[jnp.minimum((u[-1] * t).astype(jnp.int32), t - 1)]  # a true one's, uniformly
     theta = jnp.minimum(ndtri(1.0 - mass), jnp.abs(proj) - 1e-4)
     return RejectionLabel(revealed, spurious, w, theta)
 
 
-def preference_oracle(key: jax.Array, world: World, params: dict, static: AnnotatorConfig,
+def preference_oracle(key: jax.Array, world: World, params, static,
                       i: jax.Array, j: jax.Array, context: Contexts) -> PreferenceLabel:
     """Answer "which is better, response i or response j, in context c?".
 
@@ -154,29 +154,21 @@ def preference_oracle(key: jax.Array, world: World, params: dict, static: Annota
     """
     u_kind, u_draw, u_mistake = jax.random.uniform(key, (3,))
     vi, vj = value(world, context.features, context.belief_true, jnp.stack([i, j]))
-    p_rational = jax.nn.sigmoid(params["rationality"] * (vi - vj))
+    p_rational = jax.nn.sigmoid(params.rationality * (vi - vj))
     ei, ej = world.endorses[i], world.endorses[j]
     p_syc = jnp.where(ei != ej, ei.astype(p_rational.dtype), p_rational)
     p_len = (world.length[i] > world.length[j]).astype(p_rational.dtype)
     kind = u_kind
-    s_syc, s_len = params["sycophancy"], params["length_bias"]
+    s_syc, s_len = params.sycophancy, params.length_bias
     p_win = jnp.where(kind < s_syc, p_syc, jnp.where(kind < s_syc + s_len, p_len, p_rational))
     target = (u_draw < p_win).astype(p_rational.dtype)
     if static.equal:
         rational = kind >= s_syc + s_len
-        target = jnp.where(rational & (jnp.abs(vi - vj) < params["equal_margin"]), 0.5, target)
+        target = jnp.where(rational & (jnp.abs(vi - vj) < params.equal_margin), 0.5, target)
     if static.mistake:
-        flip = u_mistake < params["mistake_rate"]
+        flip = u_mistake < params.mistake_rate
         target = jnp.where(flip, 1.0 - target, target)
     weight = jnp.ones_like(target)
     if static.skip:
-        weight = jnp.where(jnp.maximum(vi, vj) < params["skip_floor"], 0.0, weight)
+        weight = jnp.where(jnp.maximum(vi, vj) < params.skip_floor, 0.0, weight)
     return PreferenceLabel(target, weight)
-
-
-def sample_queries(key: jax.Array, n_responses: int, n: int) -> tuple[jax.Array, jax.Array]:
-    """n uniform pairs (i, j) with i != j: two (n,) int arrays."""
-    draws = jax.random.randint(key, (2, n), 0, n_responses)
-    i = draws[0]
-    j = (i + 1 + draws[1] % (n_responses - 1)) % n_responses
-    return i, j

@@ -15,17 +15,14 @@ axes (contexts, seeds).
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from .config import Config, param
-from .metrics import kl_to_prior, policy_value, sycophancy_rate, violation_rate
-from .world import Contexts, World, _make_world, sample_contexts, unacceptable, utility, value
+from .world import World, utility
 
-__all__ = ["PolicyConfig", "PolicySetting", "policy_setting", "setting_metrics", "prior_logits",
-           "tilt", "best_of_n", "mask"]
+__all__ = ["PolicyConfig", "prior_logits", "tilt", "best_of_n", "mask"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,50 +44,14 @@ class PolicyConfig(Config):
     prior_noise: float = param(1.0, lo=0.0, sweep=True, doc="s, sd of the per-response noise")
 
 
-def prior_logits(key: jax.Array, world: World, params: dict, context_features: jax.Array) -> jax.Array:
+def prior_logits(key: jax.Array, world: World, params, context_features: jax.Array) -> jax.Array:
     """z0(i, c) for every response in one context: (N,). ``params`` from ``split(PolicyConfig())``."""
     u = utility(world, context_features)
     u = (u - jnp.mean(u)) / jnp.maximum(jnp.std(u), 1e-12)
     eps = jax.random.normal(key, u.shape, u.dtype)
-    return (params["prior_value_weight"] * u
-            + params["prior_endorse_bonus"] * world.endorses.astype(u.dtype)
-            + params["prior_noise"] * eps)
-
-
-class PolicySetting(NamedTuple):
-    """A world, E training contexts and the prior in each of them."""
-
-    world: World
-    contexts: Contexts
-    z0: jax.Array          # (E, N) prior logits
-    logp0: jax.Array       # (E, N) log pi0
-    acceptable: jax.Array  # (E, N) bool, A(c)
-    values: jax.Array      # (E, N) V(i, c)
-
-
-def policy_setting(key: jax.Array, params: dict, world_static, n_contexts: int) -> PolicySetting:
-    """Sample the world (key stream 0), n_contexts contexts (1) and the prior's noise (2).
-
-    ``params`` holds the ``world`` and ``policy`` swept numbers (a split experiment config).
-    """
-    k_world, k_ctx, k_prior = (jax.random.fold_in(key, s) for s in range(3))
-    world = _make_world(k_world, params["world"], world_static)
-    ctx = sample_contexts(k_ctx, world, n_contexts)
-    z0 = jax.vmap(lambda c: prior_logits(k_prior, world, params["policy"], c))(ctx.features)
-    acceptable = ~jax.vmap(lambda b: unacceptable(world, b))(ctx.belief_true)
-    values = jax.vmap(lambda c, b: value(world, c, b))(ctx.features, ctx.belief_true)
-    return PolicySetting(world, ctx, z0, jax.nn.log_softmax(z0, axis=-1), acceptable, values)
-
-
-def setting_metrics(setting: PolicySetting, logp: jax.Array) -> dict[str, jax.Array]:
-    """The policy metrics every policy experiment reports, for (E, N) log-probabilities:
-    ``sycophancy_rate``, and the means over contexts of ``violation_rate``, ``value``
-    and ``kl_to_prior``."""
-    return {"sycophancy_rate": sycophancy_rate(logp, setting.world.endorses,
-                                               setting.contexts.belief_true),
-            "violation_rate": jnp.mean(violation_rate(logp, setting.acceptable)),
-            "value": jnp.mean(policy_value(logp, setting.values)),
-            "kl_to_prior": jnp.mean(kl_to_prior(logp, setting.logp0))}
+    return (params.prior_value_weight * u
+            + params.prior_endorse_bonus * world.endorses.astype(u.dtype)
+            + params.prior_noise * eps)
 
 
 def tilt(logp0: jax.Array, reward: jax.Array, beta) -> jax.Array:

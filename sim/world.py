@@ -38,7 +38,6 @@ worse than every acceptable one (a test checks this for the default world).
 from __future__ import annotations
 
 import dataclasses
-from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -49,7 +48,7 @@ from jax.scipy.special import ndtri
 from .config import Config, ConfigError, param, split
 
 __all__ = [
-    "WorldConfig", "World", "Contexts", "make_world", "sample_contexts", "utility",
+    "WorldConfig", "World", "Contexts", "make_world", "sample_world", "sample_contexts", "utility",
     "value", "unacceptable", "acceptable", "density", "violations",
 ]
 
@@ -131,8 +130,11 @@ def _random_correlation(g: jax.Array) -> jax.Array:
     return 0.5 * (c + c.T)
 
 
-@partial(jax.jit, static_argnums=2)
-def _make_world(key: jax.Array, params: dict, static: WorldConfig) -> World:
+def sample_world(key: jax.Array, params, static) -> World:
+    """Sample a world from its typed params and static config (``split(WorldConfig(...))``).
+
+    The form to use inside jitted code; :func:`make_world` is the convenient one.
+    """
     n, d, m, t = static.responses, static.latent_dims, static.context_dims, static.prohibitions
     # Two draws sliced into parts (few random calls keep compile times short).
     k_normal, k_uniform = jax.random.split(key)
@@ -140,34 +142,32 @@ def _make_world(key: jax.Array, params: dict, static: WorldConfig) -> World:
     z = jnp.split(jax.random.normal(k_normal, (sum(sizes),)), np.cumsum(sizes)[:-1])
     u_endorse, u_mass = jnp.split(jax.random.uniform(k_uniform, (n + t,)), [n])
     x = z[0].reshape(n, d)
-    endorses = u_endorse < params["endorse_prob"]
-    length = params["length_median"] * jnp.exp(params["length_sigma"] * z[1])
-    claims = jnp.minimum(params["claims_median"] * jnp.exp(params["claims_sigma"] * z[2]), length)
+    endorses = u_endorse < params.endorse_prob
+    length = params.length_median * jnp.exp(params.length_sigma * z[1])
+    claims = jnp.minimum(params.claims_median * jnp.exp(params.claims_sigma * z[2]), length)
     w = z[3].reshape(t, d)
     w = w / jnp.linalg.norm(w, axis=1, keepdims=True)
-    p, s = params["prohibition_mass"], params["prohibition_mass_spread"]
+    p, s = params.prohibition_mass, params.prohibition_mass_spread
     masses = p + s * (2.0 * u_mass - 1.0)
     theta = ndtri(1.0 - masses)
-    kappa = params["coupling"]
+    kappa = params.coupling
     metric = (1.0 - kappa) * jnp.eye(d) + kappa * _random_correlation(z[4].reshape(d, d))
     context_map = z[5].reshape(d, m) / jnp.sqrt(m)
     return World(
         features=x, endorses=endorses, length=length, claims=claims,
-        violates=violations(x, w, theta), pads=claims / length < params["padding_floor"],
+        violates=violations(x, w, theta), pads=claims / length < params.padding_floor,
         normals=w, thresholds=theta, masses=masses, metric=metric, context_map=context_map,
-        penalty=params["penalty"], density_bonus=params["density_bonus"],
-        belief_true_prob=params["belief_true_prob"],
+        penalty=params.penalty, density_bonus=params.density_bonus,
+        belief_true_prob=params.belief_true_prob,
     )
 
 
-def make_world(key: jax.Array, config: WorldConfig | None = None, params: dict | None = None) -> World:
-    """Sample a world.
+def make_world(key: jax.Array, config: WorldConfig | None = None) -> World:
+    """Sample a world (jitted; one compile per static config).
 
     Args:
       key: a JAX PRNG key.
       config: the world's config (default ``WorldConfig()``).
-      params: optional swept numbers overriding ``config``'s (the dict that
-        :func:`sim.config.split` returns); use this form inside jit/vmap.
 
     Returns:
       A :class:`World`. Example::
@@ -175,9 +175,11 @@ def make_world(key: jax.Array, config: WorldConfig | None = None, params: dict |
         world = make_world(jax.random.key(0), WorldConfig(responses=512))
         world.violates.mean(0)   # ~ p_j for each prohibition
     """
-    config = WorldConfig() if config is None else config
-    static, default_params = split(config)
-    return _make_world(key, default_params if params is None else params, static)
+    static, params = split(WorldConfig() if config is None else config)
+    return _sample_world_jit(key, params, static)
+
+
+_sample_world_jit = jax.jit(sample_world, static_argnums=2)
 
 
 def sample_contexts(key: jax.Array, world: World, n: int) -> Contexts:

@@ -1,0 +1,122 @@
+"""From a spec, a config, variants and sweeps to compiled programs and result blocks.
+
+:func:`plan` expands the variants and the product of the sweep grids into
+*programs*: all points that share a static config (they differ only in swept
+numbers) are stacked into one params pytree and run by one compiled program;
+points of a static field (a size, a family) become programs of their own.
+Each sweep point's config is built (and validated) first, then the variant's
+transform is applied, so a variant keeps what defines it (the control's
+unbiased annotators, say) at every point.
+
+:func:`simulate` runs each program over chunks of seeds with
+``sim.spec.batched`` and returns tidy :class:`~experiments.results.Block` s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+
+import numpy as np
+
+from sim.keys import seed_keys
+from sim.config import ConfigError, Static, field_at, replace_path, split, stack_params
+from sim.spec import Experiment, batched
+
+from .results import Block
+
+CHUNK = 16          # seeds per call of a compiled program
+
+
+@dataclasses.dataclass
+class Program:
+    variant: str
+    static: Static
+    points: list          # [{"section.field": value}, ...]
+    params: object        # stacked along the points
+    axes: dict            # method -> (axis, xs)
+
+
+def parse_sweep(config, text: str) -> tuple[str, tuple]:
+    """``section.field=a,b,c`` -> (path, parsed values); refuses grids (tuple fields)."""
+    if "=" not in text:
+        raise ConfigError(f"--sweep {text}: expected section.field=a,b,c")
+    path, values = (t.strip() for t in text.split("=", 1))
+    owner, f = field_at(config, path)
+    if f.metadata["kind"] is tuple:
+        raise ConfigError(f"--sweep {path}: a grid field cannot be swept; set it with --set")
+    parsed = tuple(getattr(replace_path(owner, f.name, v.strip()), f.name)
+                   for v in values.split(",") if v.strip())
+    if not parsed:
+        raise ConfigError(f"--sweep {path}: no values given")
+    return f"{owner.section}.{f.name}", tuple(dict.fromkeys(parsed))
+
+
+def plan(spec: Experiment, config, variants, sweeps) -> list[Program]:
+    """Programs for every variant and sweep point (module docstring)."""
+    programs = []
+    grids = [values for _, values in sweeps]
+    for variant in variants:
+        groups: dict[Static, list] = {}
+        for combo in itertools.product(*grids):
+            point_config = config
+            for (path, _), value in zip(sweeps, combo):
+                point_config = replace_path(point_config, path, value)
+            point_config = variant.transform(point_config)
+            static, params = split(point_config)
+            point = {path: value for (path, _), value in zip(sweeps, combo)}
+            groups.setdefault(static, []).append((point, params, point_config))
+        for static, members in groups.items():
+            programs.append(Program(variant.name, static, [m[0] for m in members],
+                                    stack_params([m[1] for m in members]),
+                                    spec.axes(members[0][2])))
+    return programs
+
+
+def _blocks(program: Program, out: dict) -> list[Block]:
+    blocks = []
+    for p, point in enumerate(program.points):
+        for method, metrics in out.items():
+            axis, xs = program.axes.get(method, ("none", (None,)))
+            values = {}
+            for metric, array in metrics.items():
+                a = np.asarray(array[p])
+                a = a.reshape(a.shape[0], -1)
+                if a.shape[1] != len(xs):
+                    raise AssertionError(f"{method}/{metric}: {a.shape[1]} values on axis {axis} "
+                                         f"of {len(xs)} points (a spec bug)")
+                values[metric] = a
+            blocks.append(Block(program.variant, point, method, axis, tuple(xs), values))
+    return blocks
+
+
+def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: int,
+             progress=None) -> tuple[list[Block], list[dict]]:
+    """Run every program over all seeds; returns (blocks, timings per program)."""
+    import jax
+
+    chunk = min(CHUNK, seeds)
+    n_chunks = -(-seeds // chunk)
+    keys = seed_keys(base_seed, n_chunks * chunk)  # padded: every call has one shape
+    blocks, timings = [], []
+    for program in programs:
+        label = program.variant + (f" ({len(program.points)} points)" if len(program.points) > 1
+                                   else "")
+        t0 = time.perf_counter()
+        compiled = batched(spec, program.static).lower(keys[:chunk], program.params).compile()
+        t_compile = time.perf_counter() - t0
+        if progress:
+            progress(f"{label} compiled")
+        t0 = time.perf_counter()
+        parts = []
+        for c in range(n_chunks):
+            parts.append(jax.device_get(compiled(keys[c * chunk:(c + 1) * chunk], program.params)))
+            if progress:
+                progress(label)
+        out = jax.tree.map(lambda *a: np.concatenate(a, axis=1)[:, :seeds], *parts)
+        blocks += _blocks(program, out)
+        timings.append({"variant": program.variant, "points": len(program.points),
+                        "compile_seconds": round(t_compile, 3),
+                        "run_seconds": round(time.perf_counter() - t0, 3)})
+    return blocks, timings

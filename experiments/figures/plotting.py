@@ -1,0 +1,34 @@
+"""Shared plotting: mean curves with 95% bootstrap bands read from a :class:`Summary`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+plt.rcParams.update({"font.size": 9, "axes.titlesize": 9.5, "axes.labelsize": 9,
+                     "legend.fontsize": 9, "pdf.fonttype": 42, "svg.fonttype": "none"})
+
+
+def band(ax, summary, method, metric, style, label=None, variant=None, where=None, min_x=None):
+    """Plot one mean curve and its band; x below ``min_x`` is left out (log axes).
+
+    Returns the curve, or None when the summary has no such rows.
+    """
+    if not summary.has(method, metric, variant, where):
+        return None
+    c = summary.curve(method, metric, variant, where)
+    keep = np.ones(c.x.shape, bool) if min_x is None else c.x >= min_x
+    line, = ax.plot(c.x[keep], c.mean[keep], label=label, lw=1.6, **style)
+    ax.fill_between(c.x[keep], c.lo[keep], c.hi[keep], color=line.get_color(), alpha=0.22, lw=0)
+    return c
+
+
+def save(fig, stem: Path):
+    fig.savefig(Path(stem).with_suffix(".pdf"), metadata={"CreationDate": None})
+    fig.savefig(Path(stem).with_suffix(".png"), dpi=150)
+    plt.close(fig)
