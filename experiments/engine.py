@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from sim.keys import seed_keys
 from sim.config import ConfigError, Static, field_at, replace_path, split, stack_params
+from sim.keys import seed_keys
 from sim.spec import Experiment, batched
 
 from .results import Block

@@ -11,8 +11,9 @@ from __future__ import annotations
 import zlib
 
 import jax
+import jax.numpy as jnp
 
-__all__ = ["stream_id", "stream", "streams", "seed_keys"]
+__all__ = ["stream_id", "stream", "streams", "seed_keys", "normal", "uniform"]
 
 
 def stream_id(name: str) -> int:
@@ -35,3 +36,14 @@ def seed_keys(base_seed: int, seeds: int) -> jax.Array:
     import numpy as np
     root = jax.random.key(base_seed)
     return jax.vmap(lambda s: jax.random.fold_in(root, s))(np.arange(seeds, dtype=np.uint32))
+
+
+def normal(key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+    """Standard normal draws made in float32 and cast to the working float type, so a
+    float64 run samples the same world as a float32 one (only its arithmetic differs)."""
+    return jax.random.normal(key, shape, jnp.float32).astype(jnp.result_type(float))
+
+
+def uniform(key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+    """Uniform [0, 1) draws in float32, cast to the working float type (see :func:`normal`)."""
+    return jax.random.uniform(key, shape, jnp.float32).astype(jnp.result_type(float))

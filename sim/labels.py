@@ -55,7 +55,7 @@ class Comparisons(NamedTuple):
 
 def sample_pairs(key: jax.Array, n_responses: int, n: int) -> tuple[jax.Array, jax.Array]:
     """n uniform pairs (i, j) with i != j: two (n,) int arrays."""
-    draws = jax.random.randint(key, (2, n), 0, n_responses)
+    draws = jax.random.randint(key, (2, n), 0, n_responses, jnp.int32)
     i = draws[0]
     j = (i + 1 + draws[1] % (n_responses - 1)) % n_responses
     return i, j
@@ -64,7 +64,7 @@ def sample_pairs(key: jax.Array, n_responses: int, n: int) -> tuple[jax.Array, j
 def _query_contexts(key, world: World, n: int, pool: Contexts | None):
     if pool is None:
         return jnp.zeros((n,), jnp.int32), sample_contexts(key, world, n)
-    e = jax.random.randint(key, (n,), 0, pool.belief_true.shape[0])
+    e = jax.random.randint(key, (n,), 0, pool.belief_true.shape[0], jnp.int32)
     return e, Contexts(pool.features[e], pool.belief_true[e])
 
 
@@ -80,7 +80,7 @@ def collect_rejections(key: jax.Array, world: World, params, static, n: int,
       pool: optional training contexts; each query's context is drawn uniformly from them.
     """
     k_resp, k_ctx, k_answer = streams(key, "responses", "contexts", "answers")
-    i = jax.random.randint(k_resp, (n,), 0, world.features.shape[0])
+    i = jax.random.randint(k_resp, (n,), 0, world.features.shape[0], jnp.int32)
     e, ctx = _query_contexts(k_ctx, world, n, pool)
     answer = jax.vmap(lambda k, a, b: rejection_oracle(k, world, params, static, a, b))(
         jax.random.split(k_answer, n), i, ctx.belief_true)

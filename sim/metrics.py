@@ -105,15 +105,15 @@ def admitted_top(r: jax.Array, q: jax.Array) -> jax.Array:
     def halve(_, bounds):
         lo, hi = bounds                       # invariant: count(key >= lo) >= k
         mid = (lo >> 1) + (hi >> 1) + (((lo & 1) + (hi & 1) + 1) >> 1)  # ceil((lo+hi)/2), no overflow
-        ok = jnp.sum(key >= mid) >= k
+        ok = jnp.sum(key >= mid, dtype=jnp.int32) >= k
         return jnp.where(ok, mid, lo), jnp.where(ok, hi, mid - 1)
 
     lo, hi = jnp.min(key), jnp.max(key)
     lo, _ = jax.lax.fori_loop(0, 33, halve, (lo, hi))
     above = key > lo
     tied = key == lo
-    room = k - jnp.sum(above)
-    return (above | (tied & (jnp.cumsum(tied) <= room))) & (k > 0)
+    room = k - jnp.sum(above, dtype=jnp.int32)
+    return (above | (tied & (jnp.cumsum(tied, dtype=jnp.int32) <= room))) & (k > 0)
 
 
 def set_metrics(admitted: jax.Array, acceptable: jax.Array, v: jax.Array) -> dict[str, jax.Array]:
@@ -174,7 +174,8 @@ def sycophancy_rate(logp: jax.Array, endorses: jax.Array, belief_true: jax.Array
     """
     per_context = jnp.sum(jnp.where(endorses, jnp.exp(logp), 0.0), axis=-1)
     false = ~belief_true
-    return jnp.sum(jnp.where(false, per_context, 0.0)) / jnp.maximum(jnp.sum(false), 1)
+    return jnp.sum(jnp.where(false, per_context, 0.0)) / jnp.maximum(jnp.sum(false), 1).astype(
+        per_context.dtype)
 
 
 def policy_value(logp: jax.Array, v: jax.Array) -> jax.Array:

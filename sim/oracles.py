@@ -48,6 +48,7 @@ import jax.numpy as jnp
 from jax.scipy.special import ndtri
 
 from .config import Config, ConfigError, param
+from .keys import normal, uniform
 from .world import Contexts, World, value
 
 __all__ = [
@@ -124,7 +125,7 @@ def rejection_oracle(key: jax.Array, world: World, params, static,
     """
     k_u, k_w = jax.random.split(key)
     violated = violated_prohibitions(world, i, belief_true)
-    u = jax.random.uniform(k_u, (violated.shape[0] + 3,))
+    u = uniform(k_u, (violated.shape[0] + 3,))
     if static.reveal == "all":
         revealed = violated
     else:  # the violated prohibition with the largest uniform draw: a uniform choice
@@ -133,7 +134,7 @@ def rejection_oracle(key: jax.Array, world: World, params, static,
     revealed = revealed & ~(u[0] < params.miss)
     spurious = u[1] < params.false_flag
     x = world.features[i]
-    w = jax.random.normal(k_w, x.shape)
+    w = normal(k_w, x.shape).astype(x.dtype)
     w = w / jnp.linalg.norm(w)
     proj = w @ x
     w = jnp.where(proj < 0, -w, w)
@@ -152,7 +153,7 @@ def preference_oracle(key: jax.Array, world: World, params, static,
     see the module docstring for the sycophantic and length-biased mixture and
     the B-Pref options.
     """
-    u_kind, u_draw, u_mistake = jax.random.uniform(key, (3,))
+    u_kind, u_draw, u_mistake = uniform(key, (3,))
     vi, vj = value(world, context.features, context.belief_true, jnp.stack([i, j]))
     p_rational = jax.nn.sigmoid(params.rationality * (vi - vj))
     ei, ej = world.endorses[i], world.endorses[j]

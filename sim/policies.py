@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from .config import Config, param
+from .keys import normal
 from .world import World, utility
 
 __all__ = ["PolicyConfig", "prior_logits", "tilt", "best_of_n", "mask"]
@@ -48,7 +49,7 @@ def prior_logits(key: jax.Array, world: World, params, context_features: jax.Arr
     """z0(i, c) for every response in one context: (N,). ``params`` from ``split(PolicyConfig())``."""
     u = utility(world, context_features)
     u = (u - jnp.mean(u)) / jnp.maximum(jnp.std(u), 1e-12)
-    eps = jax.random.normal(key, u.shape, u.dtype)
+    eps = normal(key, u.shape).astype(u.dtype)
     return (params.prior_value_weight * u
             + params.prior_endorse_bonus * world.endorses.astype(u.dtype)
             + params.prior_noise * eps)

@@ -142,7 +142,7 @@ def rewards(theta: jax.Array, family: str, world: World, contexts: Contexts) -> 
     bilinear = theta[p_cf: p_cf + d * m].reshape(d, m)
     ctx = world.features @ bilinear @ contexts.features.T                # (N, E)
     bad = jax.vmap(lambda b: unacceptable(world, b))(contexts.belief_true)  # (E, N)
-    return base[None, :] + ctx.T + theta[-1] * bad
+    return base[None, :] + ctx.T + jnp.where(bad, theta[-1], 0.0)
 
 
 def bradley_terry_nll(theta: jax.Array, dphi: jax.Array, target: jax.Array,
@@ -179,12 +179,13 @@ def fit_batch(dphi: jax.Array, target: jax.Array, weight: jax.Array, steps: jax.
       (K, p) the fitted parameters at each checkpoint.
     """
     n, p = dphi.shape
-    position = jnp.arange(n)
+    steps = jnp.asarray(steps, jnp.int32)
+    position = jnp.arange(n, dtype=jnp.int32)
     lengths = 0.5 ** jnp.arange(6, dtype=dphi.dtype)
     lengths = jnp.concatenate([lengths, jnp.zeros((1,), dphi.dtype)])
 
     def refit(theta, n_used):
-        w = weight * (position < n_used)
+        w = jnp.where(position < n_used, weight, 0.0)
         scale = 1.0 / jnp.maximum(n_used, 1).astype(dphi.dtype)
 
         def objective(th):
@@ -231,12 +232,15 @@ def fit_batch(dphi: jax.Array, target: jax.Array, weight: jax.Array, steps: jax.
 
             def iteration(carry, _):
                 th, state = carry
-                value, grad = value_and_grad(th, state=state)
-                updates, state = opt.update(grad, state, th, value=value, grad=grad,
-                                            value_fn=objective)
+                with jax.numpy_dtype_promotion("standard"):  # optax's line search mixes dtypes
+                    value, grad = value_and_grad(th, state=state)
+                    updates, state = opt.update(grad, state, th, value=value, grad=grad,
+                                                value_fn=objective)
                 return (optax.apply_updates(th, updates), state), None
 
-            (theta, _), _ = jax.lax.scan(iteration, (theta, opt.init(theta)), None, length=iters)
+            with jax.numpy_dtype_promotion("standard"):
+                init = opt.init(theta)
+            (theta, _), _ = jax.lax.scan(iteration, (theta, init), None, length=iters)
         return theta, theta
 
     _, thetas = jax.lax.scan(refit, jnp.zeros((p,), dphi.dtype), steps)
@@ -262,7 +266,8 @@ def fit_online(dphi: jax.Array, target: jax.Array, weight: jax.Array, steps: jax
             return (bradley_terry_nll(th, row[None], y[None], w[None])[0]
                     + 0.5 * ridge / n * jnp.sum(th * th))
 
-        updates, state = opt.update(jax.grad(loss)(theta), state, theta)
+        with jax.numpy_dtype_promotion("standard"):  # optax mixes its int step count with floats
+            updates, state = opt.update(jax.grad(loss)(theta), state, theta)
         theta = optax.apply_updates(theta, updates)
         return (theta, state), theta
 

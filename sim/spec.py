@@ -14,7 +14,8 @@ defines ``SPEC = Experiment(...)``:
   outputs (``labels``, ``beta``, ``n``, ``training_step``, ...) and its values;
   a method not listed is a scalar (axis ``none``);
 - ``run(key, params, static) -> {method: {metric: array}}``: one seed, a pure
-  function; each array has the shape ``(len(xs),)`` of its method's axis, or ``()``.
+  function; each array has the shape ``(len(xs),)`` of its method's axis, or ``()``;
+- ``tiny`` (optional): the smallest config that runs every branch, for the tests.
 
 :func:`batched` turns ``run`` into ``jit(vmap over sweep points(vmap over seeds))``
 and caches it per static config, so sweep points and seeds never recompile
@@ -71,7 +72,12 @@ class Experiment:
     sweep: tuple[tuple[str, tuple], ...] = ()
     seeds: int = 64
     quick_seeds: int = 8
+    tiny: Callable[[], Config] | None = None
     module: str = ""
+
+    def tiny_config(self) -> Config:
+        """The smallest config that runs every branch (for tests); the quick one by default."""
+        return (self.tiny or self.quick)()
 
     def variant(self, name: str) -> Variant:
         for v in self.variants:

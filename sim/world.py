@@ -46,6 +46,7 @@ import numpy as np
 from jax.scipy.special import ndtri
 
 from .config import Config, ConfigError, param, split
+from .keys import normal, uniform
 
 __all__ = [
     "WorldConfig", "World", "Contexts", "make_world", "sample_world", "sample_contexts", "utility",
@@ -139,8 +140,8 @@ def sample_world(key: jax.Array, params, static) -> World:
     # Two draws sliced into parts (few random calls keep compile times short).
     k_normal, k_uniform = jax.random.split(key)
     sizes = (n * d, n, n, t * d, d * d, d * m)
-    z = jnp.split(jax.random.normal(k_normal, (sum(sizes),)), np.cumsum(sizes)[:-1])
-    u_endorse, u_mass = jnp.split(jax.random.uniform(k_uniform, (n + t,)), [n])
+    z = jnp.split(normal(k_normal, (sum(sizes),)), np.cumsum(sizes)[:-1])
+    u_endorse, u_mass = jnp.split(uniform(k_uniform, (n + t,)), [n])
     x = z[0].reshape(n, d)
     endorses = u_endorse < params.endorse_prob
     length = params.length_median * jnp.exp(params.length_sigma * z[1])
@@ -185,7 +186,7 @@ _sample_world_jit = jax.jit(sample_world, static_argnums=2)
 def sample_contexts(key: jax.Array, world: World, n: int) -> Contexts:
     """n contexts: features ~ N(0, I_m), belief_true ~ Bernoulli(belief_true_prob)."""
     m = world.context_map.shape[1]
-    z = jax.random.normal(key, (n, m + 1))
+    z = normal(key, (n, m + 1))
     return Contexts(z[:, :m], z[:, m] < ndtri(world.belief_true_prob))
 
 
@@ -224,4 +225,4 @@ def value(world: World, context_features: jax.Array, belief_true: jax.Array,
           idx: jax.Array | None = None) -> jax.Array:
     """V(i, c) = U(x_i, c) - Lambda 1[i unacceptable in c] for every response (or ``idx``)."""
     bad = unacceptable(world, belief_true, idx)
-    return utility(world, context_features, idx) - world.penalty * bad
+    return utility(world, context_features, idx) - jnp.where(bad, world.penalty, 0.0)

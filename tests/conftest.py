@@ -23,6 +23,8 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 _CACHE = os.environ.get("VNSIM_TEST_JAX_CACHE") or tempfile.mkdtemp(prefix="vnsim-jax-cache-")
 os.environ.setdefault("VNSIM_JAX_CACHE", _CACHE)
 jax.config.update("jax_compilation_cache_dir", _CACHE)
+# Strict dtype promotion: an implicit float64 or int/float mix in the model is an error in tests.
+jax.config.update("jax_numpy_dtype_promotion", "strict")
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
 
 

@@ -4,18 +4,14 @@ import dataclasses
 
 import pytest
 
-from sim import (
-    AnnotatorConfig,
-    ConfigError,
-    ConvergenceConfig,
-    LearnerConfig,
-    PolicyConfig,
-    WorldConfig,
-    split,
-)
-from sim.config import replace_path
+from sim import AnnotatorConfig, ConfigError, LearnerConfig, PolicyConfig, WorldConfig, split
+from sim.config import field_rows, params_type, replace_path
+from sim.spec import registry
+from sim.specs.e01_convergence import ConvergenceConfig
+from sim.training import TrainConfig
 
-CONFIGS = [WorldConfig, AnnotatorConfig, LearnerConfig, PolicyConfig, ConvergenceConfig]
+CONFIGS = [WorldConfig, AnnotatorConfig, LearnerConfig, PolicyConfig, TrainConfig] + [
+    s.config_type for s in registry().values()]
 
 
 def _bad_values(f):
@@ -28,11 +24,13 @@ def _bad_values(f):
         out.append(m["hi"] if m["hi_open"] else (m["hi"] + 1 if kind is int else m["hi"] + 1e-3))
     if kind is float:
         out.append(float("nan"))
+    if kind is tuple:
+        return [(v,) for v in out]
     return [kind(v) for v in out]
 
 
 CASES = [(cls, f, v) for cls in CONFIGS for f in dataclasses.fields(cls)
-         if f.metadata.get("kind") in (int, float) for v in _bad_values(f)]
+         if f.metadata.get("kind") in (int, float, tuple) for v in _bad_values(f)]
 
 
 @pytest.mark.parametrize("cls,field,bad", CASES, ids=[f"{c.__name__}.{f.name}={v}" for c, f, v in CASES])
@@ -41,18 +39,25 @@ def test_out_of_range_value_is_refused_with_field_value_and_range(cls, field, ba
         cls(**{field.name: bad})
     msg = str(err.value)
     assert "\n" not in msg
-    assert f"{cls.section}.{field.name}" in msg and "allowed" in msg and repr(bad) in msg
+    shown = bad[0] if isinstance(bad, tuple) else bad
+    assert f"{cls.section}.{field.name}" in msg and "allowed" in msg and repr(shown) in msg
 
 
 @pytest.mark.parametrize("cls", CONFIGS)
 def test_defaults_are_valid_and_every_field_is_documented(cls):
-    cfg = cls()
-    for f in dataclasses.fields(cls):
-        kind = f.metadata["kind"]
-        if kind in (int, float, str, bool):
-            assert f.metadata["doc"], f"{cls.__name__}.{f.name} has no doc"
-    static, params = split(cfg)
-    assert hash(static) == hash(split(cls())[0])
+    for path, default, allowed, doc in field_rows(cls()):
+        assert doc.strip() and allowed, f"{path} has no doc or range"
+
+
+def test_params_are_typed_and_the_static_half_holds_no_swept_value():
+    static, params = split(ConvergenceConfig(world=WorldConfig(coupling=0.3)))
+    assert isinstance(params, params_type(ConvergenceConfig))
+    assert float(params.world.coupling) == pytest.approx(0.3)
+    assert static.world.responses == 2048 and static.labels == 2000
+    with pytest.raises(AttributeError, match="world.coupling is a swept number"):
+        static.world.coupling  # noqa: B018
+    with pytest.raises(TypeError):
+        params_type(WorldConfig)(coupling=0.5)  # a missing field fails at construction
 
 
 @pytest.mark.parametrize("cls,field,bad", [
@@ -78,8 +83,8 @@ def test_swept_values_do_not_change_the_static_part():
     a, pa = split(ConvergenceConfig(world=WorldConfig(coupling=0.1)))
     b, pb = split(ConvergenceConfig(world=WorldConfig(coupling=0.9)))
     assert a == b and hash(a) == hash(b)
-    assert float(pa["world"]["coupling"]) == pytest.approx(0.1)
-    assert float(pb["world"]["coupling"]) == pytest.approx(0.9)
+    assert float(pa.world.coupling) == pytest.approx(0.1)
+    assert float(pb.world.coupling) == pytest.approx(0.9)
     c, _ = split(ConvergenceConfig(world=WorldConfig(responses=200)))
     assert c != a  # a shape is static
 
@@ -90,6 +95,7 @@ def test_replace_path_sets_nested_fields_from_strings():
     cfg = replace_path(cfg, "experiment.labels", "300")
     cfg = replace_path(cfg, "labels", "301")
     assert cfg.world.coupling == 0.9 and cfg.annotator.mistake and cfg.labels == 301
+    assert cfg != ConvergenceConfig() and replace_path(cfg, "labels", "2000") != cfg
 
 
 @pytest.mark.parametrize("path,text,match", [

@@ -13,12 +13,14 @@ from scipy import integrate, stats
 from sim import (
     AnnotatorConfig,
     WorldConfig,
+    collect_rejections,
     contraction_curve,
     feasible_curve,
     feasible_sets,
     learn_constraints,
     make_world,
     sample_contexts,
+    sample_world,
     split,
 )
 from sim.metrics import init_changes, update_changes
@@ -28,7 +30,7 @@ from sim.metrics import init_changes, update_changes
 
 def _mean_curve(key, cfg, worlds):
     def one(k):
-        w = make_world(k, cfg, split(cfg)[1])
+        w = sample_world(k, split(cfg)[1], split(cfg)[0])
         return feasible_curve(w.violates, jnp.arange(cfg.prohibitions))
     return np.asarray(jax.jit(jax.vmap(one))(jax.random.split(key, worlds)))
 
@@ -123,10 +125,10 @@ LABELS, CONTEXTS = 24, 3
 def _learned_sets(key, world_params, annotator_params, reveal, labels=LABELS):
     """F_n(c) for every n = 0..LABELS and a few contexts, plus A(c)."""
     kw, kc, kl = jax.random.split(key, 3)
-    world = make_world(kw, WORLD, world_params)
+    world = sample_world(kw, world_params, split(WORLD)[0])
     ctx = sample_contexts(kc, world, CONTEXTS)
     static = split(AnnotatorConfig(reveal=reveal))[0]
-    trace = learn_constraints(kl, world, annotator_params, static, labels)
+    trace = learn_constraints(collect_rejections(kl, world, annotator_params, static, labels), world)
     sets = feasible_sets(trace, world, jnp.arange(labels + 1), ctx.belief_true)
     acceptable = ~(world.violates.any(1)[None] | world.pads[None]
                    | (world.endorses[None] & ~ctx.belief_true[:, None]))

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from sim import AnnotatorConfig, Contexts, WorldConfig, make_world, split, value
-from sim.oracles import preference_oracle, rejection_oracle, sample_queries, violated_prohibitions
+from sim.labels import sample_pairs
+from sim.oracles import preference_oracle, rejection_oracle, violated_prohibitions
 
 WORLD = make_world(jax.random.key(0), WorldConfig(responses=256, prohibitions=6,
                                                   prohibition_mass=0.2))
@@ -88,7 +89,7 @@ def _rejections(cfg, i, belief, draws=DRAWS):
     static, params = split(cfg)
     keys = jax.random.split(jax.random.key(2), draws)
     return jax.jit(jax.vmap(lambda k: rejection_oracle(k, WORLD, params, static, i,
-                                                       jnp.asarray(belief), 0.2)))(keys)
+                                                       jnp.asarray(belief))))(keys)
 
 
 def _multi_violator():
@@ -120,13 +121,15 @@ def test_rejection_oracle_miss_rate_and_false_flags():
     lab = _rejections(AnnotatorConfig(miss=0.25, false_flag=0.1), i, True)
     assert _close(1 - np.asarray(lab.revealed).any(1).mean(), 0.25)
     assert _close(np.asarray(lab.spurious).mean(), 0.1)
-    # every spurious halfspace contains the queried response
+    # every spurious halfspace contains the queried response, and covers at least the mass
+    # of some true prohibition (its threshold is at most the largest true threshold)
     x = np.asarray(WORLD.features[i])
     assert np.all(np.asarray(lab.spurious_normal) @ x > np.asarray(lab.spurious_threshold))
+    assert np.all(np.asarray(lab.spurious_threshold) <= np.asarray(WORLD.thresholds).max() + 1e-6)
 
 
 @pytest.mark.parametrize("n", [2, 5, 300])
 def test_queries_are_distinct_pairs_covering_all_responses(n):
-    i, j = sample_queries(jax.random.key(3), n, 5000)
+    i, j = sample_pairs(jax.random.key(3), n, 5000)
     i, j = np.asarray(i), np.asarray(j)
     assert np.all(i != j) and i.min() == 0 and i.max() == n - 1 and j.max() == n - 1

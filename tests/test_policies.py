@@ -72,7 +72,8 @@ def test_sycophancy_shift_of_the_tilt_at_beta_zero_is_the_prior_covariance(x64):
     h = 1e-6
     derivative = (s(h) - s(-h)) / (2 * h)
     p = jnp.exp(logp0)
-    cov = jnp.sum(p * e * r) - jnp.sum(p * e) * jnp.sum(p * r)
+    ef = e.astype(p.dtype)
+    cov = jnp.sum(p * ef * r) - jnp.sum(p * ef) * jnp.sum(p * r)
     assert float(derivative) == pytest.approx(float(cov), rel=1e-6)
 
 

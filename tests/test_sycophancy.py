@@ -4,10 +4,10 @@ import functools
 
 import jax
 import numpy as np
+from sim.sycophancy import BETAS, make_sycophancy, variant_names
 
 from experiments import sycophancy as e2
 from experiments.runner import seed_keys
-from sim.sycophancy import BETAS, make_sycophancy, variant_names
 
 QUICK = e2.quick_config()
 

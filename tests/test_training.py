@@ -6,11 +6,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from sim.negative_only import VARIANTS, make_negative_only
 
 from experiments import negative_only as e3
 from experiments.runner import seed_keys
 from sim import losses
-from sim.negative_only import VARIANTS, make_negative_only
 from sim.training import TrainConfig, policy_logits, train_policy, verifiable_loss
 
 RNG = np.random.default_rng(0)

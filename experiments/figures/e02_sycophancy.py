@@ -13,8 +13,8 @@ import dataclasses
 
 import matplotlib.pyplot as plt
 import numpy as np
-
 from sim.sycophancy import SHARES, SycophancyConfig, make_sycophancy, variant_names
+
 from sim.world import WorldConfig
 
 from .plotting import curves, save

@@ -17,8 +17,8 @@ import dataclasses
 
 import matplotlib.pyplot as plt
 import numpy as np
-
 from sim.negative_only import DECILES, PASS_KS, VARIANTS, NegativeOnlyConfig, make_negative_only
+
 from sim.training import TrainConfig
 from sim.world import WorldConfig
 

@@ -1,75 +1,64 @@
-"""E4, ``loss_aversion``: loss-averse weighting suits unpaired labels (paper sec. 3.4).
+"""Figure of E4, ``loss_aversion`` (:mod:`sim.specs.e04_loss_aversion`): KTO's weights against DPO.
 
-    python -m experiments loss_aversion              # default: 64 seeds
+    python -m experiments loss_aversion              # default: 64 seeds, four desirable shares
     python -m experiments loss_aversion --quick
+    python -m experiments loss_aversion --sweep experiment.desirable_share=0.05,0.5
 
-KTO on unpaired desirable / undesirable labels against DPO on the same number
-of preference pairs, sweeping lambda_D / lambda_U and the share of desirable
-labels; see :mod:`sim.loss_aversion`.
+KTO on unpaired desirable / undesirable labels, one curve per desirable share
+against the measured weight ratio lambda_D n_D / (lambda_U n_U), beside DPO on
+the same number of preference pairs (a horizontal band: it does not depend on
+the ratio) and the prior pi0; KTO's recommended ratio [1, 4/3] is shaded.
 """
 
 from __future__ import annotations
 
-import dataclasses
-
 import matplotlib.pyplot as plt
 
-from sim.loss_aversion import SHARES, LossAversionConfig, make_loss_aversion, variant_names
-from sim.world import WorldConfig
+from .plotting import save
 
-from .plotting import curves, save
-
-NAME = "loss_aversion"
-CLAIM = "E4: loss-averse weighting suits unpaired labels (paper sec. 3.4)"
-DEFAULT_SEEDS = 64
-QUICK_SEEDS = 8
-
-
-def default_config() -> LossAversionConfig:
-    return LossAversionConfig()
+SHARE = "experiment.desirable_share"
+COLORS = ("tab:red", "tab:orange", "tab:green", "tab:blue", "tab:purple", "tab:brown",
+          "tab:pink", "tab:cyan")
+PANELS = (("violation_rate", "(a) Violation rate after training", "violation rate $\\pi(\\neg A)$"),
+          ("value", "(b) Value after training", "value $E_\\pi V$ (value units)"),
+          ("kl_to_prior", "(c) Distance from the prior", "KL($\\pi$ || $\\pi_0$) (nats)"))
 
 
-def quick_config() -> LossAversionConfig:
-    return dataclasses.replace(LossAversionConfig(), world=WorldConfig(responses=256), contexts=8,
-                               labels=256, steps=100)
+def _shares(summary, config):
+    """(share, where) for each desirable share of the run (one when it was not swept)."""
+    if SHARE in summary.sweep_cols:
+        return [(s, {SHARE: s}) for s in summary.points(SHARE)]
+    return [(config.desirable_share, None)]
 
 
-def variants(config):
-    return variant_names()
-
-
-def build(config, variant):
-    return make_loss_aversion(config, variant)
-
-
-COLORS = dict(zip([f"kto_desirable_{round(100 * s)}" for s in SHARES],
-                  ["tab:red", "tab:orange", "tab:green", "tab:blue"]))
-
-
-def plot(summary, config: LossAversionConfig, stem):
-    t = curves(summary)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.8), constrained_layout=True)
-    for ax, metric, ylabel in ((axes[0], "violation_rate", "violation rate $\\pi(\\neg A)$"),
-                               (axes[1], "value", "value $E_\\pi V$ (value units)"),
-                               (axes[2], "kl_to_prior", "KL($\\pi$ || $\\pi_0$) (nats)")):
-        for v, color in COLORS.items():
-            _, ratio, _, _ = t[(v, "weight_ratio")]
-            _, mean, lo, hi = t[(v, metric)]
-            share = int(v.rsplit("_", 1)[1])
-            ax.plot(ratio, mean, marker="o", ms=3, color=color, label=f"KTO, {share}% desirable")
-            ax.fill_between(ratio, lo, hi, color=color, alpha=0.2, lw=0)
-        _, mean, lo, hi = t[("dpo", metric)]
-        ax.axhline(mean[0], color="black", ls="--", lw=1.2, label="DPO, same budget in pairs")
-        ax.axhspan(lo[0], hi[0], color="black", alpha=0.1, lw=0)
+def plot(summary, config, stem):
+    fig, axes = plt.subplots(1, 3, figsize=(14, 5.0), constrained_layout=True)
+    handles = []
+    for ax, (metric, title, ylabel) in zip(axes, PANELS):
+        for k, (share, where) in enumerate(_shares(summary, config)):
+            ratio = summary.curve("kto", "weight_ratio", where=where).mean
+            c = summary.curve("kto", metric, where=where)
+            color = COLORS[k % len(COLORS)]
+            ax.plot(ratio, c.mean, marker="o", ms=3, lw=1.6, color=color,
+                    label=f"KTO, {100 * share:g}% desirable")
+            ax.fill_between(ratio, c.lo, c.hi, color=color, alpha=0.2, lw=0)
+        dpo = summary.curve("dpo", metric)       # the same at every share: the first one
+        ax.axhline(dpo.mean[0], color="black", ls="--", lw=1.2, label="DPO, same budget in pairs")
+        ax.axhspan(dpo.lo[0], dpo.hi[0], color="black", alpha=0.1, lw=0)
+        if metric != "kl_to_prior":              # the prior's KL to itself is 0
+            prior = summary.curve("prior", metric)
+            ax.axhline(prior.mean[0], color="gray", ls=":", lw=1.4, label="prior $\\pi_0$")
         ax.axvspan(1.0, 4.0 / 3.0, color="gold", alpha=0.35, lw=0,
                    label="KTO's recommended [1, 4/3]")
-        ax.set(xscale="log", xlabel="$\\lambda_D n_D / (\\lambda_U n_U)$", ylabel=ylabel)
+        ax.set(xscale="log", xlabel="measured $\\lambda_D n_D / (\\lambda_U n_U)$", ylabel=ylabel,
+               title=title)
         ax.grid(alpha=0.3, lw=0.5)
-    axes[0].set_title("(a) Violation rate after training")
-    axes[1].set_title("(b) Value after training")
-    axes[2].set_title("(c) Distance from the prior")
-    axes[0].legend(loc="best", fontsize=8)
+        if not handles:
+            handles = ax.get_legend_handles_labels()
+    fig.legend(*handles, loc="outside lower center", ncol=4, frameon=False)
+    lam = ", ".join(f"{x:.3g}" for x in config.lambda_desirable)
     fig.suptitle(f"E4 loss aversion: {config.labels} labels, {config.contexts} contexts, "
-                 f"N = {config.world.responses}, beta = {config.beta:g}, {config.steps} SGD steps; "
-                 f"mean and 95% band over {summary[0][-1]} seeds", fontsize=10)
+                 f"N = {config.world.responses}, $\\beta$ = {config.beta:g}, {config.steps} SGD "
+                 f"steps, $\\lambda_D \\in$ {{{lam}}}, $\\lambda_U$ = 1; mean and 95% bootstrap "
+                 f"band over {summary.n_seeds} seeds", fontsize=10)
     save(fig, stem)

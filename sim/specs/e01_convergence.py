@@ -190,10 +190,16 @@ def quick() -> ConvergenceConfig:
                              eval_contexts=4, eval_responses=64)
 
 
+def tiny() -> ConvergenceConfig:
+    return ConvergenceConfig(world=WorldConfig(responses=32, prohibitions=5, prohibition_mass=0.1),
+                             labels=6, checkpoints=3, eval_contexts=2, eval_responses=8)
+
+
 SPEC = Experiment(
     name="convergence", claims=("E1",),
     title="constraints contract monotonically and converge; preferences drift (paper sec. 4)",
-    config_type=ConvergenceConfig, default=ConvergenceConfig, quick=quick, run=run, axes=axes,
+    config_type=ConvergenceConfig, default=ConvergenceConfig, quick=quick, tiny=tiny, run=run,
+    axes=axes,
     variants=(
         Variant("rule", lambda c: dataclasses.replace(c, signal="rejections"),
                 "rule learner: the feasible set F_n of revealed prohibitions"),

@@ -1,0 +1,108 @@
+"""Every experiment of the registry, on its tiny config: one trace across seeds and sweep
+points, jitted equals un-jitted, float32 agrees with float64, the same key gives the same bits."""
+
+import dataclasses
+
+import jax
+import numpy as np
+import pytest
+
+from sim.config import field_at, replace_path, split
+from sim.keys import seed_keys
+from sim.spec import TRACES, batched, registry, run_configs
+
+SPECS = list(registry().values())
+IDS = [s.name for s in SPECS]
+
+
+def _variant_configs(spec):
+    """The tiny config under every variant, grouped by static half (one program each)."""
+    groups = {}
+    for v in spec.variants:
+        config = v.transform(spec.tiny_config())
+        groups.setdefault(split(config)[0], []).append(config)
+    return list(groups.values())
+
+
+def _swept_paths(config):
+    """The swept numbers of a config as section.field paths."""
+    out = []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            out += [f"{f.name}.{p}" for p in _swept_paths(value)]
+        elif f.metadata.get("sweep"):
+            out.append(f.name)
+    return out
+
+
+def _nudged(config):
+    """The same config with one swept number changed (a new sweep point)."""
+    for path in _swept_paths(config):
+        owner, f = field_at(config, path)
+        value = getattr(owner, f.name)
+        for new in (value * 0.9, value + 0.01, value - 0.01):
+            try:
+                return replace_path(config, path, float(new))
+            except Exception:  # noqa: BLE001 - out of range: try the next nudge
+                continue
+    return config
+
+
+def test_every_experiment_has_a_spec_a_figure_module_and_a_test_module():
+    import importlib
+    from pathlib import Path
+    tests = {p.stem for p in Path(__file__).parent.glob("test_e*.py")}
+    for spec in SPECS:
+        importlib.import_module(f"experiments.figures.{spec.module}")  # no import error
+        assert f"test_{spec.module}" in tests, spec.module
+        assert spec.claims and spec.title and spec.variants
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_one_trace_serves_every_seed_and_sweep_point(spec):
+    for configs in _variant_configs(spec):
+        before = TRACES[spec.name]
+        a = run_configs(spec, configs, seed_keys(0, 2))
+        b = run_configs(spec, configs, seed_keys(7, 2))
+        c = run_configs(spec, [_nudged(configs[0])] * len(configs), seed_keys(7, 2))
+        jax.block_until_ready((a, b, c))
+        assert TRACES[spec.name] - before <= 1  # 0 when an earlier test traced it
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_the_same_key_gives_bitwise_the_same_numbers(spec):
+    configs = _variant_configs(spec)[0]
+    a = jax.device_get(run_configs(spec, configs, seed_keys(3, 2)))
+    b = jax.device_get(run_configs(spec, configs, seed_keys(3, 2)))
+    c = jax.device_get(run_configs(spec, configs, seed_keys(4, 2)))
+    jax.tree.map(np.testing.assert_array_equal, a, b)
+    assert any(not np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(c)))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_jitted_and_unjitted_runs_agree(spec):
+    for configs in _variant_configs(spec):
+        static, params = split(configs[0])
+        keys = seed_keys(5, 2)
+        jitted = jax.device_get(batched(spec, static)(keys, jax.tree.map(lambda a: a[None], params)))
+        with jax.disable_jit():  # op by op, one seed
+            plain = jax.device_get(spec.run(keys[1], params, static))
+        flat_j, flat_p = jax.tree.leaves_with_path(jitted), jax.tree.leaves(plain)
+        for (path, j), p in zip(flat_j, flat_p):
+            np.testing.assert_allclose(j[0, 1], p, rtol=2e-4, atol=2e-4, err_msg=str(path))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_float32_agrees_with_a_float64_run(spec):
+    """Tolerance: 90% of all numbers within 2e-3 (relative, 1e-3 absolute); discrete outcomes
+    (an admitted set, an argmax, a sampled response) can flip where float32 rounds differently."""
+    for configs in _variant_configs(spec):
+        keys = seed_keys(6, 2)
+        f32 = jax.device_get(run_configs(spec, configs, keys))
+        with jax.enable_x64(True):
+            f64 = jax.device_get(run_configs(spec, configs, seed_keys(6, 2)))
+        a = np.concatenate([np.ravel(x) for x in jax.tree.leaves(f32)]).astype(np.float64)
+        b = np.concatenate([np.ravel(x) for x in jax.tree.leaves(f64)])
+        close = np.isclose(a, b, rtol=2e-3, atol=1e-3)
+        assert close.mean() >= 0.9, f"{spec.name}: {close.mean():.1%} of values agree"
