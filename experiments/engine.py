@@ -24,7 +24,8 @@ from sim.config import ConfigError, Static, field_at, replace_path, split, stack
 from sim.keys import seed_keys
 from sim.spec import Experiment, batched
 
-from .results import Block
+from . import memory
+from .results import Block, ResultError
 
 CHUNK = 16          # seeds per call of a compiled program
 
@@ -91,32 +92,73 @@ def _blocks(program: Program, out: dict) -> list[Block]:
     return blocks
 
 
-def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: int,
-             progress=None) -> tuple[list[Block], list[dict]]:
-    """Run every program over all seeds; returns (blocks, timings per program)."""
+def _compile(spec: Experiment, program: Program, chunk: int, label: str):
+    """Compile ``program`` for ``chunk`` seeds per call, fewer if that does not fit in memory
+    (:mod:`experiments.memory`); returns (compiled, chunk, note, bytes per call)."""
     import jax
 
-    chunk = min(CHUNK, seeds)
-    n_chunks = -(-seeds // chunk)
-    keys = seed_keys(base_seed, n_chunks * chunk)  # padded: every call has one shape
+    limit = memory.available_bytes(jax.devices()[0])
+    note = ""
+    while True:
+        keys = seed_keys(0, chunk)
+        compiled = batched(spec, program.static).lower(keys, program.params).compile()
+        needed = memory.program_bytes(compiled)
+        fits = memory.chunk_that_fits(needed, chunk, limit)
+        if fits >= chunk:
+            return compiled, chunk, note, needed
+        if fits < 1 or chunk == 1:
+            raise memory.refusal(f"{spec.name} {label}", needed / chunk, limit, program.static,
+                                 split(spec.default())[0])
+        note = (f"{chunk} seeds per call need {memory.size_text(needed)}, more than "
+                f"{memory.size_text(memory.HEADROOM * limit)}: {fits} per call")
+        chunk = fits
+
+
+def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: int,
+             progress=None) -> tuple[list[Block], list[dict]]:
+    """Run every program over all seeds; returns (blocks, timings per program).
+
+    Each program runs in chunks of ``CHUNK`` seeds, fewer where the memory guard
+    says so; the keys do not depend on the chunking, so neither do the numbers."""
+    import jax
+
     blocks, timings = [], []
     for program in programs:
         label = program.variant + (f" ({len(program.points)} points)" if len(program.points) > 1
                                    else "")
         t0 = time.perf_counter()
-        compiled = batched(spec, program.static).lower(keys[:chunk], program.params).compile()
+        try:
+            compiled, chunk, note, needed = _compile(spec, program, min(CHUNK, seeds), label)
+        except jax.errors.JaxRuntimeError as err:
+            raise _out_of_memory(spec, label, err) from None
         t_compile = time.perf_counter() - t0
         if progress:
-            progress(f"{label} compiled")
+            progress(f"{label} compiled" + (f" ({note})" if note else ""), True)
         t0 = time.perf_counter()
+        n_chunks = -(-seeds // chunk)
+        keys = seed_keys(base_seed, n_chunks * chunk)  # padded: every call has one shape
         parts = []
         for c in range(n_chunks):
-            parts.append(jax.device_get(compiled(keys[c * chunk:(c + 1) * chunk], program.params)))
+            try:
+                parts.append(jax.device_get(compiled(keys[c * chunk:(c + 1) * chunk],
+                                                     program.params)))
+            except jax.errors.JaxRuntimeError as err:
+                raise _out_of_memory(spec, label, err) from None
             if progress:
-                progress(label)
+                progress(f"{label} seeds {min((c + 1) * chunk, seeds)}/{seeds}", c == n_chunks - 1)
         out = jax.tree.map(lambda *a: np.concatenate(a, axis=1)[:, :seeds], *parts)
         blocks += _blocks(program, out)
         timings.append({"variant": program.variant, "points": len(program.points),
+                        "seeds_per_call": chunk, "bytes_per_call": needed,
                         "compile_seconds": round(t_compile, 3),
                         "run_seconds": round(time.perf_counter() - t0, 3)})
     return blocks, timings
+
+
+def _out_of_memory(spec: Experiment, label: str, err: Exception) -> Exception:
+    """An XLA runtime error as one line (exit status 1): out of memory, or another failure."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if "RESOURCE_EXHAUSTED" in str(err) or "out of memory" in str(err).lower():
+        return ResultError(f"{spec.name} {label}: out of memory while running ({text[:160]}); "
+                           "reduce the sizes or --seeds")
+    return ResultError(f"{spec.name} {label}: the run failed in XLA ({text[:200]})")

@@ -51,6 +51,8 @@ def parser(name: str) -> _Parser:
     p = _Parser(prog=f"{PROG} {name}", add_help=False)
     p.add_argument("--seeds", type=int, default=None, help="number of seeds")
     p.add_argument("--quick", action="store_true", help="the small config: seconds")
+    p.add_argument("--tiny", action="store_true",
+                   help="the smallest config that runs every branch, 2 seeds (a smoke test)")
     p.add_argument("--out", default="results", help="results folder (default: results)")
     p.add_argument("--base-seed", type=int, default=0, help="master PRNG seed (default 0)")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
@@ -64,7 +66,7 @@ def parser(name: str) -> _Parser:
 
 def help_text(spec) -> str:
     config = spec.default()
-    lines = [f"usage: {PROG} {spec.name} [--quick] [--seeds S] [--out DIR] [--base-seed B] "
+    lines = [f"usage: {PROG} {spec.name} [--quick | --tiny] [--seeds S] [--out DIR] [--base-seed B] "
              "[--set F=V ...] [--sweep F=A,B ...] [--variant A,B] [--debug]", "",
              f"{spec.name} ({', '.join(spec.claims)}): {spec.title}", "",
              f"seeds: {spec.seeds} (quick: {spec.quick_seeds})", "variants:"]
@@ -86,6 +88,8 @@ def list_text(registry) -> str:
 
 def _check_out(out: str) -> Path:
     path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test."):
@@ -97,7 +101,9 @@ def _check_out(out: str) -> Path:
 
 def resolve(spec, args):
     """(config, variants, sweeps, seeds) from parsed arguments; raises one-line errors."""
-    config = spec.quick() if args.quick else spec.default()
+    if args.quick and args.tiny:
+        raise UsageError("--quick and --tiny exclude each other")
+    config = spec.tiny_config() if args.tiny else spec.quick() if args.quick else spec.default()
     set_paths = set()
     for item in args.set:
         if "=" not in item:
@@ -116,7 +122,8 @@ def resolve(spec, args):
         if v not in names:
             raise UsageError(f"--variant {v!r} is not a variant of {spec.name} "
                              f"(allowed: {', '.join(names)})")
-    seeds = args.seeds or (spec.quick_seeds if args.quick else spec.seeds)
+    seeds = args.seeds if args.seeds is not None else (
+        2 if args.tiny else spec.quick_seeds if args.quick else spec.seeds)
     if not 1 <= seeds <= 1_000_000:
         raise UsageError(f"--seeds = {seeds} is out of range (allowed: 1 <= seeds <= 1000000)")
     if not 0 <= args.base_seed < 2**31:
@@ -152,21 +159,22 @@ def versions() -> dict:
 
 
 class Progress:
-    """One progress line on stderr (rewritten in a terminal, a line per program otherwise)."""
+    """Progress on stderr: one line rewritten in a terminal, a line per milestone otherwise."""
 
-    def __init__(self, total: int, label: str):
-        self.total, self.done, self.label = total, 0, label
-        self.start, self.tty = time.perf_counter(), sys.stderr.isatty()
+    def __init__(self, label: str):
+        self.label, self.start, self.tty = label, time.perf_counter(), sys.stderr.isatty()
 
-    def __call__(self, what: str):
-        self.done += 1
-        elapsed = time.perf_counter() - self.start
-        line = f"[{self.label}] {self.done}/{self.total} {elapsed:6.1f}s {what}"
+    def __call__(self, what: str, milestone: bool = False):
+        line = f"[{self.label}] {time.perf_counter() - self.start:6.1f}s {what}"
         if self.tty:
-            sys.stderr.write(f"\r{line:<78.78}" + ("\n" if self.done == self.total else ""))
+            sys.stderr.write(f"\r{line:<78.78}")
             sys.stderr.flush()
-        elif self.done == self.total or what.endswith("compiled"):
+        elif milestone:
             print(line, file=sys.stderr, flush=True)
+
+    def close(self):
+        if self.tty:
+            sys.stderr.write("\n")
 
 
 def run_experiment(spec, args, command: str) -> Path:
@@ -183,9 +191,11 @@ def run_experiment(spec, args, command: str) -> Path:
             "sweep": [[p, list(v)] for p, v in sweeps]}
     digest = config_hash(blob)
     programs = engine.plan(spec, config, variants, sweeps)
-    n_chunks = -(-seeds // min(engine.CHUNK, seeds))
-    progress = Progress(len(programs) * (n_chunks + 1), spec.name)
-    blocks, timings = engine.simulate(spec, programs, seeds, args.base_seed, progress)
+    progress = Progress(spec.name)
+    try:
+        blocks, timings = engine.simulate(spec, programs, seeds, args.base_seed, progress)
+    finally:
+        progress.close()
     results.check_finite(blocks)
     sweep_cols = tuple(p for p, _ in sweeps)
     summary_text = results.csv_text(results.RESULT_HEAD + sweep_cols + results.SUMMARY_TAIL,
@@ -212,7 +222,8 @@ def run_experiment(spec, args, command: str) -> Path:
                  f"{spec.name}.pdf": stem.with_suffix(".pdf"),
                  f"{spec.name}.png": stem.with_suffix(".png")}
         results.write_atomically(target, files)
-    is_default = (not args.quick and not args.set and not args.sweep and args.variant is None
+    is_default = (not args.quick and not args.tiny and not args.set and not args.sweep
+                  and args.variant is None
                   and seeds == spec.seeds and args.base_seed == 0)
     print(f"{spec.name}: {seeds} seeds, {len(programs)} programs, compile "
           f"{meta['compile_seconds']:.1f}s, run {meta['run_seconds']:.1f}s, total "
@@ -277,3 +288,22 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except OSError as err:   # a full disk, a folder removed under us: nothing half-written
+        if debug:
+            raise
+        print(f"{PROG}: error: cannot write the results ({err.strerror or err}"
+              f"{': ' + str(err.filename) if err.filename else ''}); nothing was written",
+              file=sys.stderr)
+        return 1
+    except MemoryError:
+        if debug:
+            raise
+        print(f"{PROG}: error: out of host memory; reduce the sizes or --seeds", file=sys.stderr)
+        return 1
+    except Exception as err:  # noqa: BLE001 - any other failure is one line, never a traceback
+        if debug:
+            raise
+        first = (str(err).strip().splitlines() or [""])[0][:200]
+        print(f"{PROG}: error: the run failed ({type(err).__name__}: {first}); "
+              "rerun with --debug for the traceback", file=sys.stderr)
+        return 1

@@ -36,7 +36,8 @@ import jax
 import jax.numpy as jnp
 
 __all__ = ["ConfigError", "Config", "Static", "param", "split", "params_type", "to_dict",
-           "replace_path", "field_at", "field_rows", "stack_params"]
+           "replace_path", "field_at", "field_rows", "stack_params", "static_items",
+           "leaf_fields"]
 
 
 class ConfigError(ValueError):
@@ -68,6 +69,11 @@ def param(default: Any, *, lo: float | None = None, hi: float | None = None,
     return dataclasses.field(default=default, metadata=meta)
 
 
+def _number(x: float) -> str:
+    """``1000000`` for an integral bound, ``0.05`` or ``1e-06`` otherwise."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+
 def range_text(name: str, m: dict) -> str:
     """``lo <= name <= hi`` (or the choices) for a field's metadata."""
     if m["kind"] is str:
@@ -75,8 +81,8 @@ def range_text(name: str, m: dict) -> str:
     if m["kind"] is bool:
         return "true, false"
     lo, hi = m["lo"], m["hi"]
-    left = "" if lo is None else f"{lo:g} {'<' if m['lo_open'] else '<='} "
-    right = "" if hi is None else f" {'<' if m['hi_open'] else '<='} {hi:g}"
+    left = "" if lo is None else f"{_number(lo)} {'<' if m['lo_open'] else '<='} "
+    right = "" if hi is None else f" {'<' if m['hi_open'] else '<='} {_number(hi)}"
     text = f"{left}{name}{right}"
     return f"each of {text}" if m["kind"] is tuple else text
 
@@ -187,6 +193,11 @@ class Static:
         return f"Static[{self._cls.__name__}]({inner})"
 
 
+def static_items(static: Static) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """``(section, ((field, value), ...))`` of a static config (nested ones as :class:`Static`)."""
+    return static._cls.section, static._items
+
+
 def split(config: Config) -> tuple[Static, Any]:
     """Split a config into its :class:`Static` half and its typed params pytree.
 
@@ -275,19 +286,28 @@ def replace_path(config: Config, path: str, value: Any) -> Config:
     return dataclasses.replace(config, **{parts[-1]: value})
 
 
-def field_rows(config: Config) -> list[tuple[str, str, str, str]]:
-    """(``section.field``, default, allowed range, doc) for every field, nested ones included."""
+def leaf_fields(config: Config) -> list[tuple[str, dataclasses.Field, Any]]:
+    """``(section.field, field, value)`` for every field, nested configs' fields after the
+    top config's own (the order of ``--help``)."""
     rows, nested = [], []
     for f in dataclasses.fields(config):
         value = getattr(config, f.name)
         if isinstance(value, Config):
             nested.append(value)
-            continue
+        else:
+            rows.append((f"{config.section}.{f.name}", f, value))
+    for sub in nested:
+        rows += leaf_fields(sub)
+    return rows
+
+
+def field_rows(config: Config) -> list[tuple[str, str, str, str]]:
+    """(``section.field``, default, allowed range, doc) for every field, nested ones included."""
+    rows = []
+    for path, f, value in leaf_fields(config):
         shown = ",".join(f"{v:g}" for v in value) if isinstance(value, tuple) else (
             str(value).lower() if isinstance(value, bool) else f"{value:g}"
             if isinstance(value, float) else str(value))
         doc = f.metadata.get("doc", "") + (" [swept]" if f.metadata.get("sweep") else "")
-        rows.append((f"{config.section}.{f.name}", shown, range_text(f.name, f.metadata), doc))
-    for sub in nested:
-        rows += field_rows(sub)
+        rows.append((path, shown, range_text(f.name, f.metadata), doc))
     return rows

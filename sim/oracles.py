@@ -68,7 +68,7 @@ class AnnotatorConfig(Config):
                               doc="eta_fp, probability of a spurious prohibition")
     miss: float = param(0.0, lo=0.0, hi=1.0, sweep=True,
                         doc="eta_fn, probability of returning nothing for a violation")
-    rationality: float = param(1.0, lo=0.0, sweep=True,
+    rationality: float = param(1.0, lo=0.0, hi=1e3, sweep=True,
                                doc="beta_rat of the rational preference annotator")
     sycophancy: float = param(0.2, lo=0.0, hi=1.0, sweep=True,
                               doc="s_syc, share of sycophantic preference annotators")
@@ -77,9 +77,11 @@ class AnnotatorConfig(Config):
     mistake: bool = param(False, doc="B-Pref mistake: flip answers at mistake_rate")
     mistake_rate: float = param(0.1, lo=0.0, hi=1.0, sweep=True, doc="B-Pref epsilon")
     equal: bool = param(False, doc="B-Pref equal: near-ties answered 1/2")
-    equal_margin: float = param(0.5, lo=0.0, sweep=True, doc="B-Pref delta, in units of V")
+    equal_margin: float = param(0.5, lo=0.0, hi=1e7, sweep=True,
+                                doc="B-Pref delta, in units of V (|V| <= 1e6 + U)")
     skip: bool = param(False, doc="B-Pref skip: no label when both responses are bad")
-    skip_floor: float = param(-100.0, sweep=True, doc="B-Pref skip floor, in units of V")
+    skip_floor: float = param(-100.0, lo=-1e7, hi=1e7, sweep=True,
+                              doc="B-Pref skip floor, in units of V (|V| <= 1e6 + U)")
     query: str = param("uniform", choices=("uniform",),
                        doc="how queried responses are drawn (on-policy querying: later)")
 

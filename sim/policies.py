@@ -38,11 +38,13 @@ class PolicyConfig(Config):
     """
 
     section = "policy"
-    prior_value_weight: float = param(1.0, lo=0.0, sweep=True,
-                                      doc="a, weight of the standardised utility in z0")
-    prior_endorse_bonus: float = param(0.5, sweep=True,
-                                       doc="b, logit bonus of endorsing the user in z0")
-    prior_noise: float = param(1.0, lo=0.0, sweep=True, doc="s, sd of the per-response noise")
+    prior_value_weight: float = param(1.0, lo=0.0, hi=100.0, sweep=True,
+                                      doc="a, weight of the standardised utility in z0 "
+                                          "(<= 100: beyond, pi0 is a point mass in float32)")
+    prior_endorse_bonus: float = param(0.5, lo=-100.0, hi=100.0, sweep=True,
+                                       doc="b, logit bonus of endorsing the user in z0 (|b| <= 100)")
+    prior_noise: float = param(1.0, lo=0.0, hi=100.0, sweep=True,
+                               doc="s, sd of the per-response noise (<= 100)")
 
 
 def prior_logits(key: jax.Array, world: World, params, context_features: jax.Array) -> jax.Array:
@@ -64,22 +66,28 @@ def _best_of_n_1d(logp0, reward, n):
     size = logp0.shape[0]
     order = jnp.argsort(reward, stable=True)
     r, lp = reward[order], logp0[order]
-    cdf = jax.lax.cumlogsumexp(lp)                       # log F at each sorted position
-    idx = jnp.arange(size)
     starts = jnp.concatenate([jnp.array([True]), r[1:] != r[:-1]])
+    group = jnp.cumsum(starts.astype(jnp.int32)) - 1          # tie group of each position
     ends = jnp.concatenate([r[1:] != r[:-1], jnp.array([True])])
-    start = jax.lax.cummax(jnp.where(starts, idx, 0))
-    end = jax.lax.cummin(jnp.where(ends, idx, size - 1), reverse=True)
-    log_upto = cdf[end]                                  # log F(r_g), group included
-    log_below = jnp.where(start > 0, cdf[jnp.maximum(start - 1, 0)], -jnp.inf)
-
-    def log_diff(a, b):  # log(exp(a) - exp(b)), b <= a
-        return a + jnp.log1p(-jnp.exp(jnp.minimum(b - a, 0.0)))
-
-    log_group_best = log_diff(n * log_upto, n * log_below)   # P(max falls in the group)
-    log_group_mass = log_diff(log_upto, log_below)
-    out = log_group_best + lp - log_group_mass
-    out = jnp.where(jnp.isfinite(lp), out, -jnp.inf)
+    end = jax.lax.cummin(jnp.where(ends, jnp.arange(size), size - 1), reverse=True)
+    # log F(t_g), group included; from the upper tail where F is near 1 (float precision)
+    log_above = jnp.concatenate([jax.lax.cumlogsumexp(lp, reverse=True)[1:],
+                                 jnp.full((1,), -jnp.inf, lp.dtype)])[end]
+    log_upto = jnp.where(log_above < -0.7, jnp.log1p(-jnp.exp(log_above)),
+                         jax.lax.cumlogsumexp(lp)[end])
+    top = jax.ops.segment_max(lp, group, num_segments=size)
+    top = jnp.where(jnp.isfinite(top), top, 0.0)
+    log_mass = top + jnp.log(jax.ops.segment_sum(jnp.exp(lp - top[group]), group,
+                                                 num_segments=size))   # log pi0(g)
+    log_mass = log_mass[group]
+    # P(best in g) = F^n - (F - pi0(g))^n = F^n (1 - exp(-y)), y = -n log(1 - pi0(g) / F),
+    # in log space with first-order forms where a share or y is below float precision
+    log_share = jnp.minimum(log_mass - log_upto, 0.0)
+    log_y = jnp.log(n) + jnp.where(log_share < -20.0, log_share,
+                                   jnp.log(-jnp.log1p(-jnp.exp(log_share))))
+    log_group_best = n * log_upto + jnp.where(log_y < -20.0, log_y,
+                                              jnp.log(-jnp.expm1(-jnp.exp(log_y))))
+    out = jnp.where(jnp.isfinite(lp), log_group_best + lp - log_mass, -jnp.inf)
     return jnp.zeros_like(out).at[order].set(out)
 
 

@@ -66,15 +66,16 @@ class LearnerConfig(Config):
     family: str = param("quadratic", choices=FAMILIES, doc="reward model family")
     fit: str = param("batch", choices=("batch", "online"),
                      doc="batch refit at checkpoints or online streaming")
-    ridge: float = param(1e-2, lo=0.0, sweep=True, doc="L2 weight on theta (total, not per label)")
+    ridge: float = param(1e-2, lo=0.0, hi=1e6, sweep=True,
+                         doc="L2 weight on theta (total, not per label)")
     batch_solver: str = param("newton", choices=("newton", "lbfgs"),
                               doc="batch refit solver: damped Newton or optax L-BFGS")
     batch_iters: int = param(10, lo=1, hi=10_000,
                              doc="most solver iterations per refit (Newton stops at convergence;"
                                  " L-BFGS runs all, ~100)")
     optimizer: str = param("adam", choices=("adam", "sgd"), doc="online optimiser")
-    learning_rate: float = param(0.05, lo=0.0, lo_open=True, sweep=True,
-                                 doc="online step size (constant)")
+    learning_rate: float = param(0.05, lo=0.0, hi=10.0, lo_open=True, sweep=True,
+                                 doc="online step size (constant; <= 10)")
 
 
 class ResponseFeatures(NamedTuple):

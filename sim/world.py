@@ -69,20 +69,26 @@ class WorldConfig(Config):
                                            doc="s, p_j ~ Uniform[p - s, p + s]")
     coupling: float = param(0.5, lo=0.0, hi=1.0, hi_open=True, sweep=True,
                             doc="kappa, coupling of the utility's dimensions (0: separable)")
-    penalty: float = param(1000.0, lo=0.0, sweep=True,
-                           doc="Lambda, the value lost by an unacceptable response")
-    density_bonus: float = param(0.0, lo=0.0, sweep=True, doc="weight of density in U")
+    penalty: float = param(1000.0, lo=0.0, hi=1e6, sweep=True,
+                           doc="Lambda, the value lost by an unacceptable response "
+                               "(<= 1e6: values stay exact enough in float32)")
+    density_bonus: float = param(0.0, lo=0.0, hi=1e3, sweep=True,
+                                 doc="weight of density in U (<= 1e3: U stays dominated by "
+                                     "content at the default scale)")
     padding_floor: float = param(0.0, lo=0.0, hi=1.0, sweep=True,
                                  doc="density below this is prohibited (0: no padding prohibition)")
     endorse_prob: float = param(0.5, lo=0.0, hi=1.0, sweep=True,
                                 doc="P(endorses_i = 1)")
     belief_true_prob: float = param(0.5, lo=0.0, hi=1.0, sweep=True,
                                     doc="P(belief_true(c) = 1)")
-    length_median: float = param(200.0, lo=1.0, sweep=True, doc="median length in tokens")
-    length_sigma: float = param(0.5, lo=0.0, sweep=True, doc="log-sd of the length")
-    claims_median: float = param(20.0, lo=0.0, lo_open=True, sweep=True,
+    length_median: float = param(200.0, lo=1.0, hi=1e5, sweep=True,
+                                 doc="median length in tokens")
+    length_sigma: float = param(0.5, lo=0.0, hi=3.0, sweep=True,
+                                doc="log-sd of the length (<= 3: lengths span e^+-15 at most)")
+    claims_median: float = param(20.0, lo=1e-2, hi=1e5, sweep=True,
                                  doc="median number of substantive claims before the cap")
-    claims_sigma: float = param(0.5, lo=0.0, sweep=True, doc="log-sd of the claims")
+    claims_sigma: float = param(0.5, lo=0.0, hi=3.0, sweep=True,
+                                doc="log-sd of the claims (<= 3: density stays above 1e-20)")
 
     def check(self):
         p, s = self.prohibition_mass, self.prohibition_mass_spread

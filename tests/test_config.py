@@ -45,7 +45,7 @@ def test_out_of_range_value_is_refused_with_field_value_and_range(cls, field, ba
 
 @pytest.mark.parametrize("cls", CONFIGS)
 def test_defaults_are_valid_and_every_field_is_documented(cls):
-    for path, default, allowed, doc in field_rows(cls()):
+    for path, _default, allowed, doc in field_rows(cls()):
         assert doc.strip() and allowed, f"{path} has no doc or range"
 
 

@@ -1,4 +1,4 @@
-"""The command line: result files, atomic writes, determinism, one-line errors with status 2."""
+"""The command line: the result schema, sweeps as data, atomic writes, determinism, errors."""
 
 import csv
 import json
@@ -8,14 +8,17 @@ import sys
 import numpy as np
 import pytest
 
-from experiments import EXPERIMENTS, bench
-from experiments.runner import ResultError, bootstrap_summary, check_finite, main
+from experiments import bench
+from experiments.results import Block, ResultError, Summary, bootstrap_rows, check_finite
+from experiments.runner import main
+
+QUICK = ["convergence", "--quick", "--seeds", "3", "--variant", "rule,online"]
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
-    assert main(["convergence", "--quick", "--out", str(out)], EXPERIMENTS) == 0
+    assert main([*QUICK, "--out", str(out)]) == 0
     (folder,) = (out / "convergence").iterdir()
     return out, folder
 
@@ -25,45 +28,80 @@ def _rows(path):
         return list(csv.reader(fh))
 
 
-def test_a_run_writes_long_results_summary_meta_and_figure(quick_run):
+def test_a_run_writes_self_describing_results_summary_meta_and_figure(quick_run):
     out, folder = quick_run
-    names = sorted(p.name for p in folder.iterdir())
-    assert names == ["convergence.pdf", "convergence.png", "meta.json", "results.csv",
-                     "summary.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "convergence.pdf", "convergence.png", "meta.json", "results.csv", "summary.csv"]
     assert not [p for p in (out / "convergence").iterdir() if p.name.startswith(".")]  # no temp
     rows = _rows(folder / "results.csv")
-    assert rows[0] == ["experiment", "variant", "seed", "step", "metric", "value"]
-    variants = {r[1] for r in rows[1:]}
-    assert variants == {"constraints", "preference_batch", "preference_online", "control_batch",
-                        "control_online"}
-    assert {int(r[2]) for r in rows[1:]} == set(range(8))
-    assert all(np.isfinite(float(r[5])) for r in rows[1:])
+    assert rows[0] == ["experiment", "variant", "method", "seed", "axis", "x", "metric", "value"]
+    assert {(r[1], r[2]) for r in rows[1:]} == {("rule", "rule"), ("online", "reward_model")}
+    assert {r[4] for r in rows[1:]} == {"labels"} and {int(r[3]) for r in rows[1:]} == {0, 1, 2}
+    assert max(float(r[5]) for r in rows[1:]) == 200.0  # x is the label count, not an index
+    assert all(np.isfinite(float(r[7])) for r in rows[1:])
     summary = _rows(folder / "summary.csv")
-    assert summary[0] == ["experiment", "variant", "step", "metric", "mean", "ci_low", "ci_high",
-                          "n_seeds"]
+    assert summary[0] == ["experiment", "variant", "method", "axis", "x", "metric", "mean",
+                          "ci_low", "ci_high", "n_seeds"]
     for r in summary[1:]:
-        assert float(r[5]) <= float(r[4]) <= float(r[6]) and r[7] == "8"
+        assert float(r[7]) <= float(r[6]) <= float(r[8]) and r[9] == "3"
     meta = json.loads((folder / "meta.json").read_text())
-    for key in ("config", "seeds", "versions", "git_commit", "devices", "compile_seconds",
-                "run_seconds", "config_hash"):
-        assert key in meta
     assert meta["config_hash"] == folder.name and meta["config"]["labels"] == 200
+    assert meta["command"].startswith("python -m experiments convergence --quick")
+    assert meta["variants"] == ["rule", "online"] and meta["claims"] == ["E1"]
+    for key in ("started", "versions", "git_commit", "devices", "compile_seconds", "programs"):
+        assert key in meta
     assert (folder / "convergence.png").stat().st_size > 10_000
+
+
+def test_the_summary_reader_gives_curves_by_method_metric_and_variant(quick_run):
+    _, folder = quick_run
+    s = Summary.from_csv(folder / "summary.csv")
+    c = s.curve("rule", "feasible_fraction", variant="rule")
+    assert c.x[0] == 0 and c.mean[0] == 1.0 and np.all(np.diff(c.mean) <= 0)
+    assert s.n_seeds == 3 and set(s.variants) == {"rule", "online"}
 
 
 def test_the_same_command_writes_bitwise_the_same_results(quick_run):
     out, folder = quick_run
     first = (folder / "results.csv").read_bytes()
-    assert main(["convergence", "--quick", "--out", str(out)], EXPERIMENTS) == 0
+    assert main([*QUICK, "--out", str(out)]) == 0
     assert (folder / "results.csv").read_bytes() == first
 
 
-def test_summary_mean_and_band_are_those_of_the_seeds():
+def test_a_sweep_over_swept_numbers_is_one_program_with_a_column_per_field(tmp_path):
+    assert main(["convergence", "--quick", "--seeds", "2", "--variant", "rule", "--out",
+                 str(tmp_path), "--sweep", "world.coupling=0,0.9",
+                 "--sweep", "annotator.miss=0,0.5"]) == 0
+    (folder,) = (tmp_path / "convergence").iterdir()
+    rows = _rows(folder / "summary.csv")
+    assert rows[0][:4] == ["experiment", "variant", "world.coupling", "annotator.miss"]
+    assert {(r[2], r[3]) for r in rows[1:]} == {("0", "0"), ("0", "0.5"), ("0.9", "0"),
+                                                ("0.9", "0.5")}
+    meta = json.loads((folder / "meta.json").read_text())
+    assert [p["points"] for p in meta["programs"]] == [4]  # one program for four points
+    s = Summary.from_csv(folder / "summary.csv")
+    missed = s.curve("rule", "discovered_prohibitions", where={"annotator.miss": 0.5})
+    clean = s.curve("rule", "discovered_prohibitions", where={"annotator.miss": 0.0})
+    assert missed.mean[-1] <= clean.mean[-1]
+
+
+def test_bootstrap_band_contains_the_mean_and_is_a_point_for_constant_data():
     values = np.array([[1.0, 2.0], [3.0, 2.0], [5.0, 2.0], [7.0, 2.0]])
-    rows = bootstrap_summary({"v": {"m": values}}, [0, 10], "x")
+    rows = bootstrap_rows("x", [Block("v", {}, "m", "labels", (0, 10), {"metric": values})], ())
     (a, b) = rows
-    assert a[4] == pytest.approx(4.0) and a[5] < 4.0 < a[6]
-    assert b[4] == b[5] == b[6] == pytest.approx(2.0)
+    assert a[6] == pytest.approx(4.0) and a[7] < 4.0 < a[8]
+    assert b[6] == b[7] == b[8] == pytest.approx(2.0)
+
+
+def test_list_and_help_describe_every_experiment_and_field(capsys):
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.split()[:2] == ["convergence", "E1"] for line in lines)
+    assert main(["convergence", "--help"]) == 0
+    text = capsys.readouterr().out
+    for field in ("world.coupling", "annotator.sycophancy", "learner.family", "experiment.labels"):
+        assert field in text
+    assert "control_online" in text
 
 
 @pytest.mark.parametrize("args,match", [
@@ -74,9 +112,14 @@ def test_summary_mean_and_band_are_those_of_the_seeds():
     (["convergence", "--set", "world.coupling=1.5"], "world.coupling = 1.5 is out of range"),
     (["convergence", "--set", "world.nope=1"], "unknown field 'nope'"),
     (["convergence", "--set", "coupling"], "expected section.field=value"),
+    (["convergence", "--sweep", "world.coupling=0,2"], "world.coupling = 2.0 is out of range"),
+    (["convergence", "--variant", "best"], "--variant 'best' is not a variant"),
+    (["convergence", "--out", "/proc/x"], "--out /proc/x: cannot write there"),
 ])
 def test_bad_command_lines_exit_2_with_one_line(args, match, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "experiments", *args, "--out", str(tmp_path)],
+    if "--out" not in args:
+        args = [*args, "--out", str(tmp_path)]
+    proc = subprocess.run([sys.executable, "-m", "experiments", *args],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -92,6 +135,6 @@ def test_benchmark_kernels_agree_with_their_numpy_references():
 
 
 def test_a_non_finite_result_is_refused_before_anything_is_written():
-    check_finite({"v": {"m": np.zeros((2, 3))}})
-    with pytest.raises(ResultError, match="v/m"):
-        check_finite({"v": {"m": np.array([[0.0, np.nan]])}})
+    check_finite([Block("v", {}, "m", "none", (None,), {"ok": np.zeros((2, 1))})])
+    with pytest.raises(ResultError, match="v/m/bad"):
+        check_finite([Block("v", {}, "m", "none", (None,), {"bad": np.array([[0.0], [np.nan]])})])
