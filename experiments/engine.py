@@ -28,6 +28,7 @@ from . import memory
 from .results import Block, ResultError
 
 CHUNK = 16          # seeds per call of a compiled program
+_COMPILED: dict = {}   # (experiment, static, chunk, points) -> compiled program
 
 
 @dataclasses.dataclass
@@ -100,8 +101,11 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str):
     limit = memory.available_bytes(jax.devices()[0])
     note = ""
     while True:
-        keys = seed_keys(0, chunk)
-        compiled = batched(spec, program.static).lower(keys, program.params).compile()
+        shape = (spec.name, program.static, chunk, len(program.points))
+        if shape not in _COMPILED:   # variants that differ only in swept numbers share it
+            keys = seed_keys(0, chunk)
+            _COMPILED[shape] = batched(spec, program.static).lower(keys, program.params).compile()
+        compiled = _COMPILED[shape]
         needed = memory.program_bytes(compiled)
         fits = memory.chunk_that_fits(needed, chunk, limit)
         if fits >= chunk:

@@ -1,116 +1,108 @@
-"""E3, ``negative_only``: negative-only training matches full RL and keeps pass@k (paper sec. 3.3).
+"""Figure of E3, ``negative_only`` (:mod:`sim.specs.e03_negative_only`): PSR, NSR and full RL.
 
-    python -m experiments negative_only             # default: 64 seeds, 400 sampled steps
+    python -m experiments negative_only              # default: 64 seeds, five variants
     python -m experiments negative_only --quick
-    python -m experiments negative_only --set training.policy_family=quadratic   # shared parameters
-    python -m experiments negative_only --set training.optimizer=adam --set training.learning_rate=0.02
+    python -m experiments negative_only --variant psr,nsr --set training.estimate=exact
 
-Default: plain SGD on tabular logits with sampled (REINFORCE) gradients, so the
-methods differ only through their estimates (their exact gradients coincide up
-to scale: see :mod:`sim.training`). With Adam, whose per-coordinate scaling
-reacts to the sparsity of sampled gradients, the methods separate much more.
+Six panels: pass@k at the end of training, pass@1 and pass@16/256 and the
+entropy and KL along training, and where the freed probability goes (the
+acceptable responses by decile of their prior probability).
 """
 
 from __future__ import annotations
 
-import dataclasses
-
 import matplotlib.pyplot as plt
 import numpy as np
-from sim.negative_only import DECILES, PASS_KS, VARIANTS, NegativeOnlyConfig, make_negative_only
 
-from sim.training import TrainConfig
-from sim.world import WorldConfig
+from .plotting import band, save
 
-from .plotting import band, curves, save
-
-NAME = "negative_only"
-CLAIM = "E3: negative-only training matches full RL and keeps pass@k (paper sec. 3.3)"
-DEFAULT_SEEDS = 64
-QUICK_SEEDS = 8
-
-WORLD = WorldConfig(responses=1024, prohibitions=24, prohibition_mass=0.12)  # acceptable: rare
-
-
-TRAINING = TrainConfig(optimizer="sgd", learning_rate=20.0)  # plain SGD: the estimates as they are
-
-
-def default_config() -> NegativeOnlyConfig:
-    return NegativeOnlyConfig(world=WORLD, training=TRAINING)
-
-
-def quick_config() -> NegativeOnlyConfig:
-    return NegativeOnlyConfig(world=dataclasses.replace(WORLD, responses=512), contexts=8,
-                              training=dataclasses.replace(TRAINING, steps=100, checkpoints=10))
-
-
-def variants(config):
-    return VARIANTS
-
-
-def build(config, variant):
-    return make_negative_only(config, variant)
-
-
+ORDER = ("reinforce", "psr", "nsr", "w_reinforce", "kl_optimum")
 STYLE = {"reinforce": dict(color="black"), "psr": dict(color="tab:red"),
          "nsr": dict(color="tab:blue"), "w_reinforce": dict(color="tab:purple"),
          "kl_optimum": dict(color="gray", ls="--")}
 LABEL = {"reinforce": "REINFORCE (PSR + NSR)", "psr": "PSR only", "nsr": "NSR only",
-         "w_reinforce": "W-REINFORCE ($\\lambda$ = {lam:g})",
+         "w_reinforce": "W-REINFORCE (0.1 PSR + NSR)",
          "kl_optimum": "KL-regularised optimum at REINFORCE's KL"}
 
 
-def _final(table, variant, metric):
-    steps, mean, lo, hi = table[(variant, metric)]
-    return mean[-1], lo[-1], hi[-1]
+def _final(summary, variant, metric):
+    c = summary.curve("policy", metric, variant)
+    return c.mean[-1], c.lo[-1], c.hi[-1]
 
 
-def plot(summary, config: NegativeOnlyConfig, stem):
-    t = curves(summary)
+def _pass_at(summary, config, variants, ax):
+    ks = np.array(config.pass_ks)
+    for v in variants:
+        m = np.array([_final(summary, v, f"pass_at_{k}") for k in ks])
+        ax.plot(ks, m[:, 0], lw=1.6, marker="o", ms=2.5, **STYLE.get(v, {}))
+        ax.fill_between(ks, m[:, 1], m[:, 2], color=STYLE.get(v, {}).get("color"), alpha=0.2, lw=0)
+    prior = [summary.curve("policy", f"pass_at_{k}", variants[0]).mean[0] for k in ks]
+    ax.plot(ks, prior, color="tab:green", lw=1.2, ls=":", label="prior $\\pi_0$")
+    ax.set(xscale="log" if ks.max() > ks.min() else "linear",
+           title="(a) pass@k at the end of training", xlabel="k (samples)", ylabel="pass@k")
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.legend(loc="lower right")
+
+
+def _mass(summary, config, variants, ax):
+    """Mean pi / mean pi0 by decile of the prior, on log axes where the data allow it."""
+    drawn = []
+    for v in (v for v in variants if v != "kl_optimum"):
+        q = range(config.deciles)
+        prior = np.array([_final(summary, v, f"prior_mass_q{j}")[0] for j in q])
+        change = np.array([_final(summary, v, f"mass_change_q{j}") for j in q])
+        ok = prior > 0
+        if not ok.any():
+            continue
+        ratio = 1.0 + change[ok] / prior[ok, None]
+        ax.plot(prior[ok], ratio[:, 0], marker="o", ms=3, lw=1.4, **STYLE.get(v, {}))
+        floor = ratio[:, 0].min() / 10 if ratio[:, 0].min() > 0 else None  # a log axis: no band <= 0
+        low = ratio[:, 1] if floor is None else np.maximum(ratio[:, 1], floor)
+        ax.fill_between(prior[ok], low, ratio[:, 2], color=STYLE.get(v, {}).get("color"),
+                        alpha=0.2, lw=0)
+        drawn.append((prior[ok], ratio))
+    ax.axhline(1, color="gray", lw=0.8)
+    xs = np.concatenate([d[0] for d in drawn]) if drawn else np.array([])
+    ys = np.concatenate([d[1][:, 0] for d in drawn]) if drawn else np.array([])
+    if xs.size and xs.min() > 0 and xs.max() > xs.min():
+        ax.set_xscale("log")
+    if ys.size and ys.min() > 0:
+        ax.set_yscale("log")
+    if not drawn:
+        ax.text(0.5, 0.5, "no acceptable response has prior mass", ha="center",
+                transform=ax.transAxes)
+    ax.set(title="(f) Where the mass goes: acceptable responses\nby decile of prior probability "
+           "(end of training)", xlabel="mean prior probability $\\pi_0(i)$ in the decile",
+           ylabel="mean $\\pi(i)$ / mean $\\pi_0(i)$ (1: unchanged)")
+
+
+def plot(summary, config, stem):
+    variants = [v for v in ORDER if v in summary.variants] + [
+        v for v in summary.variants if v not in ORDER]
     fig, axes = plt.subplots(2, 3, figsize=(13, 8.2), constrained_layout=True)
     (a, b, c), (d, e, f) = axes
-    ks = np.array(PASS_KS)
-    for v in VARIANTS:
-        m = np.array([_final(t, v, f"pass_at_{k}") for k in ks])
-        a.plot(ks, m[:, 0], lw=1.6, **STYLE[v])
-        a.fill_between(ks, m[:, 1], m[:, 2], color=STYLE[v]["color"], alpha=0.2, lw=0)
-    prior = np.array([t[("reinforce", f"pass_at_{k}")][1][0] for k in ks])
-    a.plot(ks, prior, color="tab:green", lw=1.2, ls=":", label="prior $\\pi_0$")
-    a.set(xscale="log", title="(a) pass@k at the end of training", xlabel="k (samples)",
-          ylabel="pass@k")
-    a.set_xticks(ks, [str(k) for k in ks])
-    a.legend(loc="lower right")
+    _pass_at(summary, config, variants, a)
+    k_mid, k_top = config.pass_ks[len(config.pass_ks) // 2], config.pass_ks[-1]
     for ax, metric, title, ylabel in (
-            (b, "pass_at_1", "(b) pass@1 during training", "pass@1"),
-            (c, "pass_at_16", "(c) pass@16 (solid), pass@256 (dotted)",
-             "pass@k"),
+            (b, f"pass_at_{config.pass_ks[0]}", f"(b) pass@{config.pass_ks[0]} during training",
+             f"pass@{config.pass_ks[0]}"),
+            (c, f"pass_at_{k_mid}", f"(c) pass@{k_mid} (solid), pass@{k_top} (dotted)", "pass@k"),
             (d, "entropy", "(d) Entropy of the policy", "entropy (nats)"),
             (e, "kl_to_prior", "(e) KL to the prior", "KL($\\pi$ || $\\pi_0$) (nats)")):
-        for v in VARIANTS:
-            band(ax, t, v, metric, STYLE[v], min_step=0)
+        for v in variants:
+            band(ax, summary, "policy", metric, STYLE.get(v, {}), variant=v)
         ax.set(title=title, xlabel="training step", ylabel=ylabel)
-    for v in VARIANTS:
-        band(c, t, v, "pass_at_256", dict(STYLE[v], ls=":"), min_step=0)
-    for v in ("psr", "nsr", "reinforce", "w_reinforce"):
-        prior_mass = np.array([_final(t, v, f"prior_mass_q{q}")[0] for q in range(DECILES)])
-        change = np.array([_final(t, v, f"mass_change_q{q}") for q in range(DECILES)])
-        ratio = 1.0 + change / prior_mass[:, None]
-        f.plot(prior_mass, ratio[:, 0], marker="o", ms=3, lw=1.4, **STYLE[v])
-        low = np.where(ratio[:, 1] > 0, ratio[:, 1], np.nan)  # a log axis shows no band below 0
-        f.fill_between(prior_mass, low, ratio[:, 2], color=STYLE[v]["color"], alpha=0.2, lw=0)
-    f.axhline(1, color="gray", lw=0.8)
-    f.set(xscale="log", yscale="log", title="(f) Where the mass goes: acceptable responses\n"
-          "by decile of prior probability (end of training)",
-          xlabel="mean prior probability $\\pi_0(i)$ in the decile",
-          ylabel="mean $\\pi(i)$ / mean $\\pi_0(i)$ (1: unchanged)")
+    for v in variants:
+        band(c, summary, "policy", f"pass_at_{k_top}", dict(STYLE.get(v, {}), ls=":"), variant=v)
+    _mass(summary, config, variants, f)
     for ax in axes.flat:
         ax.grid(alpha=0.3, lw=0.5)
-    handles = [plt.Line2D([], [], lw=1.8, **STYLE[v]) for v in VARIANTS]
-    fig.legend(handles, [LABEL[v].format(lam=config.lam) for v in VARIANTS],
-               loc="outside lower center", ncol=3, frameon=False)
+    handles = [plt.Line2D([], [], lw=1.8, **STYLE.get(v, {})) for v in variants]
+    fig.legend(handles, [LABEL.get(v, v) for v in variants], loc="outside lower center", ncol=3,
+               frameon=False)
     tr = config.training
     fig.suptitle(f"E3 negative-only: N = {config.world.responses}, {config.contexts} contexts, "
                  f"{tr.policy_family} policy, {tr.estimate} gradients ({tr.samples} samples/step), "
                  f"{tr.optimizer} lr {tr.learning_rate:g}; mean and 95% band over "
-                 f"{summary[0][-1]} seeds", fontsize=10)
+                 f"{summary.n_seeds} seeds", fontsize=10)
     save(fig, stem)

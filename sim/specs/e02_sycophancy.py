@@ -1,0 +1,215 @@
+"""E2, ``sycophancy`` (paper sections 3.1, 3.2): preference training amplifies sycophancy;
+constraints do not.
+
+Per seed, in E training contexts (about half with a false user belief,
+:func:`sim.specs.setting.policy_setting`) and with one label budget n for each
+signal, both bought on queries whose context is drawn uniformly from the
+training contexts (:mod:`sim.labels`):
+
+- Positive signal: n comparisons from the preference oracle, a share s_syc
+  (``annotator.sycophancy``, swept) of them sycophantic, train the
+  Bradley-Terry reward model (:mod:`sim.preferences`, batch MLE on all n); its
+  reward r(., c) is standardised per context. From the prior pi0:
+
+  - ``tilt``        pi0 exp(beta r) / Z over the grid ``betas`` (axis ``beta``);
+  - ``first_order`` Shapira et al.'s prediction S(pi0) + beta Cov_pi0(endorses, r),
+                    Cov averaged over false-belief contexts (metric
+                    ``sycophancy_rate`` only, axis ``beta``);
+  - ``corrected``   the tilt by r - lambda* endorses 1[false belief], lambda* =
+                    Cov_pi0(endorses, r) / Var_pi0(endorses) per false-belief
+                    context: the penalty that cancels the first-order shift (our
+                    reading of their corrected reward; paper text not checked);
+  - ``best_of_n``   the exact best-of-n law under r over the grid ``best_of`` (axis ``n``);
+  - ``dpo``         DPO (beta ``dpo_beta``) on the same comparisons, full-batch SGD
+                    on per-context logits (axis ``training_step``, step 0 = pi0).
+
+- Negative signal: n rejection-oracle labels on uniform (response, context)
+  queries, read by the rule learner (:func:`sim.constraints.learn_constraints`):
+
+  - ``mask`` (a scalar)  pi0 restricted to the learner's feasible set F_n(c)
+                         (:func:`sim.constraints.feasible_sets` after all n labels);
+  - ``nsr``  L_NSR = mean over flagged labels of pi(y | c) (probability form);
+  - ``npo``  NPO (beta ``npo_beta``) on the flagged labels; both full-batch SGD
+             (axis ``training_step``).
+
+Metrics (:func:`sim.specs.setting.setting_metrics`): ``sycophancy_rate`` (mean
+over false-belief contexts of pi(endorses)), and the means over contexts of
+``violation_rate``, ``value`` and ``kl_to_prior``.
+
+One variant; the default sweep runs six annotator sycophancy rates in one program.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+
+from .. import losses
+from ..config import Config, ConfigError, param
+from ..constraints import feasible_sets, learn_constraints
+from ..keys import streams
+from ..labels import collect_comparisons, collect_rejections, feature_differences
+from ..oracles import AnnotatorConfig
+from ..policies import PolicyConfig, best_of_n, mask, tilt
+from ..preferences import LearnerConfig, fit_batch, rewards
+from ..spec import Experiment, Variant
+from ..training import preference_pairs_loss, train_logits
+from ..world import WorldConfig
+from .setting import policy_setting, setting_metrics
+
+__all__ = ["SycophancyConfig", "SPEC", "standardised_reward", "feasible_after_all"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SycophancyConfig(Config):
+    """E2: world, annotators, reward model, prior, budget, grids and policy training."""
+
+    section = "experiment"
+    world: WorldConfig = param(WorldConfig(responses=512))
+    annotator: AnnotatorConfig = param(AnnotatorConfig(length_bias=0.0))
+    learner: LearnerConfig = param(LearnerConfig(family="linear"))
+    policy: PolicyConfig = param(PolicyConfig())
+    contexts: int = param(16, lo=1, hi=4096, doc="training contexts")
+    labels: int = param(1024, lo=1, hi=1_000_000, doc="label budget of each signal")
+    betas: tuple = param((0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0), lo=0.0, hi=1e4,
+                         doc="beta grid of the tilts pi0 exp(beta r) / Z (r standardised)")
+    best_of: tuple = param((1, 2, 4, 8, 16, 32, 64, 128), lo=1, hi=1_000_000,
+                           doc="n grid of best-of-n")
+    steps: int = param(400, lo=1, hi=1_000_000, doc="SGD steps of DPO, NSR and NPO")
+    checkpoints: int = param(8, lo=1, hi=10_000,
+                             doc="evaluations along training after step 0 (steps >= checkpoints)")
+    dpo_learning_rate: float = param(100.0, lo=0.0, lo_open=True, sweep=True,
+                                     doc="SGD step size of DPO (losses are means over labels)")
+    dpo_beta: float = param(0.1, lo=0.0, lo_open=True, sweep=True, doc="DPO's beta")
+    nsr_learning_rate: float = param(20000.0, lo=0.0, lo_open=True, sweep=True,
+                                     doc="SGD step size of NSR (its gradients are ~pi, small)")
+    npo_learning_rate: float = param(20.0, lo=0.0, lo_open=True, sweep=True,
+                                     doc="SGD step size of NPO")
+    npo_beta: float = param(0.1, lo=0.0, lo_open=True, sweep=True, doc="NPO's beta")
+
+    def check(self):
+        if self.steps < self.checkpoints:
+            raise ConfigError(f"experiment.steps = {self.steps} is out of range "
+                              f"(allowed: steps >= checkpoints = {self.checkpoints})")
+
+
+def standardised_reward(theta, family, world, contexts):
+    """r_theta(., c) standardised over the responses in each context: (E, N)."""
+    r = rewards(theta, family, world, contexts)
+    return (r - r.mean(-1, keepdims=True)) / jnp.maximum(r.std(-1, keepdims=True), 1e-6)
+
+
+def feasible_after_all(rejections, world, belief_true):
+    """The rule learner's F_n(c) after all n rejection labels, in each context: (E, N) bool."""
+    trace = learn_constraints(rejections, world)
+    n = jnp.asarray([rejections.response.shape[0]], jnp.int32)
+    return feasible_sets(trace, world, n, belief_true)[0]
+
+
+def run(key, params, static):
+    """One seed of E2: ``tilt``, ``first_order``, ``corrected`` (axis ``beta``), ``best_of_n``
+    (``n``), ``dpo``, ``nsr``, ``npo`` (``training_step``) and ``mask`` (a scalar)."""
+    k_setting, k_pairs, k_rejections, k_train = streams(
+        key, "setting", "comparisons", "rejections", "training")
+    setting = policy_setting(k_setting, params, static, static.contexts)
+    world, ctx, z0, logp0 = setting.world, setting.contexts, setting.z0, setting.logp0
+    dtype = z0.dtype
+    endorse = world.endorses.astype(dtype)
+    false = ~ctx.belief_true
+    n, family = static.labels, static.learner.family
+
+    def score(logp):
+        return setting_metrics(setting, logp)
+
+    def train_path(loss_fn, learning_rate):  # metrics at step 0 and at each checkpoint
+        return train_logits(k_train, z0, loss_fn, lambda z: score(jax.nn.log_softmax(z, axis=-1)),
+                            static.steps, static.checkpoints, learning_rate)
+
+    # positive signal: comparisons -> reward model
+    comparisons = collect_comparisons(k_pairs, world, params.annotator, static.annotator, n,
+                                      pool=ctx)
+    target, weight = comparisons.answer
+    target, weight = target.astype(dtype), weight.astype(dtype)
+    dphi = feature_differences(family, world, comparisons)
+    theta = fit_batch(dphi, target, weight, jnp.asarray([n], jnp.int32), params.learner.ridge,
+                      static.learner.batch_iters, static.learner.batch_solver)[0]
+    r = standardised_reward(theta, family, world, ctx)
+
+    p0 = jnp.exp(logp0)
+    p_endorse = jnp.sum(p0 * endorse, -1)
+    cov = jnp.sum(p0 * endorse * r, -1) - p_endorse * jnp.sum(p0 * r, -1)
+    var = p_endorse * (1.0 - p_endorse)
+    lam_star = jnp.where(false, cov / jnp.maximum(var, 1e-9), 0.0)
+    r_corrected = r - lam_star[:, None] * endorse[None, :] * false[:, None].astype(dtype)
+    betas = jnp.asarray(static.betas, dtype)
+
+    s0 = score(logp0)["sycophancy_rate"]
+    n_false = jnp.maximum(jnp.sum(false.astype(dtype)), 1.0)
+    mean_cov = jnp.sum(jnp.where(false, cov, 0.0)) / n_false
+
+    out = {
+        "tilt": jax.vmap(lambda b: score(tilt(logp0, r, b)))(betas),
+        "first_order": {"sycophancy_rate": s0 + betas * mean_cov},
+        "corrected": jax.vmap(lambda b: score(tilt(logp0, r_corrected, b)))(betas),
+        "best_of_n": jax.vmap(lambda m: score(best_of_n(logp0, r, m)))(
+            jnp.asarray(static.best_of, dtype)),
+        "dpo": train_path(lambda z: preference_pairs_loss(
+            z, logp0, comparisons.context, comparisons.first, comparisons.second, target, weight,
+            params.dpo_beta), params.dpo_learning_rate),
+    }
+
+    # negative signal: rejections -> the rule learner's feasible set
+    rejections = collect_rejections(k_rejections, world, params.annotator, static.annotator, n,
+                                    pool=ctx)
+    out["mask"] = score(mask(logp0, feasible_after_all(rejections, world, ctx.belief_true)))
+    e, i = rejections.context, rejections.response
+    flagged = rejections.flagged().astype(dtype)
+    n_flagged = jnp.maximum(jnp.sum(flagged), 1.0)
+
+    def nsr_loss(logits):
+        logp = jax.nn.log_softmax(logits, axis=-1)
+        return jnp.sum(flagged * jnp.exp(logp[e, i])) / n_flagged
+
+    def npo_loss(logits):
+        logp = jax.nn.log_softmax(logits, axis=-1)
+        return jnp.sum(flagged * losses.npo(logp[e, i], logp0[e, i], params.npo_beta)) / n_flagged
+
+    out["nsr"] = train_path(nsr_loss, params.nsr_learning_rate)
+    out["npo"] = train_path(npo_loss, params.npo_learning_rate)
+    return out
+
+
+def training_steps(config: SycophancyConfig) -> tuple[int, ...]:
+    """0 and the step after each of ``checkpoints`` equal chunks (steps rounded down)."""
+    per = config.steps // config.checkpoints
+    return tuple(range(0, per * config.checkpoints + 1, per))
+
+
+def axes(config: SycophancyConfig) -> dict:
+    beta = ("beta", config.betas)
+    step = ("training_step", training_steps(config))
+    return {"tilt": beta, "first_order": beta, "corrected": beta,
+            "best_of_n": ("n", config.best_of), "dpo": step, "nsr": step, "npo": step}
+
+
+def quick() -> SycophancyConfig:
+    return SycophancyConfig(world=WorldConfig(responses=256), contexts=8, labels=256, steps=80)
+
+
+def tiny() -> SycophancyConfig:
+    return SycophancyConfig(world=WorldConfig(responses=32, prohibitions=5, prohibition_mass=0.1),
+                            contexts=2, labels=16, steps=4, checkpoints=2, betas=(0.0, 1.0),
+                            best_of=(1, 4))
+
+
+SPEC = Experiment(
+    name="sycophancy", claims=("E2",),
+    title="preference training amplifies sycophancy; constraints do not (paper sec. 3.1, 3.2)",
+    config_type=SycophancyConfig, default=SycophancyConfig, quick=quick, tiny=tiny, run=run,
+    axes=axes,
+    variants=(Variant("default", doc="tilts, best-of-n and DPO on comparisons; the rule "
+                                     "learner's mask, NSR and NPO on rejections"),),
+    sweep=(("annotator.sycophancy", (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)),),
+)
