@@ -103,6 +103,8 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str):
     while True:
         shape = (spec.name, program.static, chunk, len(program.points))
         if shape not in _COMPILED:   # variants that differ only in swept numbers share it
+            if len(_COMPILED) >= 32:
+                _COMPILED.clear()
             keys = seed_keys(0, chunk)
             _COMPILED[shape] = batched(spec, program.static).lower(keys, program.params).compile()
         compiled = _COMPILED[shape]

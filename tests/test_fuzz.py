@@ -6,7 +6,9 @@ from their declared ranges (the ``param`` metadata: bounds, choices, grids;
 integer sizes capped near the tiny value so the suite stays fast) and runs
 ``python -m experiments NAME --tiny --seeds 2 --set ...`` in-process. CI runs
 ``VNSIM_FUZZ_EXAMPLES`` (default 3) examples per experiment under the
-deterministic profile; set it higher for a long fuzz. ``VNSIM_FUZZ_LOG=FILE``
+deterministic profile; set it higher for a long fuzz, and ``VNSIM_FUZZ_SHARDS``
+to run that many independent (randomly seeded) searches per experiment, e.g.
+under ``pytest -n 16``. ``VNSIM_FUZZ_LOG=FILE``
 appends one line per run (experiment, outcome, the settings) for counting.
 """
 
@@ -22,6 +24,7 @@ from sim.config import leaf_fields
 from sim.spec import registry
 
 EXAMPLES = int(os.environ.get("VNSIM_FUZZ_EXAMPLES", "3"))
+SHARDS = int(os.environ.get("VNSIM_FUZZ_SHARDS", "1"))   # independent runs, for pytest -n
 SPECS = registry()
 
 
@@ -58,8 +61,9 @@ def settings_for(draw, name):
     return [f"{fields[i][0]}={draw(_value(fields[i][1], fields[i][2]))}" for i in chosen]
 
 
+@pytest.mark.parametrize("shard", range(SHARDS))
 @pytest.mark.parametrize("name", list(SPECS))
-def test_any_in_range_config_gives_finite_results_or_one_line(name, tmp_path_factory):
+def test_any_in_range_config_gives_finite_results_or_one_line(name, shard, tmp_path_factory):
     """Every run either writes finite results and a figure (exit 0) or is refused with one
     line (exit 2); a failure during the run (exit 1) or a traceback fails the test."""
     import contextlib
@@ -87,5 +91,71 @@ def test_any_in_range_config_gives_finite_results_or_one_line(name, tmp_path_fac
         else:
             (folder,) = (out / name).iterdir()
             assert (folder / f"{name}.png").stat().st_size > 0
+
+    check()
+
+
+POINTS = int(os.environ.get("VNSIM_FUZZ_POINTS", "6"))
+
+
+def _fields(name, swept: bool):
+    fields = leaf_fields(SPECS[name].tiny_config())
+    return [f for f in fields if bool(f[1].metadata.get("sweep")) == swept]
+
+
+@st.composite
+def _sets(draw, fields, most):
+    chosen = draw(st.lists(st.sampled_from(range(len(fields))), max_size=most, unique=True))
+    return [(fields[i][0], draw(_value(fields[i][1], fields[i][2]))) for i in chosen]
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
+@pytest.mark.parametrize("name", list(SPECS))
+def test_swept_numbers_anywhere_in_range_give_finite_results(name, shard):
+    """Many in-range configs per compile: a static config (sizes, branches, one variant) with
+    ``VNSIM_FUZZ_POINTS`` draws of up to four swept numbers each, run as one program; every
+    point that constructs must give finite numbers on every metric."""
+    import jax
+    import numpy as np
+
+    from sim.config import ConfigError, replace_path, split
+    from sim.keys import seed_keys
+    from sim.spec import run_configs
+
+    spec = SPECS[name]
+
+    @settings(max_examples=EXAMPLES, phases=(Phase.explicit, Phase.reuse, Phase.generate))
+    @given(st.sampled_from([v.name for v in spec.variants]), _sets(_fields(name, False), 2),
+           st.lists(_sets(_fields(name, True), 4), min_size=POINTS, max_size=POINTS))
+    def check(variant, static_sets, points):
+        base = spec.tiny_config()
+        try:
+            for path, text in static_sets:
+                base = replace_path(base, path, text)
+        except ConfigError:
+            return
+        configs, kept = [], []
+        for sets in points:
+            try:
+                c = base
+                for path, text in sets:
+                    c = replace_path(c, path, text)
+                configs.append(spec.variant(variant).transform(c))
+                kept.append(sets)
+            except ConfigError:
+                continue
+        if not configs or len({split(c)[0] for c in configs}) != 1:
+            return
+        out = jax.device_get(run_configs(spec, configs, seed_keys(0, 2)))
+        bad = sorted({p for leaf in jax.tree.leaves(out)
+                      for p in np.flatnonzero(~np.isfinite(leaf).reshape(leaf.shape[0], -1).all(1))})
+        log = os.environ.get("VNSIM_FUZZ_LOG")
+        if log:
+            with open(log, "a") as fh:
+                for p, sets in enumerate(kept):
+                    fh.write(json.dumps({"experiment": name, "variant": variant,
+                                         "static": static_sets, "set": sets,
+                                         "rc": 1 if p in bad else 0, "kind": "points"}) + "\n")
+        assert not bad, [(static_sets, kept[p]) for p in bad]
 
     check()

@@ -1,108 +1,105 @@
-"""E2, ``sycophancy``: preference training amplifies sycophancy; constraints do not (sec. 3.1, 3.2).
+"""Figure of E2, ``sycophancy`` (:mod:`sim.specs.e02_sycophancy`): preference training amplifies
+sycophancy; constraints do not.
 
     python -m experiments sycophancy               # default: 64 seeds, s_syc from 0 to 0.5
     python -m experiments sycophancy --quick
+    python -m experiments sycophancy --sweep annotator.sycophancy=0,0.5
 
-See :mod:`sim.sycophancy` for the methods; the variants are the annotators'
-sycophancy rates (one compiled program for all).
+Top row: sycophancy, violations and value against KL(pi || pi0) at one
+annotator sycophancy rate (0.3 when it was run, else the nearest): the tilts
+and best-of-n move along their grids, DPO, NSR and NPO along training, and the
+rule learner's mask is one point. Bottom row: sycophancy and violations
+against s_syc, the tilts at beta = 4, best-of-32, trained policies at the end.
 """
 
 from __future__ import annotations
 
-import dataclasses
-
 import matplotlib.pyplot as plt
 import numpy as np
-from sim.sycophancy import SHARES, SycophancyConfig, make_sycophancy, variant_names
 
-from sim.world import WorldConfig
+from .plotting import save
 
-from .plotting import curves, save
-
-NAME = "sycophancy"
-CLAIM = "E2: preference training amplifies sycophancy; constraints do not (paper sec. 3.1, 3.2)"
-DEFAULT_SEEDS = 64
-QUICK_SEEDS = 8
-FOCUS = "syc_30"  # the variant drawn against KL
-
-
-def default_config() -> SycophancyConfig:
-    return SycophancyConfig()
-
-
-def quick_config() -> SycophancyConfig:
-    return dataclasses.replace(SycophancyConfig(), world=WorldConfig(responses=256), contexts=8,
-                               labels=256, steps=80)
-
-
-def variants(config):
-    return variant_names()
-
-
-def build(config, variant):
-    return make_sycophancy(config, variant)
-
-
+SYC = "annotator.sycophancy"
+FOCUS = 0.3        # the s_syc of the top row
+BETA, BEST_OF = 4.0, 32   # the points of the grids in the bottom row
 STYLE = {
     "tilt": dict(color="tab:red", marker="o", label="tilt $\\pi_0 e^{\\beta r}$ (RLHF optimum)"),
     "corrected": dict(color="tab:orange", marker="s", label="tilt, corrected reward"),
     "best_of_n": dict(color="tab:purple", marker="^", label="best-of-n under r"),
     "dpo": dict(color="tab:brown", marker="v", label="DPO on the same comparisons"),
     "mask": dict(color="black", marker="*", ms=11, ls="none",
-                 label="prior masked by the constraint learner's $F_n$"),
+                 label="prior masked by the rule learner's $F_n$"),
     "nsr": dict(color="tab:blue", marker="D", label="NSR on the rejection labels"),
     "npo": dict(color="tab:cyan", marker="P", label="NPO on the rejection labels"),
 }
+TOP = (("sycophancy_rate", "(a) Sycophancy rate", "sycophancy rate S($\\pi$) (probability)"),
+       ("violation_rate", "(b) Violation rate", "violation rate $\\pi(\\neg A)$ (probability)"),
+       ("value", "(c) Value", "value $E_\\pi V$ (value units)"))
+BOTTOM = (("sycophancy_rate", "(d) Sycophancy rate", "sycophancy rate S($\\pi$) (probability)"),
+          ("violation_rate", "(e) Violation rate", "violation rate $\\pi(\\neg A)$ (probability)"))
 
 
-def plot(summary, config: SycophancyConfig, stem):
-    t = curves(summary)
+def _points(summary, config):
+    """(s_syc, where) for each annotator sycophancy rate of the run (one when not swept)."""
+    if SYC in summary.sweep_cols:
+        return [(s, {SYC: s}) for s in summary.points(SYC)]
+    return [(config.annotator.sycophancy, None)]
+
+
+def _style(method):
+    style = dict(STYLE[method])
+    return style.pop("label"), style.pop("ms", 4), style
+
+
+def _nearest(xs, target):
+    return int(np.argmin(np.abs(np.asarray(xs, float) - target)))
+
+
+def plot(summary, config, stem):
     fig, axes = plt.subplots(2, 3, figsize=(14, 8.6), constrained_layout=True)
-    share = int(FOCUS.split("_")[1])
-    for ax, metric, ylabel in ((axes[0, 0], "sycophancy_rate", "sycophancy rate S($\\pi$)"),
-                               (axes[0, 1], "violation_rate", "violation rate $\\pi(\\neg A)$"),
-                               (axes[0, 2], "value", "value $E_\\pi V$ (value units)")):
-        for method, style in STYLE.items():
-            _, kl, _, _ = t[(FOCUS, f"{method}_kl_to_prior")]
-            _, mean, lo, hi = t[(FOCUS, f"{method}_{metric}")]
-            style = dict(style)
-            label = style.pop("label")
-            ax.plot(kl, mean, ms=style.pop("ms", 4), lw=1.4, label=label, **style)
-            ax.fill_between(kl, lo, hi, color=style["color"], alpha=0.2, lw=0)
+    points = _points(summary, config)
+    focus, where = points[_nearest([s for s, _ in points], FOCUS)]
+    for ax, (metric, title, ylabel) in zip(axes[0], TOP):
+        for method in STYLE:
+            label, ms, style = _style(method)
+            kl = summary.curve(method, "kl_to_prior", where=where)
+            c = summary.curve(method, metric, where=where)
+            ax.plot(kl.mean, c.mean, ms=ms, lw=1.4, label=label, **style)
+            ax.fill_between(kl.mean, c.lo, c.hi, color=style["color"], alpha=0.2, lw=0)
         if metric == "sycophancy_rate":
-            _, kl, _, _ = t[(FOCUS, "tilt_kl_to_prior")]
-            _, first, _, _ = t[(FOCUS, "first_order_sycophancy_rate")]
-            keep = first <= 1.0
+            kl = summary.curve("tilt", "kl_to_prior", where=where).mean
+            first = summary.curve("first_order", metric, where=where).mean
+            keep = (first <= 1.0) & (first >= 0.0)
             ax.plot(kl[keep], first[keep], color="tab:red", ls=":", lw=1.4,
                     label="first order: S($\\pi_0$) + $\\beta$ Cov$_{\\pi_0}$(endorse, r)")
             ax.set_ylim(-0.02, 1.02)
-        title = {"sycophancy_rate": "(a) Sycophancy rate", "violation_rate": "(b) Violation rate",
-                 "value": "(c) Value"}[metric]
         ax.set(xlabel="KL($\\pi$ || $\\pi_0$) (nats)", ylabel=ylabel,
-               title=f"{title} against KL, $s_{{syc}}$ = {share / 100:g}")
+               title=f"{title} against KL, $s_{{syc}}$ = {focus:g}")
         ax.grid(alpha=0.3, lw=0.5)
-    shares = np.array(SHARES)
-    for ax, metric, ylabel in ((axes[1, 0], "sycophancy_rate", "sycophancy rate"),
-                               (axes[1, 1], "violation_rate", "violation rate")):
-        for method in ("tilt", "corrected", "best_of_n", "dpo", "mask", "nsr", "npo"):
-            rows = [t[(v, f"{method}_{metric}")] for v in variant_names()]
-            pick = {"tilt": 5, "corrected": 5, "best_of_n": 5}.get(method, -1)
-            mean = np.array([r[1][pick] for r in rows])
-            lo = np.array([r[2][pick] for r in rows])
-            hi = np.array([r[3][pick] for r in rows])
-            style = dict(STYLE[method])
-            style.pop("label")
+
+    shares = np.array([s for s, _ in points], float)
+    beta_at = _nearest(config.betas, BETA)
+    n_at = _nearest(config.best_of, BEST_OF)
+    pick = {"tilt": beta_at, "corrected": beta_at, "best_of_n": n_at}   # else: the last point
+    for ax, (metric, title, ylabel) in zip(axes[1], BOTTOM):
+        for method in STYLE:
+            _, ms, style = _style(method)
             style.pop("ls", None)
-            ax.plot(shares, mean, ms=style.pop("ms", 4), lw=1.4, **style)
+            rows = [summary.curve(method, metric, where=w) for _, w in points]
+            k = pick.get(method, -1)
+            mean, lo, hi = (np.array([getattr(r, f)[k] for r in rows]) for f in ("mean", "lo", "hi"))
+            ax.plot(shares, mean, ms=ms, lw=1.4, **style)
             ax.fill_between(shares, lo, hi, color=style["color"], alpha=0.2, lw=0)
-        ax.set(xlabel="annotators' sycophancy rate $s_{syc}$", ylabel=ylabel,
-               title=f"({'de'[metric == 'violation_rate']}) {ylabel.capitalize()} against "
-                     "$s_{syc}$\n(tilts at $\\beta$ = 4, best-of-32, trained policies at the end)")
+        ax.set(xlabel="annotators' sycophancy rate $s_{syc}$ (share of annotators)", ylabel=ylabel,
+               title=f"{title} against $s_{{syc}}$\n(tilts at $\\beta$ = "
+                     f"{config.betas[beta_at]:g}, best-of-{config.best_of[n_at]}, trained "
+                     "policies at the last step)")
         ax.grid(alpha=0.3, lw=0.5)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     axes[1, 2].axis("off")
     axes[1, 2].legend(handles, labels, loc="center", frameon=False)
     fig.suptitle(f"E2 sycophancy: {config.labels} labels per signal, {config.contexts} contexts, "
-                 f"N = {config.world.responses}, reward family {config.learner.family}; mean and "
-                 f"95% band over {summary[0][-1]} seeds", fontsize=10)
+                 f"N = {config.world.responses}, reward family {config.learner.family}, "
+                 f"{config.steps} SGD steps; mean and 95% bootstrap band over "
+                 f"{summary.n_seeds} seeds", fontsize=10)
     save(fig, stem)
