@@ -4,7 +4,8 @@ or is refused with one line; never a NaN, a traceback or a crash.
 For every experiment, hypothesis draws up to four fields of its tiny config
 from their declared ranges (the ``param`` metadata: bounds, choices, grids;
 integer sizes capped near the tiny value so the suite stays fast) and runs
-``python -m experiments NAME --tiny --seeds 2 --set ...`` in-process. CI runs
+``python -m experiments NAME --tiny --seeds 2 --variant V --set ...`` in-process
+(V drawn among the experiment's variants). CI runs
 ``VNSIM_FUZZ_EXAMPLES`` (default 3) examples per experiment under the
 deterministic profile; set it higher for a long fuzz, and ``VNSIM_FUZZ_SHARDS``
 to run that many independent (randomly seeded) searches per experiment, e.g.
@@ -70,10 +71,10 @@ def test_any_in_range_config_gives_finite_results_or_one_line(name, shard, tmp_p
     import io
 
     @settings(max_examples=EXAMPLES, phases=(Phase.explicit, Phase.reuse, Phase.generate))
-    @given(settings_for(name))
-    def check(sets):
+    @given(settings_for(name), st.sampled_from([v.name for v in SPECS[name].variants]))
+    def check(sets, variant):
         out = tmp_path_factory.mktemp("fuzz")
-        argv = [name, "--tiny", "--seeds", "2", "--out", str(out)]
+        argv = [name, "--tiny", "--seeds", "2", "--variant", variant, "--out", str(out)]
         for s in sets:
             argv += ["--set", s]
         err = io.StringIO()
@@ -83,7 +84,7 @@ def test_any_in_range_config_gives_finite_results_or_one_line(name, shard, tmp_p
         log = os.environ.get("VNSIM_FUZZ_LOG")
         if log:
             with open(log, "a") as fh:
-                fh.write(json.dumps({"experiment": name, "rc": rc, "set": sets,
+                fh.write(json.dumps({"experiment": name, "variant": variant, "rc": rc, "set": sets,
                                      "error": lines[-1] if lines else ""}) + "\n")
         assert rc in (0, 2), (argv, err.getvalue())
         if rc == 2:
