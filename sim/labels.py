@@ -35,12 +35,17 @@ class Rejections(NamedTuple):
 
     response: jax.Array      # (n,) int32, the queried response
     context: jax.Array       # (n,) int32, index into the context pool (0 for fresh contexts)
-    belief_true: jax.Array   # (n,) bool, the query context's belief flag
-    answer: RejectionLabel   # batched: revealed (n, T + 2), spurious (n,), ...
+    contexts: Contexts       # features (n, m), belief_true (n,) of each query's context
+    answer: RejectionLabel   # batched: revealed (n, T + 2), spurious (n,), flag (n,), ...
+
+    @property
+    def belief_true(self) -> jax.Array:
+        """(n,) bool, the query context's belief flag."""
+        return self.contexts.belief_true
 
     def flagged(self) -> jax.Array:
         """(n,) bool: the annotator said something is wrong (a true or a spurious prohibition)."""
-        return self.answer.revealed.any(axis=-1) | self.answer.spurious
+        return self.answer.flag
 
 
 class Comparisons(NamedTuple):
@@ -84,7 +89,7 @@ def collect_rejections(key: jax.Array, world: World, params, static, n: int,
     e, ctx = _query_contexts(k_ctx, world, n, pool)
     answer = jax.vmap(lambda k, a, b: rejection_oracle(k, world, params, static, a, b))(
         jax.random.split(k_answer, n), i, ctx.belief_true)
-    return Rejections(i, e, ctx.belief_true, answer)
+    return Rejections(i, e, ctx, answer)
 
 
 def collect_comparisons(key: jax.Array, world: World, params, static, n: int,

@@ -9,7 +9,9 @@ halfspaces, then the padding prohibition (index T), then the factual one
 g_fact (index T + 1):
 
 - ``reveal="all"``: every violated prohibition; ``reveal="one"``: one of them,
-  uniformly;
+  uniformly; ``reveal="flag"``: only the binary answer "something is wrong"
+  (``flag``), nothing about which prohibition fired (what the cost model,
+  :mod:`sim.costs`, learns from);
 - miss rate eta_fn (``miss``): with that probability it returns nothing even
   though i violates something;
 - false-flag rate eta_fp (``false_flag``): with that probability it also
@@ -19,6 +21,11 @@ g_fact (index T + 1):
   is theta = min(Phi^-1(1 - p), w . x_i - 1e-4), p the mass of a true
   prohibition chosen uniformly: the spurious halfspace covers at least mass p
   and always contains x_i. (The one convention, used by every experiment.)
+  Under ``reveal="flag"`` the two rates are label noise on the flag: a miss
+  turns a 1 into a 0, a false flag turns the answer into a 1.
+
+Every answer carries ``flag`` = (something revealed) or (a false flag): the
+binary label, the same in law under every ``reveal``.
 
 **Preference oracle** ("which is better?"). Given i, j, c it returns a target
 y in {0, 1/2, 1} (1: i wins) and a weight in {0, 1} (0: skipped). The
@@ -62,8 +69,9 @@ class AnnotatorConfig(Config):
     """Both oracles' noise and bias parameters (MODEL.md section 2)."""
 
     section = "annotator"
-    reveal: str = param("all", choices=("all", "one"),
-                        doc="rejection oracle returns all violated prohibitions or one")
+    reveal: str = param("all", choices=("all", "one", "flag"),
+                        doc="rejection oracle returns all violated prohibitions, one, "
+                            "or only a binary flag")
     false_flag: float = param(0.0, lo=0.0, hi=1.0, sweep=True,
                               doc="eta_fp, probability of a spurious prohibition")
     miss: float = param(0.0, lo=0.0, hi=1.0, sweep=True,
@@ -97,6 +105,7 @@ class RejectionLabel(NamedTuple):
     spurious: jax.Array          # () bool: a false flag was returned
     spurious_normal: jax.Array   # (d,)
     spurious_threshold: jax.Array  # ()
+    flag: jax.Array              # () bool: the binary answer, something is wrong
 
 
 class PreferenceLabel(NamedTuple):
@@ -128,7 +137,7 @@ def rejection_oracle(key: jax.Array, world: World, params, static,
     k_u, k_w = jax.random.split(key)
     violated = violated_prohibitions(world, i, belief_true)
     u = uniform(k_u, (violated.shape[0] + 3,))
-    if static.reveal == "all":
+    if static.reveal in ("all", "flag"):
         revealed = violated
     else:  # the violated prohibition with the largest uniform draw: a uniform choice
         pick = jnp.argmax(jnp.where(violated, u[2:-1], -1.0))
@@ -143,7 +152,10 @@ def rejection_oracle(key: jax.Array, world: World, params, static,
     t = world.masses.shape[0]
     mass = world.masses[jnp.minimum((u[-1] * t).astype(jnp.int32), t - 1)]  # a true one's, uniformly
     theta = jnp.minimum(ndtri(1.0 - mass), jnp.abs(proj) - 1e-4)
-    return RejectionLabel(revealed, spurious, w, theta)
+    flag = jnp.any(revealed) | spurious
+    if static.reveal == "flag":  # nothing said about which prohibition fired
+        revealed, spurious = jnp.zeros_like(revealed), jnp.zeros_like(spurious)
+    return RejectionLabel(revealed, spurious, w, theta, flag)
 
 
 def preference_oracle(key: jax.Array, world: World, params, static,

@@ -17,6 +17,10 @@ STYLE = {
     "online": dict(color="tab:red", ls="--"),
     "control_batch": dict(color="tab:blue"),
     "control_online": dict(color="tab:blue", ls="--"),
+    "cost_batch": dict(color="tab:green"),
+    "cost_online": dict(color="tab:green", ls="--"),
+    "maxout_batch": dict(color="tab:purple"),
+    "maxout_online": dict(color="tab:purple", ls="--"),
 }
 LABEL = {
     "rule": "rule learner (feasible set $F_n$)",
@@ -24,8 +28,13 @@ LABEL = {
     "online": "reward model, {family}, online",
     "control_batch": "control: contextual, no surface bias, batch MLE",
     "control_online": "control: contextual, no surface bias, online",
+    "cost_batch": "cost model on flags, {cost}, batch MLE",
+    "cost_online": "cost model on flags, {cost}, online",
+    "maxout_batch": "cost model on flags, max of {k} halfspaces, batch",
+    "maxout_online": "cost model on flags, max of {k} halfspaces, online",
 }
-METHOD = {"rule": "rule"}  # every other variant runs the reward model
+COSTS = ("cost_batch", "cost_online", "maxout_batch", "maxout_online")
+METHOD = {"rule": "rule", **{v: "cost_model" for v in COSTS}}  # the others: reward model
 
 
 def _draw(ax, summary, variant, metric, style, label=None):
@@ -35,9 +44,10 @@ def _draw(ax, summary, variant, metric, style, label=None):
 
 def plot(summary, config, stem):
     variants = [v for v in STYLE if v in summary.variants]
-    rewards = [v for v in variants if v != "rule"]
-    fig, axes = plt.subplots(3, 3, figsize=(12.5, 10.5), constrained_layout=True)
-    (a, b, c), (d, e, f), (g, h, i) = axes
+    learned = [v for v in variants if v != "rule"]
+    rewards = [v for v in learned if v not in COSTS]
+    fig, axes = plt.subplots(4, 3, figsize=(12.5, 13.5), constrained_layout=True)
+    (a, b, c), (d, e, f), (g, h, i), (j, k, legend) = axes
 
     _draw(a, summary, "rule", "feasible_fraction", dict(color="black"), "feasible fraction")
     _draw(a, summary, "rule", "unacceptable_share", dict(color="tab:orange"),
@@ -50,20 +60,26 @@ def plot(summary, config, stem):
     # (axis, metric, variants drawn, title, y label, extra axis settings)
     panels = (
         (b, "unacceptable_share", variants, "(b) Unacceptable share of what each admits\n"
-         "($F_n$; top $q$ of the learned reward, $q = |A|/N$)", "share of admitted set", {}),
+         "($F_n$; cost $\\leq 0$; top $q$ of the reward, $q = |A|/N$)",
+         "share of admitted set", {}),
         (c, "regret_mean", variants, "(c) Mean regret of the admitted set",
          "$V^* - V$ (value units)", {"yscale": "log"}),
-        (d, "kendall_tau_true", rewards, "(d) Kendall $\\tau_b$(r, V) on held-out contexts",
+        (d, "kendall_tau_true", learned, "(d) Kendall $\\tau_b$(r or $-c$, V), held-out contexts",
          "Kendall $\\tau_b$", {}),
-        (e, "ranking_drift", rewards, "(e) Ranking drift between checkpoints",
+        (e, "ranking_drift", learned, "(e) Ranking drift between checkpoints (r or $-c$)",
          "share of pairs reversed", {}),
-        (f, "top1_flips", rewards, "(f) Top-1 flips so far", "flips (mean over contexts)", {}),
+        (f, "top1_flips", learned, "(f) Top-1 flips so far (argmax r, argmin c)",
+         "flips (mean over contexts)", {}),
         (g, "reopenings", variants, "(g) Re-openings so far (rule learner: 0)",
          "responses (mean over contexts)", {}),
         (h, "surface_loading_endorse", rewards, "(h) Surface loading: endorsing the user",
          "$\\Delta r$ / sd(r)", {}),
         (i, "surface_loading_length", rewards, "(i) Surface loading: doubling the length",
          "$\\Delta r$ / sd(r)", {}),
+        (j, "false_exclusion", variants, "(j) Acceptable responses excluded",
+         "share of $A(c)$", {}),
+        (k, "feasible_fraction", variants, "(k) Size of the admitted set",
+         "fraction of responses", {}),
     )
     for ax, metric, drawn, title, ylabel, extra in panels:
         for v in drawn:
@@ -72,14 +88,15 @@ def plot(summary, config, stem):
             ax.axhline(0.0, color="gray", lw=0.8)
         ax.set(title=title, ylabel=ylabel, **extra)
 
-    for ax in axes.flat:
+    for ax in axes.flat[:-1]:
         ax.set_xscale("log")
         ax.set_xlabel("labels (queries answered)")
         ax.grid(alpha=0.3, lw=0.5)
-    family = config.learner.family
+    names = dict(family=config.learner.family, cost=config.cost.family, k=config.cost.halfspaces)
     handles = [plt.Line2D([], [], lw=1.8, **STYLE[v]) for v in variants]
-    fig.legend(handles, [LABEL[v].format(family=family) for v in variants], loc="outside lower center",
-               ncol=3, frameon=False)
+    legend.axis("off")
+    legend.legend(handles, [LABEL[v].format(**names) for v in variants], loc="center",
+                  frameon=False, fontsize=9)
     w = config.world
     fig.suptitle(
         f"E1 convergence: N = {w.responses}, d = {w.latent_dims}, T = {w.prohibitions}, "

@@ -1,14 +1,25 @@
 """E1, ``convergence`` (paper section 4): feasible-set contraction against ranking drift.
 
-Both learners get the same label budget in the same world (same seed): the
-rule learner asks the rejection oracle about n uniform responses, the reward
-model asks the preference oracle about n uniform pairs. At log-spaced
-checkpoints (axis ``labels``) both are scored on held-out contexts:
+All learners get the same label budget in the same world (same seed): the
+rule learner asks the rejection oracle about n uniform responses, the cost
+model asks about the same n responses in the same contexts but is told only
+the binary flag, the reward model asks the preference oracle about n uniform
+pairs. At log-spaced checkpoints (axis ``labels``) all are scored on held-out
+contexts:
 
 - the rule learner (method ``rule``) admits its feasible set F_n(c);
+- the cost model (method ``cost_model``, :mod:`sim.costs`) admits {c_theta <= 0};
+  it learns the rule from examples, so rule learner against cost model
+  separates what the *signal* buys from what *revealing the rule* buys;
 - a reward model (method ``reward_model``) admits the top q(c) of its reward
-  r(., c), q(c) = |A(c)| / N the true acceptable fraction, so both admitted sets
-  can be put on one axis (``unacceptable_share`` of what each admits).
+  r(., c), q(c) = |A(c)| / N the true acceptable fraction, so every admitted
+  set can be put on one axis (``unacceptable_share`` of what each admits).
+  Choice: the reward model is told q(c), which the cost model must learn.
+
+The learned scorers (cost and reward) also report ``reopenings``,
+``top1_flips`` (argmax reward, argmin cost), ``ranking_drift`` (Kendall
+distance between successive rankings, mean over contexts) and
+``kendall_tau_true`` (against V).
 
 Variants (config transforms):
 
@@ -18,7 +29,13 @@ Variants (config transforms):
 - ``online``          the same, online streaming updates;
 - ``control_batch``   the well-specified control: ``contextual`` family and
                       annotators without surface bias (s_syc = s_len = 0);
-- ``control_online``  the control, online.
+- ``control_online``  the control, online;
+- ``cost_batch``      the cost model, configured family (default quadratic: the
+                      reward model's features), binary flags, batch MLE;
+- ``cost_online``     the same, online;
+- ``maxout_batch``    the cost model with the expressive ``maxout`` family (max
+                      over K = 32 learned halfspaces), batch;
+- ``maxout_online``   the same, online.
 """
 
 from __future__ import annotations
@@ -31,7 +48,8 @@ import numpy as np
 
 from ..config import Config, ConfigError, param
 from ..constraints import feasible_sets, learn_constraints
-from ..keys import streams
+from ..costs import CostConfig, admitted_by_cost, cost_inputs, cost_table, fit_costs
+from ..keys import stream, streams
 from ..labels import collect_comparisons, collect_rejections, feature_differences
 from ..metrics import (
     admitted_top,
@@ -57,8 +75,10 @@ class ConvergenceConfig(Config):
     world: WorldConfig = param(WorldConfig())
     annotator: AnnotatorConfig = param(AnnotatorConfig())
     learner: LearnerConfig = param(LearnerConfig())
-    signal: str = param("rejections", choices=("rejections", "comparisons"),
-                        doc="which oracle the learner asks: rule learner or reward model")
+    cost: CostConfig = param(CostConfig())
+    signal: str = param("rejections", choices=("rejections", "flags", "comparisons"),
+                        doc="what the learner is told: rejections naming the rule (rule "
+                            "learner), binary flags (cost model), comparisons (reward model)")
     labels: int = param(2000, lo=1, hi=1_000_000, doc="label budget n of each learner")
     checkpoints: int = param(20, lo=2, hi=1000, doc="log-spaced evaluation points, 0 included")
     eval_contexts: int = param(8, lo=1, hi=4096, doc="held-out contexts for evaluation")
@@ -111,6 +131,29 @@ def _rule(world, contexts, values, acceptable, k_labels, params, static):
     return out
 
 
+def _learned_sets(thetas, score, extras, acceptable, values, static):
+    """Metrics at each checkpoint of a learned scorer: ``score(theta)`` gives
+    (E, N) scores (higher = better), the admitted sets and the top-1 responses."""
+    subset = jnp.arange(static.eval_responses)  # responses are i.i.d.: a uniform subset
+    r0, adm0, top0 = score(thetas[0])
+
+    def checkpoint(carry, theta):
+        state, r_prev = carry
+        r, adm, top1 = score(theta)
+        state = update_changes(state, adm, top1)
+        out = _mean_set_metrics(adm, acceptable, values)
+        out["reopenings"] = jnp.mean(jnp.sum(state.reopened, axis=1).astype(values.dtype))
+        out["top1_flips"] = jnp.mean(state.flips.astype(values.dtype))
+        rs, ps = r[:, subset], r_prev[:, subset]
+        out["kendall_tau_true"] = jnp.mean(jax.vmap(kendall_tau_or_zero)(rs, values[:, subset]))
+        out["ranking_drift"] = jnp.mean(jax.vmap(kendall_distance)(ps, rs))
+        out.update(extras(theta, rs))
+        return (state, r), out
+
+    _, out = jax.lax.scan(checkpoint, (init_changes(adm0, top0), r0), thetas)
+    return out
+
+
 def _reward_model(world, contexts, values, acceptable, k_labels, params, static):
     n, family = static.labels, static.learner.family
     comparisons = collect_comparisons(k_labels, world, params.annotator, static.annotator, n)
@@ -123,39 +166,38 @@ def _reward_model(world, contexts, values, acceptable, k_labels, params, static)
     else:
         thetas = fit_online(dphi, target, weight, steps, params.learner.ridge,
                             params.learner.learning_rate, static.learner.optimizer)
-
     q = jnp.mean(acceptable, axis=1)                                            # (E,)
-    subset = jnp.arange(static.eval_responses)  # responses are i.i.d.: a uniform subset
-    sub = jax.tree.map(lambda a: a[subset], response_features(world))
+    sub = jax.tree.map(lambda a: a[:static.eval_responses], response_features(world))
 
     def score(theta):
         r = rewards(theta, family, world, contexts)                             # (E, N)
         return r, jax.vmap(admitted_top)(r, q), jnp.argmax(r, axis=1).astype(jnp.int32)
 
-    r0, adm0, top0 = score(thetas[0])
-
-    def checkpoint(carry, theta):
-        state, r_prev = carry
-        r, adm, top1 = score(theta)
-        state = update_changes(state, adm, top1)
-        out = _mean_set_metrics(adm, acceptable, values)
-        out["reopenings"] = jnp.mean(jnp.sum(state.reopened, axis=1).astype(values.dtype))
-        out["top1_flips"] = jnp.mean(state.flips.astype(values.dtype))
-        rs, vs, ps = r[:, subset], values[:, subset], r_prev[:, subset]
-        out["kendall_tau_true"] = jnp.mean(jax.vmap(kendall_tau_or_zero)(rs, vs))
-        if family == "contextual":
-            out["ranking_drift"] = jnp.mean(jax.vmap(kendall_distance)(ps, rs))
-        else:  # a context-free reward ranks the same way in every context
-            out["ranking_drift"] = kendall_distance(ps[0], rs[0])
+    def surface(theta, rs):
         endorse, length = surface_loadings(theta, family, sub)
         spread = jnp.mean(jnp.std(rs, axis=1))
         safe = jnp.where(spread > 0, spread, 1.0)
-        out["surface_loading_endorse"] = jnp.where(spread > 0, endorse / safe, 0.0)
-        out["surface_loading_length"] = jnp.where(spread > 0, length / safe, 0.0)
-        return (state, r), out
+        return {"surface_loading_endorse": jnp.where(spread > 0, endorse / safe, 0.0),
+                "surface_loading_length": jnp.where(spread > 0, length / safe, 0.0)}
 
-    _, out = jax.lax.scan(checkpoint, (init_changes(adm0, top0), r0), thetas)
-    return out
+    return _learned_sets(thetas, score, surface, acceptable, values, static)
+
+
+def _cost_model(world, contexts, values, acceptable, k_labels, params, static):
+    """The cost model on the rule learner's queries (same key), told only the flags."""
+    n, family = static.labels, static.cost.family
+    rejections = collect_rejections(k_labels, world, params.annotator, static.annotator, n)
+    z = jax.vmap(lambda i, c, b: cost_inputs(family, world, i, c, b))(
+        rejections.response, rejections.contexts.features, rejections.belief_true)
+    steps = jnp.asarray(checkpoint_steps(n, static.checkpoints), jnp.int32)
+    thetas = fit_costs(stream(k_labels, "cost_init"), z, rejections.flagged(), steps,
+                       params.cost, static.cost)
+
+    def score(theta):
+        c = cost_table(theta, family, world, contexts)                          # (E, N)
+        return -c, admitted_by_cost(c), jnp.argmin(c, axis=1).astype(jnp.int32)
+
+    return _learned_sets(thetas, score, lambda theta, rs: {}, acceptable, values, static)
 
 
 def run(key, params, static):
@@ -166,11 +208,14 @@ def run(key, params, static):
     args = (world, contexts, values, acceptable, k_labels, params, static)
     if static.signal == "rejections":
         return {"rule": _rule(*args)}
+    if static.signal == "flags":
+        return {"cost_model": _cost_model(*args)}
     return {"reward_model": _reward_model(*args)}
 
 
 def axes(config: ConvergenceConfig) -> dict:
-    method = "rule" if config.signal == "rejections" else "reward_model"
+    method = {"rejections": "rule", "flags": "cost_model", "comparisons": "reward_model"}[
+        config.signal]
     return {method: ("labels", checkpoint_steps(config.labels, config.checkpoints))}
 
 
@@ -185,6 +230,14 @@ def _comparisons(fit: str, control: bool = False):
     return transform
 
 
+def _flags(fit: str, family: str | None = None):
+    def transform(config: ConvergenceConfig) -> ConvergenceConfig:
+        cost = dataclasses.replace(config.cost, fit=fit, family=family or config.cost.family)
+        annotator = dataclasses.replace(config.annotator, reveal="flag")
+        return dataclasses.replace(config, signal="flags", cost=cost, annotator=annotator)
+    return transform
+
+
 def quick() -> ConvergenceConfig:
     return ConvergenceConfig(world=WorldConfig(responses=512), labels=200, checkpoints=12,
                              eval_contexts=4, eval_responses=64)
@@ -192,7 +245,7 @@ def quick() -> ConvergenceConfig:
 
 def tiny() -> ConvergenceConfig:
     return ConvergenceConfig(world=WorldConfig(responses=32, prohibitions=5, prohibition_mass=0.1),
-                             labels=6, checkpoints=3, eval_contexts=2, eval_responses=8)
+                             cost=CostConfig(halfspaces=4, maxout_iters=5), labels=6, checkpoints=3, eval_contexts=2, eval_responses=8)
 
 
 SPEC = Experiment(
@@ -208,5 +261,11 @@ SPEC = Experiment(
         Variant("control_batch", _comparisons("batch", True),
                 "well-specified control: contextual family, no surface bias, batch MLE"),
         Variant("control_online", _comparisons("online", True), "the control, online"),
+        Variant("cost_batch", _flags("batch"),
+                "cost model on binary flags, configured family (quadratic), batch MLE"),
+        Variant("cost_online", _flags("online"), "the cost model, online"),
+        Variant("maxout_batch", _flags("batch", "maxout"),
+                "cost model, max over K learned halfspaces, batch (Adam per checkpoint)"),
+        Variant("maxout_online", _flags("online", "maxout"), "the maxout cost model, online"),
     ),
 )

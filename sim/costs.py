@@ -1,0 +1,218 @@
+"""The cost model: a constraint learned from binary rejection labels (MODEL.md section 3).
+
+The rule learner (:mod:`sim.constraints`) is told *which* prohibition a
+response violates, so one label fixes a whole halfspace. The cost model is
+told only *that* something is wrong: a flag y in {0, 1} per queried response
+in its context (``reveal="flag"``, :mod:`sim.oracles`). It fits a cost
+c_theta(i, c), positive for "unacceptable", with the logistic loss
+
+    L_n(theta) = sum_{l <= n} [ y_l softplus(-c_l) + (1 - y_l) softplus(c_l) ]
+                 + ridge/2 |theta|^2,            c_l = c_theta(i_l, c_l),
+
+and admits {i : c_theta(i, c) <= 0}: the cost threshold 0 of Safe RLHF (Dai
+et al. 2023, arXiv 2310.12773, section 3.2: a response is safe when its cost
+is negative). Choice: the boundary itself is admitted, so the untrained model
+(c = 0 everywhere) admits every response, as the rule learner's empty D_0
+does.
+
+Families (``family``):
+
+- ``linear``, ``quadratic``, ``contextual``: c = theta . [phi(i, c), 1], with
+  phi the reward model's feature map (:func:`sim.preferences.features`) plus
+  an intercept, so the cost and reward models see the same features. As for
+  the reward model, ``contextual`` sees the acceptability indicator: it is a
+  well-specified control, not a realistic learner.
+- ``maxout``: the max over K learned halfspaces,
+  c = max_k (w_k . z(i, c) + b_k), trained on its soft max
+  tau logsumexp_k((w_k . z + b_k) / tau) (``temperature`` tau) and evaluated
+  with the hard max. z = [x, endorses, log length, f, endorses * f] with
+  f = 1[the context's belief is false]. With K >= T it can represent the
+  union of the T halfspace prohibitions exactly, and the factual prohibition
+  through its last input. Choice: the belief flag is an input because the
+  rule learner's factual prohibition reads it too. Initialised at
+  w ~ N(0, 0.01^2), b = -1 (everything admitted), then trained. Defaults
+  (tau = 1, step 0.02, 300 Adam steps per checkpoint) were the best of a
+  small grid on E1's default world (tau in {0.05, 0.25, 1}, step in
+  {0.02, 0.1, 0.3}, 4 seeds): a fair shot for the expressive family.
+
+The linear families are convex: ``batch`` refits are the exact minimiser by
+the reward model's damped Newton solver (:func:`sim.preferences.fit_batch`,
+the logistic loss is its Bradley-Terry loss on [phi, 1]); ``online`` takes one
+optimiser step per label (:func:`sim.preferences.fit_online`). ``maxout`` is
+not convex: ``batch`` runs ``maxout_iters`` full-batch Adam steps on the first
+n labels at each checkpoint, warm-started at the previous checkpoint;
+``online`` one Adam step per label. Nothing makes the admitted sets nested:
+whether they re-open responses is measured, not assumed.
+
+:func:`safe_rlhf_cost_loss` is Safe RLHF's loss for when comparisons and
+flags are both available.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from .config import Config, param
+from .keys import normal
+from .preferences import FAMILIES, features, fit_batch, fit_online, response_features
+from .world import Contexts, World, unacceptable
+
+__all__ = ["CostConfig", "cost_inputs", "costs", "fit_costs", "admitted_by_cost",
+           "logistic_nll", "safe_rlhf_cost_loss", "maxout_init", "cost_table"]
+
+
+@dataclasses.dataclass(frozen=True)
+class CostConfig(Config):
+    """The cost model's family and fitting (module docstring)."""
+
+    section = "cost"
+    family: str = param("quadratic", choices=FAMILIES + ("maxout",),
+                        doc="cost model family (maxout: max over K learned halfspaces)")
+    fit: str = param("batch", choices=("batch", "online"),
+                     doc="batch refit at checkpoints or online streaming")
+    ridge: float = param(1e-2, lo=0.0, hi=1e6, sweep=True,
+                         doc="L2 weight on theta (total, not per label)")
+    batch_iters: int = param(10, lo=1, hi=10_000,
+                             doc="most Newton iterations per refit (linear families)")
+    optimizer: str = param("adam", choices=("adam", "sgd"), doc="online optimiser")
+    learning_rate: float = param(0.02, lo=0.0, hi=10.0, lo_open=True, sweep=True,
+                                 doc="online and maxout step size (constant; <= 10)")
+    halfspaces: int = param(32, lo=1, hi=4096, doc="K, learned halfspaces of maxout")
+    temperature: float = param(1.0, lo=1e-3, hi=100.0, sweep=True,
+                               doc="tau of maxout's training soft max, in cost units")
+    maxout_iters: int = param(300, lo=1, hi=100_000,
+                              doc="full-batch Adam steps per checkpoint (maxout, batch)")
+
+
+def cost_inputs(family: str, world: World, idx: jax.Array, context: jax.Array,
+                belief_true: jax.Array) -> jax.Array:
+    """The inputs of the cost model for responses ``idx`` in a context: (..., p).
+
+    [phi(i, c), 1] for the reward families, z(i, c) for ``maxout`` (module docstring).
+    """
+    resp = jax.tree.map(lambda a: a[idx], response_features(world))
+    if family != "maxout":
+        phi = features(family, resp, context, unacceptable(world, belief_true, idx))
+        return jnp.concatenate([phi, jnp.ones_like(phi[..., :1])], axis=-1)
+    false = jnp.broadcast_to(~belief_true, resp.endorses.shape).astype(resp.x.dtype)
+    flat = [resp.endorses, resp.log_length, false, resp.endorses * false]
+    return jnp.concatenate([resp.x] + [f[..., None] for f in flat], axis=-1)
+
+
+def maxout_init(key: jax.Array, k: int, q: int, dtype) -> jax.Array:
+    """Initial maxout parameters, (K, q + 1) rows [w_k, b_k]: w ~ N(0, 0.01^2), b = -1."""
+    w = 0.01 * normal(key, (k, q)).astype(dtype)
+    return jnp.concatenate([w, -jnp.ones((k, 1), dtype)], axis=1)
+
+
+def _maxout(theta: jax.Array, z: jax.Array, temperature=None) -> jax.Array:
+    h = z @ theta[:, :-1].T + theta[:, -1]
+    if temperature is None:
+        return jnp.max(h, axis=-1)
+    return temperature * jax.nn.logsumexp(h / temperature, axis=-1)
+
+
+def costs(theta: jax.Array, family: str, z: jax.Array) -> jax.Array:
+    """c_theta for inputs from :func:`cost_inputs` (hard max for ``maxout``): (...,)."""
+    return _maxout(theta, z) if family == "maxout" else z @ theta
+
+
+def admitted_by_cost(cost: jax.Array) -> jax.Array:
+    """The admitted set {c <= 0} (module docstring)."""
+    return cost <= 0.0
+
+
+def logistic_nll(cost: jax.Array, flag: jax.Array) -> jax.Array:
+    """Per-label logistic loss y softplus(-c) + (1 - y) softplus(c), no reduction."""
+    return flag * jax.nn.softplus(-cost) + (1.0 - flag) * jax.nn.softplus(cost)
+
+
+def safe_rlhf_cost_loss(c_safer: jax.Array, c_unsafer: jax.Array, s_safer: jax.Array,
+                        s_unsafer: jax.Array) -> jax.Array:
+    """Safe RLHF's cost-model loss for one comparison with safety flags.
+
+        -log sigma(C_unsafer - C_safer) - log sigma(s_safer C_safer) - log sigma(s_unsafer C_unsafer),
+
+    s = +1 for a harmful response and -1 for a safe one (Dai et al. 2023,
+    arXiv 2310.12773, eq. 6; ``safe_rlhf/values/cost/trainer.py``), written
+    with softplus: -log sigma(u) = softplus(-u).
+    """
+    return (jax.nn.softplus(c_safer - c_unsafer) + jax.nn.softplus(-s_safer * c_safer)
+            + jax.nn.softplus(-s_unsafer * c_unsafer))
+
+
+def _fit_maxout(key, z, flag, steps, params, static):
+    n = z.shape[0]
+    position = jnp.arange(n, dtype=jnp.int32)
+    opt = optax.adam(params.learning_rate)
+    theta0 = maxout_init(key, static.halfspaces, z.shape[1], z.dtype)
+    tau = params.temperature
+
+    def penalty(theta):
+        return 0.5 * params.ridge * jnp.sum(theta[:, :-1] ** 2)
+
+    def step(carry, loss):
+        theta, state = carry
+        with jax.numpy_dtype_promotion("standard"):  # optax mixes its int step count with floats
+            updates, state = opt.update(jax.grad(loss)(theta), state, theta)
+        return (optax.apply_updates(theta, updates), state)
+
+    if static.fit == "online":
+        def label(carry, inputs):
+            row, y = inputs
+            carry = step(carry, lambda th: (logistic_nll(_maxout(th, row, tau), y)
+                                            + penalty(th) / n))
+            return carry, carry[0]
+
+        _, history = jax.lax.scan(label, (theta0, opt.init(theta0)), (z, flag))
+        return jnp.concatenate([theta0[None], history])[steps]
+
+    def refit(carry, n_used):
+        used = (position < n_used).astype(z.dtype)
+        scale = 1.0 / jnp.maximum(n_used, 1).astype(z.dtype)
+
+        def loss(th):
+            return scale * (jnp.sum(used * logistic_nll(_maxout(th, z, tau), flag)) + penalty(th))
+
+        def iteration(c, _):
+            return step(c, loss), None
+
+        carry, _ = jax.lax.scan(iteration, carry, None, length=static.maxout_iters)
+        return carry, carry[0]
+
+    _, thetas = jax.lax.scan(refit, (theta0, opt.init(theta0)), steps)
+    return thetas
+
+
+def fit_costs(key: jax.Array, z: jax.Array, flag: jax.Array, steps: jax.Array, params,
+              static) -> jax.Array:
+    """The cost model after the first n flags, for each n in ``steps``.
+
+    Args:
+      key: PRNG key (the maxout initialisation; unused by the linear families).
+      z: (n_labels, p) inputs from :func:`cost_inputs` of the queried responses.
+      flag: (n_labels,) the binary rejection labels, 1 = unacceptable.
+      steps: (K,) increasing label counts.
+      params, static: the :class:`CostConfig`'s typed params and static half.
+
+    Returns:
+      (K, p) parameters (linear families) or (K, halfspaces, p + 1) (maxout).
+    """
+    flag = flag.astype(z.dtype)
+    if static.family == "maxout":
+        return _fit_maxout(key, z, flag, steps, params, static)
+    ones = jnp.ones_like(flag)
+    if static.fit == "batch":
+        return fit_batch(z, flag, ones, steps, params.ridge, static.batch_iters)
+    return fit_online(z, flag, ones, steps, params.ridge, params.learning_rate, static.optimizer)
+
+
+def cost_table(theta: jax.Array, family: str, world: World, contexts: Contexts) -> jax.Array:
+    """c_theta(i, c) for every response and every context: (E, N)."""
+    idx = jnp.arange(world.features.shape[0])
+    return jax.vmap(lambda c, b: costs(theta, family, cost_inputs(family, world, idx, c, b)))(
+        contexts.features, contexts.belief_true)
