@@ -7,6 +7,7 @@ The mathematics is fixed in MODEL.md (kept beside the repository as
 - :mod:`sim.oracles`      the rejection and preference annotators
 - :mod:`sim.labels`       buying labels from either annotator (queries, answers, features)
 - :mod:`sim.constraints`  the rule learner (feasible sets F_n)
+- :mod:`sim.costs`        the cost model (a constraint learned from binary flags)
 - :mod:`sim.preferences`  the Bradley-Terry reward model
 - :mod:`sim.metrics`      set, ranking and policy metrics
 - :mod:`sim.policies`     the prior pi0 and the closed-form policies (tilt, best-of-n, mask)
@@ -30,7 +31,15 @@ from .constraints import (
 from .labels import collect_comparisons, collect_rejections, feature_differences
 from .metrics import kendall_distance, kendall_tau, set_metrics
 from .oracles import AnnotatorConfig, preference_oracle, rejection_oracle
-from .policies import PolicyConfig, best_of_n, mask, prior_logits, tilt
+from .policies import (
+    PolicyConfig,
+    best_of_n,
+    constrained_tilt,
+    dual_ascent,
+    mask,
+    prior_logits,
+    tilt,
+)
 from .preferences import LearnerConfig, bradley_terry_nll, fit_batch, fit_online, rewards
 from .spec import Experiment, Variant, batched, registry
 from .world import (
@@ -49,7 +58,7 @@ from .world import (
 __all__ = [
     "AnnotatorConfig", "ConfigError", "ConstraintTrace", "Contexts", "Experiment",
     "LearnerConfig", "PolicyConfig", "Variant", "World", "WorldConfig", "acceptable", "batched",
-    "best_of_n", "bradley_terry_nll", "collect_comparisons", "collect_rejections",
+    "best_of_n", "bradley_terry_nll", "constrained_tilt", "dual_ascent", "collect_comparisons", "collect_rejections",
     "contraction_curve", "feasible_curve", "feasible_sets", "feature_differences", "fit_batch",
     "fit_online", "kendall_distance", "kendall_tau", "learn_constraints", "losses", "make_world",
     "mask", "preference_oracle", "prior_logits", "registry", "rejection_oracle", "rewards",

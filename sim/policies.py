@@ -9,7 +9,10 @@ axes (contexts, seeds).
   (Rafailov et al. 2023; Shapira et al. 2026, arXiv 2602.01002);
 - :func:`best_of_n`     the exact law of best-of-n sampling under a reward on a
   finite space, ties broken uniformly;
-- :func:`mask`          pi0 restricted to a feasible set and renormalised.
+- :func:`mask`          pi0 restricted to a feasible set and renormalised;
+- :func:`constrained_tilt`  the KL-regularised optimum under a cost budget
+  (Safe RLHF's objective, Dai et al. 2023, arXiv 2310.12773), exact;
+- :func:`dual_ascent`   Safe RLHF's multiplier update, the training-time version.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from .config import Config, param
 from .keys import normal
 from .world import World, utility
 
-__all__ = ["PolicyConfig", "prior_logits", "tilt", "best_of_n", "mask"]
+__all__ = ["PolicyConfig", "prior_logits", "tilt", "best_of_n", "mask", "constrained_tilt",
+           "dual_ascent", "expected_cost"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,3 +124,99 @@ def mask(logp0: jax.Array, feasible: jax.Array) -> jax.Array:
     any_feasible = jnp.any(feasible, axis=-1, keepdims=True)
     out = jax.nn.log_softmax(jnp.where(any_feasible, masked, logp0), axis=-1)
     return out
+
+
+def _lagrangian_tilt(logp0, reward, cost, beta, lam):
+    """log pi_lambda = log softmax(log pi0 + (r - lambda C) / beta) on the last axis."""
+    return jax.nn.log_softmax(logp0 + (reward - lam * cost) / beta, axis=-1)
+
+
+def expected_cost(logp: jax.Array, cost: jax.Array) -> jax.Array:
+    """E_pi C on the last axis, (...,); responses with pi = 0 contribute 0 whatever their cost."""
+    return jnp.sum(jnp.where(jnp.isfinite(logp), jnp.exp(logp) * cost, 0.0), axis=-1)
+
+
+def _constrained_tilt_1d(logp0, reward, cost, beta, budget, iters):
+    def spend(lam):
+        return expected_cost(_lagrangian_tilt(logp0, reward, cost, beta, lam), cost)
+
+    # bracket: double hi until the budget is met (or hi is huge: then the budget is below
+    # the least cost pi0 can reach, and the lambda -> infinity limit is approached)
+    def grow(state):
+        hi, k = state
+        return hi * 2.0, k + 1
+
+    hi, _ = jax.lax.while_loop(lambda s: (spend(s[0]) > budget) & (s[1] < 200), grow,
+                               (jnp.ones((), logp0.dtype), 0))
+
+    def halve(_, bounds):
+        lo, hi = bounds
+        mid = 0.5 * (lo + hi)
+        over = spend(mid) > budget
+        return jnp.where(over, mid, lo), jnp.where(over, hi, mid)
+
+    _, hi = jax.lax.fori_loop(0, iters, halve, (jnp.zeros((), logp0.dtype), hi))
+    lam = jnp.where(spend(jnp.zeros((), logp0.dtype)) <= budget, 0.0, hi)
+    return _lagrangian_tilt(logp0, reward, cost, beta, lam), lam
+
+
+def constrained_tilt(logp0: jax.Array, reward: jax.Array, cost: jax.Array, beta,
+                     budget, iters: int = 200) -> tuple[jax.Array, jax.Array]:
+    """The KL-regularised optimum under a cost budget, solved exactly.
+
+        max_pi  E_pi r - beta KL(pi || pi0)   subject to   E_pi C <= d
+
+    (Safe RLHF's constrained objective, Dai et al. 2023, arXiv 2310.12773,
+    eq. 10, with its KL penalty written as a regulariser). Its solution is
+
+        pi_lambda proportional to pi0 exp((r - lambda C) / beta),
+
+    with lambda >= 0 the smallest multiplier that meets the budget: lambda = 0
+    when the plain tilt already meets it, else the root of E_{pi_lambda} C = d.
+    Since d/dlambda E_{pi_lambda} C = -Var_{pi_lambda}(C) / beta <= 0, the root
+    is found by bisection (``iters`` halvings of a bracket found by doubling).
+    Note ``beta`` here is the KL weight, so :func:`tilt`'s inverse temperature
+    is 1 / beta. If d is below the least cost pi0 can reach, no lambda meets
+    it; the returned lambda is then the last bracket (> 2^199), pi is that
+    tilt, close to pi0 restricted to the cheapest responses.
+
+    Args:
+      logp0: (..., N) log pi0; reward, cost: broadcastable to it.
+      beta: KL weight (> 0); budget: d. Scalars (may be traced).
+      iters: bisection steps (static).
+
+    Returns:
+      (log pi, lambda): (..., N) and (...,).
+    """
+    reward = jnp.broadcast_to(reward, logp0.shape).reshape(-1, logp0.shape[-1])
+    cost = jnp.broadcast_to(cost, logp0.shape).reshape(reward.shape)
+    beta = jnp.asarray(beta, logp0.dtype)
+    budget = jnp.asarray(budget, logp0.dtype)
+    logp, lam = jax.vmap(_constrained_tilt_1d, in_axes=(0, 0, 0, None, None, None))(
+        logp0.reshape(reward.shape), reward, cost, beta, budget, iters)
+    return logp.reshape(logp0.shape), lam.reshape(logp0.shape[:-1])
+
+
+def dual_ascent(logp0: jax.Array, reward: jax.Array, cost: jax.Array, beta, budget,
+                eta, steps: int, lam0=1.0) -> jax.Array:
+    """Safe RLHF's multiplier update, lambda's path over ``steps`` updates: (steps + 1, ...).
+
+        ln lambda <- ln lambda + eta lambda (E_pi C - d)
+
+    (Dai et al. 2023, arXiv 2310.12773, eq. 11 and their ``safe_rlhf/algorithms/
+    ppo_lag`` trainer), with pi = pi_lambda of :func:`constrained_tilt` at the
+    current lambda: the policy is re-optimised exactly between updates, so the
+    path isolates the multiplier's dynamics. Its fixed points with lambda > 0
+    are the roots of E_{pi_lambda} C = d.
+    """
+    beta = jnp.asarray(beta, logp0.dtype)
+    lam0 = jnp.full(logp0.shape[:-1], lam0, logp0.dtype)
+
+    def update(log_lam, _):
+        lam = jnp.exp(log_lam)
+        spent = expected_cost(_lagrangian_tilt(logp0, reward, cost, beta, lam[..., None]), cost)
+        log_lam = log_lam + eta * lam * (spent - budget)
+        return log_lam, jnp.exp(log_lam)
+
+    _, path = jax.lax.scan(update, jnp.log(lam0), None, length=steps)
+    return jnp.concatenate([lam0[None], path])

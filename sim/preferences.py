@@ -76,6 +76,12 @@ class LearnerConfig(Config):
     optimizer: str = param("adam", choices=("adam", "sgd"), doc="online optimiser")
     learning_rate: float = param(0.05, lo=0.0, hi=10.0, lo_open=True, sweep=True,
                                  doc="online step size (constant; <= 10)")
+    ensemble: int = param(1, lo=1, hi=64,
+                          doc="K, bootstrap members of a reward-model ensemble (sim.ensembles)")
+    aggregate: str = param("mean", choices=("mean", "min", "uncertainty"),
+                           doc="how the ensemble's rewards are combined (Coste et al. 2023)")
+    uncertainty_weight: float = param(1.0, lo=0.0, hi=100.0, sweep=True,
+                                      doc="k_u of aggregate = uncertainty: mean - k_u var")
 
 
 class ResponseFeatures(NamedTuple):

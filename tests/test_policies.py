@@ -147,3 +147,78 @@ def test_prior_puts_real_mass_on_unacceptable_and_sycophantic_responses():
     bad = world.violates.any(axis=1) | world.endorses  # a false-belief context
     assert 0.2 < float(violation_rate(logp0, ~bad)) < 0.95
     assert float(sycophancy_rate(logp0[None], world.endorses, jnp.array([False]))) > 0.5
+
+
+def _problem(seed, n=6):
+    rng = np.random.default_rng(seed)
+    logp0 = np.log(rng.dirichlet(np.ones(n)))
+    return logp0, rng.normal(size=n), rng.uniform(0.0, 1.0, size=n)
+
+
+def test_constrained_tilt_meets_a_binding_budget_exactly_and_is_the_plain_tilt_otherwise(x64):
+    """E_pi C = d to 1e-6 when the plain tilt spends more than d (lambda > 0); lambda = 0 and
+    pi = pi0 exp(r / beta) (normalised) when it spends less."""
+    from sim.policies import constrained_tilt, expected_cost
+    for seed in range(20):
+        logp0, r, c = _problem(seed)
+        beta = 0.5
+        plain = tilt(jnp.asarray(logp0), jnp.asarray(r), 1.0 / beta)
+        spent = float(expected_cost(plain, jnp.asarray(c)))
+        binding = 0.5 * (spent + c.min())          # reachable and below the plain spend
+        logp, lam = constrained_tilt(jnp.asarray(logp0), r, c, beta, binding)
+        assert float(lam) > 0.0
+        assert abs(float(expected_cost(logp, jnp.asarray(c))) - binding) < 1e-6
+        logp, lam = constrained_tilt(jnp.asarray(logp0), r, c, beta, spent + 0.1)
+        assert float(lam) == 0.0
+        np.testing.assert_allclose(logp, plain, atol=1e-12)
+
+
+def test_constrained_tilt_agrees_with_a_generic_solver(x64):
+    """max E_pi r - beta KL(pi || pi0) s.t. E_pi C <= d, solved over the simplex by scipy's
+    SLSQP, matches the closed form pi proportional to pi0 exp((r - lambda C) / beta)."""
+    from scipy.optimize import minimize
+
+    from sim.policies import constrained_tilt
+    for seed in range(8):
+        logp0, r, c = _problem(100 + seed, n=5)
+        beta, d = 0.7, float(np.exp(logp0) @ c) * 0.8 + 0.2 * c.min()
+        p0 = np.exp(logp0)
+
+        def negative(p):
+            p = np.clip(p, 1e-300, None)
+            return -(p @ r - beta * np.sum(p * (np.log(p) - logp0)))
+
+        res = minimize(negative, p0, method="SLSQP", bounds=[(0.0, 1.0)] * 5, tol=1e-14,
+                       constraints=[{"type": "eq", "fun": lambda p: p.sum() - 1.0},
+                                    {"type": "ineq", "fun": lambda p: d - p @ c}],
+                       options={"maxiter": 1000})
+        logp, _ = constrained_tilt(jnp.asarray(logp0), r, c, beta, d)
+        np.testing.assert_allclose(np.exp(np.asarray(logp)), res.x, atol=2e-5)
+
+
+def test_dual_ascent_converges_to_the_bisection_multiplier(x64):
+    """Safe RLHF's ln lambda <- ln lambda + eta lambda (E_pi C - d) settles at the lambda of
+    the exact constrained tilt (a binding budget)."""
+    from sim.policies import constrained_tilt, dual_ascent
+    logp0, r, c = _problem(7)
+    beta = 0.5
+    logp_plain = tilt(jnp.asarray(logp0), jnp.asarray(r), 1.0 / beta)
+    d = 0.5 * (float(jnp.exp(logp_plain) @ c) + c.min())
+    _, lam = constrained_tilt(jnp.asarray(logp0), r, c, beta, d)
+    path = dual_ascent(jnp.asarray(logp0), jnp.asarray(r), jnp.asarray(c), beta, d,
+                       eta=0.5, steps=3000)
+    np.testing.assert_allclose(float(path[-1]), float(lam), rtol=1e-6)
+
+
+def test_constrained_tilt_batches_over_leading_axes():
+    """(S, E, N) inputs: the same answer as one problem at a time."""
+    from sim.policies import constrained_tilt
+    rng = np.random.default_rng(0)
+    logp0 = jax.nn.log_softmax(jnp.asarray(rng.normal(size=(2, 3, 7)), jnp.float32), axis=-1)
+    r = jnp.asarray(rng.normal(size=(2, 3, 7)), jnp.float32)
+    c = jnp.asarray(rng.uniform(size=(2, 3, 7)), jnp.float32)
+    logp, lam = constrained_tilt(logp0, r, c, 1.0, 0.3)
+    assert logp.shape == (2, 3, 7) and lam.shape == (2, 3)
+    one, lam_one = constrained_tilt(logp0[1, 2], r[1, 2], c[1, 2], 1.0, 0.3)
+    np.testing.assert_allclose(logp[1, 2], one, atol=1e-6)
+    np.testing.assert_allclose(lam[1, 2], lam_one, rtol=1e-6)

@@ -109,3 +109,34 @@ def test_surface_loadings_of_the_linear_family_are_its_coefficients(x64):
     endorse, length = surface_loadings(theta, "linear", response_features(w))
     assert float(endorse) == pytest.approx(8.0)
     assert float(length) == pytest.approx(9.0 * np.log(2.0))
+
+
+def test_ensemble_aggregates_are_ordered_and_one_member_is_the_single_model():
+    """min <= uncertainty-weighted <= mean <= max over members, and K = 1 (weights all ones)
+    gives bitwise the single reward model's parameters."""
+    from sim.config import split
+    from sim.ensembles import aggregate, fit_reward_models
+    from sim.labels import collect_comparisons, feature_differences
+    from sim.oracles import AnnotatorConfig
+    from sim.preferences import LearnerConfig, fit_batch
+    from sim.world import WorldConfig, make_world
+    world = make_world(jax.random.key(0), WorldConfig(responses=128))
+    a_static, a_params = split(AnnotatorConfig())
+    comp = collect_comparisons(jax.random.key(1), world, a_params, a_static, 300)
+    dphi = feature_differences("linear", world, comp)
+    target, weight = comp.answer
+    steps = jnp.asarray([50, 300], jnp.int32)
+    static, params = split(LearnerConfig(family="linear"))
+    single = fit_batch(dphi, target, weight, steps, params.ridge, static.batch_iters)
+    one = fit_reward_models(jax.random.key(2), dphi, target, weight, steps, params, static)
+    np.testing.assert_array_equal(one[0], single)
+    static5, params5 = split(LearnerConfig(family="linear", ensemble=5))
+    members = fit_reward_models(jax.random.key(2), dphi, target, weight, steps, params5, static5)
+    assert members.shape == (5, 2, single.shape[-1])
+    assert not np.allclose(members[0], members[1])       # bootstrap resamples differ
+    r = members[:, -1] @ np.asarray(dphi[:40]).T           # (5, 40) member "rewards"
+    lo = aggregate(r, "min", 1.0)
+    mean = aggregate(r, "mean", 1.0)
+    uwo = aggregate(r, "uncertainty", 1.0)
+    assert np.all(lo <= mean + 1e-6) and np.all(mean <= np.max(r, axis=0) + 1e-6)
+    assert np.all(uwo <= mean + 1e-6)

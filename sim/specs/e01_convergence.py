@@ -60,7 +60,8 @@ from ..metrics import (
     update_changes,
 )
 from ..oracles import AnnotatorConfig
-from ..preferences import LearnerConfig, fit_batch, fit_online, response_features, rewards, surface_loadings
+from ..ensembles import ensemble_rewards, fit_reward_models
+from ..preferences import LearnerConfig, response_features, surface_loadings
 from ..spec import Experiment, Variant
 from ..world import WorldConfig, sample_contexts, sample_world, unacceptable, value
 
@@ -160,21 +161,18 @@ def _reward_model(world, contexts, values, acceptable, k_labels, params, static)
     dphi = feature_differences(family, world, comparisons)
     target, weight = comparisons.answer
     steps = jnp.asarray(checkpoint_steps(n, static.checkpoints), jnp.int32)
-    if static.learner.fit == "batch":
-        thetas = fit_batch(dphi, target, weight, steps, params.learner.ridge,
-                           static.learner.batch_iters, static.learner.batch_solver)
-    else:
-        thetas = fit_online(dphi, target, weight, steps, params.learner.ridge,
-                            params.learner.learning_rate, static.learner.optimizer)
+    members = fit_reward_models(stream(k_labels, "ensemble"), dphi, target, weight, steps,
+                                params.learner, static.learner)                # (K, C, p)
+    thetas = jnp.swapaxes(members, 0, 1)                                        # (C, K, p)
     q = jnp.mean(acceptable, axis=1)                                            # (E,)
     sub = jax.tree.map(lambda a: a[:static.eval_responses], response_features(world))
 
     def score(theta):
-        r = rewards(theta, family, world, contexts)                             # (E, N)
+        r = ensemble_rewards(theta, family, world, contexts, params.learner, static.learner)
         return r, jax.vmap(admitted_top)(r, q), jnp.argmax(r, axis=1).astype(jnp.int32)
 
-    def surface(theta, rs):
-        endorse, length = surface_loadings(theta, family, sub)
+    def surface(theta, rs):  # of the members' mean (the ensemble itself under aggregate = mean)
+        endorse, length = surface_loadings(jnp.mean(theta, axis=0), family, sub)
         spread = jnp.mean(jnp.std(rs, axis=1))
         safe = jnp.where(spread > 0, spread, 1.0)
         return {"surface_loading_endorse": jnp.where(spread > 0, endorse / safe, 0.0),

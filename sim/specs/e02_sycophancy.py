@@ -49,11 +49,12 @@ import jax.numpy as jnp
 from .. import losses
 from ..config import Config, ConfigError, param
 from ..constraints import feasible_sets, learn_constraints
-from ..keys import streams
+from ..keys import stream, streams
 from ..labels import collect_comparisons, collect_rejections, feature_differences
 from ..oracles import AnnotatorConfig
 from ..policies import PolicyConfig, best_of_n, mask, tilt
-from ..preferences import LearnerConfig, fit_batch, rewards
+from ..ensembles import ensemble_rewards, fit_reward_models
+from ..preferences import LearnerConfig
 from ..spec import Experiment, Variant
 from ..training import preference_pairs_loss, train_logits
 from ..world import WorldConfig
@@ -95,9 +96,10 @@ class SycophancyConfig(Config):
                               f"(allowed: steps >= checkpoints = {self.checkpoints})")
 
 
-def standardised_reward(theta, family, world, contexts):
-    """r_theta(., c) standardised over the responses in each context: (E, N)."""
-    r = rewards(theta, family, world, contexts)
+def standardised_reward(thetas, world, contexts, params, static):
+    """The (ensemble's) reward r(., c) standardised over the responses in each context: (E, N).
+    ``thetas`` (K, p): the members; ``params``, ``static``: the learner's config halves."""
+    r = ensemble_rewards(thetas, static.family, world, contexts, params, static)
     return (r - r.mean(-1, keepdims=True)) / jnp.maximum(r.std(-1, keepdims=True), 1e-6)
 
 
@@ -129,9 +131,9 @@ def run(key, params, static):
     target, weight = comparisons.answer
     target, weight = target.astype(dtype), weight.astype(dtype)
     dphi = feature_differences(family, world, comparisons)
-    theta = fit_batch(dphi, target, weight, jnp.asarray([n], jnp.int32), params.learner.ridge,
-                      static.learner.batch_iters, static.learner.batch_solver)[0]
-    r = standardised_reward(theta, family, world, ctx)
+    thetas = fit_reward_models(stream(k_pairs, "ensemble"), dphi, target, weight,
+                               jnp.asarray([n], jnp.int32), params.learner, static.learner)[:, 0]
+    r = standardised_reward(thetas, world, ctx, params.learner, static.learner)
 
     p0 = jnp.exp(logp0)
     p_endorse = jnp.sum(p0 * endorse, -1)
