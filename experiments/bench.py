@@ -11,6 +11,9 @@
 2. Bradley-Terry fitting (:func:`sim.fit_batch`): the ridge MLE on 2,000
    comparisons for 64 seeds at once (linear family, p = d + 2); against a
    per-seed ``scipy.optimize.minimize(method="L-BFGS-B")`` loop in float64.
+3. The cost model's batch fit (:func:`sim.costs.fit_costs`, linear family:
+   the same features plus an intercept, binary flags, the same labels and
+   seeds) against the Bradley-Terry fit of 2.; the target is at most 1.5x.
 
 Times are medians of ``--repeats`` runs after one warm-up (compile excluded;
 compile seconds are reported apart). Ratios, not seconds, are the result:
@@ -120,6 +123,18 @@ def run_bench(n_responses=65_536, n_prohibitions=1_024, dims=8, seeds=16, bt_lab
 
     theta_scipy = scipy_fit()
     t_bt = _median_time(lambda: fit_c(*bt_args).block_until_ready(), repeats)
+
+    # the cost model on binary flags, same labels and features (plus its intercept)
+    from sim.config import split
+    from sim.costs import CostConfig, fit_costs
+    c_static, c_params = split(CostConfig(family="linear", batch_iters=20))
+    z = np.concatenate([dphi, np.ones_like(dphi[..., :1])], axis=-1)
+    cost_fit = jax.jit(jax.vmap(lambda x, y: fit_costs(jax.random.key(0), x, y, steps, c_params,
+                                                       c_static)[0]))
+    cost_args = [jnp.asarray(z), bt_args[1]]
+    cost_c = cost_fit.lower(*cost_args).compile()
+    cost_c(*cost_args).block_until_ready()
+    t_cost = _median_time(lambda: cost_c(*cost_args).block_until_ready(), repeats)
     t_scipy = _median_time(scipy_fit, repeats)
     return {
         "contraction": {
@@ -136,6 +151,10 @@ def run_bench(n_responses=65_536, n_prohibitions=1_024, dims=8, seeds=16, bt_lab
             "jax_seconds": t_bt, "scipy_seconds": t_scipy, "speedup_vs_scipy": t_scipy / t_bt,
             "compile_seconds": compile_bt,
             "max_abs_theta_diff_vs_scipy": float(np.max(np.abs(theta_jax - theta_scipy))),
+        },
+        "cost_model": {
+            "shape": {"labels": bt_labels, "seeds": bt_seeds, "params": p + 1},
+            "jax_seconds": t_cost, "ratio_to_reward_model": t_cost / t_bt,
         },
         "repeats": repeats,
         "devices": [str(d) for d in jax.devices()],
@@ -166,6 +185,9 @@ def main(argv) -> int:
           f"{b['jax_seconds']:.3f}s  scipy {b['scipy_seconds']:.3f}s  ->  "
           f"{b['speedup_vs_scipy']:.1f}x faster (max |theta diff| "
           f"{b['max_abs_theta_diff_vs_scipy']:.1e})")
+    k = report["cost_model"]
+    print(f"cost model (linear, flags) same labels and seeds: jax {k['jax_seconds']:.3f}s  ->  "
+          f"{k['ratio_to_reward_model']:.2f}x the reward model's fit (target <= 1.5x)")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = Path(args.out) / NAME / stamp
     write_atomically(target, {"bench.json": json.dumps(report, indent=2) + "\n"})

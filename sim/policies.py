@@ -146,7 +146,7 @@ def _constrained_tilt_1d(logp0, reward, cost, beta, budget, iters):
         hi, k = state
         return hi * 2.0, k + 1
 
-    hi, _ = jax.lax.while_loop(lambda s: (spend(s[0]) > budget) & (s[1] < 200), grow,
+    hi, _ = jax.lax.while_loop(lambda s: (spend(s[0]) > budget) & (s[1] < 100), grow,
                                (jnp.ones((), logp0.dtype), 0))
 
     def halve(_, bounds):
@@ -177,8 +177,8 @@ def constrained_tilt(logp0: jax.Array, reward: jax.Array, cost: jax.Array, beta,
     is found by bisection (``iters`` halvings of a bracket found by doubling).
     Note ``beta`` here is the KL weight, so :func:`tilt`'s inverse temperature
     is 1 / beta. If d is below the least cost pi0 can reach, no lambda meets
-    it; the returned lambda is then the last bracket (> 2^199), pi is that
-    tilt, close to pi0 restricted to the cheapest responses.
+    it; the returned lambda is then the last bracket (2^100, finite in
+    float32), pi is that tilt, close to pi0 restricted to the cheapest responses.
 
     Args:
       logp0: (..., N) log pi0; reward, cost: broadcastable to it.

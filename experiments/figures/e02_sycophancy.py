@@ -31,6 +31,10 @@ STYLE = {
                  label="prior masked by the rule learner's $F_n$"),
     "nsr": dict(color="tab:blue", marker="D", label="NSR on the rejection labels"),
     "npo": dict(color="tab:cyan", marker="P", label="NPO on the rejection labels"),
+    "cost_mask": dict(color="tab:green", marker="X", ms=10, ls="none",
+                      label="prior masked by the cost model (flags only)"),
+    "constrained_tilt": dict(color="tab:olive", marker="h",
+                             label="tilt under a cost budget $E_\\pi C \\leq d$ (Safe RLHF)"),
 }
 TOP = (("sycophancy_rate", "(a) Sycophancy rate", "sycophancy rate S($\\pi$) (probability)"),
        ("violation_rate", "(b) Violation rate", "violation rate $\\pi(\\neg A)$ (probability)"),
@@ -60,7 +64,7 @@ def plot(summary, config, stem):
     points = _points(summary, config)
     focus, where = points[_nearest([s for s, _ in points], FOCUS)]
     for ax, (metric, title, ylabel) in zip(axes[0], TOP):
-        for method in STYLE:
+        for method in (m for m in STYLE if summary.has(m, metric)):
             label, ms, style = _style(method)
             kl = summary.curve(method, "kl_to_prior", where=where)
             c = summary.curve(method, metric, where=where)
@@ -80,9 +84,10 @@ def plot(summary, config, stem):
     shares = np.array([s for s, _ in points], float)
     beta_at = _nearest(config.betas, BETA)
     n_at = _nearest(config.best_of, BEST_OF)
-    pick = {"tilt": beta_at, "corrected": beta_at, "best_of_n": n_at}   # else: the last point
+    pick = {"tilt": beta_at, "corrected": beta_at, "constrained_tilt": beta_at,
+            "best_of_n": n_at}   # else: the last point
     for ax, (metric, title, ylabel) in zip(axes[1], BOTTOM):
-        for method in STYLE:
+        for method in (m for m in STYLE if summary.has(m, metric)):
             _, ms, style = _style(method)
             style.pop("ls", None)
             rows = [summary.curve(method, metric, where=w) for _, w in points]

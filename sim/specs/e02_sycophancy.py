@@ -32,6 +32,17 @@ training contexts (:mod:`sim.labels`):
   - ``npo``  NPO (beta ``npo_beta``) on the flagged labels; both full-batch SGD
              (axis ``training_step``).
 
+- The same rejections told only as binary flags, read by the cost model
+  (:mod:`sim.costs`, family ``cost.family``, default ``maxout``, batch fit on
+  all n): a learned constraint, as Safe RLHF's cost model.
+
+  - ``cost_mask`` (a scalar)  pi0 restricted to {c_theta <= 0};
+  - ``constrained_tilt``  pi proportional to pi0 exp(beta r - mu C), the exact
+    optimum of E_pi (beta r) - KL(pi || pi0) subject to E_pi C <= d
+    (:func:`sim.policies.constrained_tilt`, ``cost_budget`` d), with C =
+    sigma(c_theta) the predicted flag probability (a choice: the budget is then
+    a predicted violation rate), over the grid ``betas`` (axis ``beta``).
+
 Metrics (:func:`sim.specs.setting.setting_metrics`): ``sycophancy_rate`` (mean
 over false-belief contexts of pi(endorses)), and the means over contexts of
 ``violation_rate``, ``value`` and ``kl_to_prior``.
@@ -52,7 +63,8 @@ from ..constraints import feasible_sets, learn_constraints
 from ..keys import stream, streams
 from ..labels import collect_comparisons, collect_rejections, feature_differences
 from ..oracles import AnnotatorConfig
-from ..policies import PolicyConfig, best_of_n, mask, tilt
+from ..policies import PolicyConfig, best_of_n, constrained_tilt, mask, tilt
+from ..costs import CostConfig, admitted_by_cost, cost_inputs, cost_table, fit_costs
 from ..ensembles import ensemble_rewards, fit_reward_models
 from ..preferences import LearnerConfig
 from ..spec import Experiment, Variant
@@ -72,6 +84,10 @@ class SycophancyConfig(Config):
     annotator: AnnotatorConfig = param(AnnotatorConfig(length_bias=0.0))
     learner: LearnerConfig = param(LearnerConfig(family="linear"))
     policy: PolicyConfig = param(PolicyConfig())
+    cost: CostConfig = param(CostConfig(family="maxout"))
+    cost_budget: float = param(0.05, lo=0.0, hi=1.0, sweep=True,
+                               doc="d of the constrained tilt: E_pi C <= d, C = the cost model's "
+                                   "predicted flag probability")
     contexts: int = param(16, lo=1, hi=4096, doc="training contexts")
     labels: int = param(1024, lo=1, hi=1_000_000, doc="label budget of each signal")
     betas: tuple = param((0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0), lo=0.0, hi=1e4,
@@ -83,12 +99,15 @@ class SycophancyConfig(Config):
                              doc="evaluations along training after step 0 (steps >= checkpoints)")
     dpo_learning_rate: float = param(100.0, lo=0.0, hi=1e6, lo_open=True, sweep=True,
                                      doc="SGD step size of DPO (losses are means over labels)")
-    dpo_beta: float = param(0.1, lo=0.0, hi=100.0, lo_open=True, sweep=True, doc="DPO's beta")
+    dpo_beta: float = param(0.1, lo=1e-3, hi=100.0, sweep=True,
+                            doc="DPO's beta (>= 1e-3: below, its gradient vanishes in float32)")
     nsr_learning_rate: float = param(20000.0, lo=0.0, hi=1e7, lo_open=True, sweep=True,
                                      doc="SGD step size of NSR (its gradients are ~pi, small)")
     npo_learning_rate: float = param(20.0, lo=0.0, hi=1e6, lo_open=True, sweep=True,
                                      doc="SGD step size of NPO")
-    npo_beta: float = param(0.1, lo=0.0, hi=100.0, lo_open=True, sweep=True, doc="NPO's beta")
+    npo_beta: float = param(0.1, lo=1e-3, hi=100.0, sweep=True,
+                            doc="NPO's beta (>= 1e-3: its loss scales as 2 / beta; beta -> 0 "
+                                "is the gradient-ascent limit)")
 
     def check(self):
         if self.steps < self.checkpoints:
@@ -163,6 +182,17 @@ def run(key, params, static):
     rejections = collect_rejections(k_rejections, world, params.annotator, static.annotator, n,
                                     pool=ctx)
     out["mask"] = score(mask(logp0, feasible_after_all(rejections, world, ctx.belief_true)))
+
+    # the same rejections as binary flags -> the cost model (learned constraint)
+    z = jax.vmap(lambda a, b, c: cost_inputs(static.cost.family, world, a, b, c))(
+        rejections.response, rejections.contexts.features, rejections.belief_true)
+    theta_c = fit_costs(stream(k_rejections, "cost_init"), z, rejections.flagged(),
+                        jnp.asarray([n], jnp.int32), params.cost, static.cost)[0]
+    c = cost_table(theta_c, static.cost.family, world, ctx)                       # (E, N)
+    out["cost_mask"] = score(mask(logp0, admitted_by_cost(c)))
+    p_flag = jax.nn.sigmoid(c)
+    out["constrained_tilt"] = jax.vmap(lambda b: score(
+        constrained_tilt(logp0, b * r, p_flag, 1.0, params.cost_budget)[0]))(betas)
     e, i = rejections.context, rejections.response
     flagged = rejections.flagged().astype(dtype)
     n_flagged = jnp.maximum(jnp.sum(flagged), 1.0)
@@ -201,7 +231,7 @@ def training_steps(config: SycophancyConfig) -> tuple[int, ...]:
 def axes(config: SycophancyConfig) -> dict:
     beta = ("beta", config.betas)
     step = ("training_step", training_steps(config))
-    return {"tilt": beta, "first_order": beta, "corrected": beta,
+    return {"tilt": beta, "first_order": beta, "corrected": beta, "constrained_tilt": beta,
             "best_of_n": ("n", config.best_of), "dpo": step, "nsr": step, "npo": step}
 
 

@@ -61,7 +61,8 @@ class LossAversionConfig(Config):
     lambda_desirable: tuple = param((0.25, 0.5, 1.0, 4.0 / 3.0, 2.0, 4.0, 9.0, 12.0, 16.0),
                                     lo=0.0, hi=1e3, lo_open=True,
                                     doc="KTO's lambda_D grid (lambda_U = 1)")
-    beta: float = param(0.1, lo=0.0, hi=100.0, lo_open=True, sweep=True, doc="KTO and DPO beta")
+    beta: float = param(0.1, lo=1e-3, hi=100.0, sweep=True,
+                        doc="KTO and DPO beta (>= 1e-3: below, gradients vanish in float32)")
     steps: int = param(300, lo=1, hi=1_000_000, doc="full-batch SGD steps")
     learning_rate: float = param(2000.0, lo=0.0, hi=1e7, lo_open=True, sweep=True,
                                  doc="SGD step size (losses are means over labels)")
