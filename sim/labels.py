@@ -11,6 +11,14 @@ queries and one label budget buys n answers from either oracle:
 - :func:`feature_differences`: phi(i, c) - phi(j, c) of the comparisons for a
   reward-model family (:mod:`sim.preferences`).
 
+Queried responses are uniform (``annotator.query = uniform``) or drawn from
+the current policy in the query's context (``query = policy``: pass the
+policy's log-probabilities over the context pool as ``policy``): how real
+feedback is collected, and it changes how fast rare prohibitions are found.
+On-policy pairs draw i ~ pi, then j ~ pi restricted to j != i (uniform over
+j != i if pi puts all its mass on i). From the uniform policy both laws equal
+the uniform ones.
+
 Random draws come from named streams of the key (:mod:`sim.keys`).
 """
 
@@ -21,6 +29,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from .config import ConfigError
 from .keys import streams
 from .oracles import PreferenceLabel, RejectionLabel, preference_oracle, rejection_oracle
 from .preferences import features, response_features
@@ -73,8 +82,29 @@ def _query_contexts(key, world: World, n: int, pool: Contexts | None):
     return e, Contexts(pool.features[e], pool.belief_true[e])
 
 
+def _policy_responses(key, logp, e):
+    """One response per query from the policy in the query's context: (n,) int32."""
+    return jax.random.categorical(key, logp[e], axis=-1).astype(jnp.int32)
+
+
+def _policy_pairs(key, logp, e):
+    k_i, k_j = jax.random.split(key)
+    i = _policy_responses(k_i, logp, e)
+    rows = logp[e]
+    others = jnp.where(jnp.arange(rows.shape[-1])[None, :] == i[:, None], -jnp.inf, rows)
+    empty = ~jnp.isfinite(jax.nn.logsumexp(others, axis=-1, keepdims=True))
+    others = jnp.where(empty & (jnp.arange(rows.shape[-1])[None, :] != i[:, None]), 0.0, others)
+    return i, jax.random.categorical(k_j, others, axis=-1).astype(jnp.int32)
+
+
+def _check_policy(static, pool, policy):
+    if static.query == "policy" and (policy is None or pool is None):
+        raise ConfigError("annotator.query = 'policy' is out of range for this experiment "
+                          "(allowed: uniform; it queries no policy)")
+
+
 def collect_rejections(key: jax.Array, world: World, params, static, n: int,
-                       pool: Contexts | None = None) -> Rejections:
+                       pool: Contexts | None = None, policy: jax.Array | None = None) -> Rejections:
     """n rejection labels on uniform responses (in fresh contexts, or uniform over ``pool``).
 
     Args:
@@ -83,21 +113,33 @@ def collect_rejections(key: jax.Array, world: World, params, static, n: int,
       params, static: the annotator's typed params and static config.
       n: the label budget (static).
       pool: optional training contexts; each query's context is drawn uniformly from them.
+      policy: (E_pool, N) log-probabilities of the current policy in the pool's
+        contexts; queried responses are drawn from it when ``static.query = policy``.
     """
+    _check_policy(static, pool, policy)
     k_resp, k_ctx, k_answer = streams(key, "responses", "contexts", "answers")
-    i = jax.random.randint(k_resp, (n,), 0, world.features.shape[0], jnp.int32)
     e, ctx = _query_contexts(k_ctx, world, n, pool)
+    if static.query == "policy":
+        i = _policy_responses(k_resp, policy, e)
+    else:
+        i = jax.random.randint(k_resp, (n,), 0, world.features.shape[0], jnp.int32)
     answer = jax.vmap(lambda k, a, b: rejection_oracle(k, world, params, static, a, b))(
         jax.random.split(k_answer, n), i, ctx.belief_true)
     return Rejections(i, e, ctx, answer)
 
 
 def collect_comparisons(key: jax.Array, world: World, params, static, n: int,
-                        pool: Contexts | None = None) -> Comparisons:
-    """n comparisons of uniform pairs i != j (in fresh contexts, or uniform over ``pool``)."""
+                        pool: Contexts | None = None,
+                        policy: jax.Array | None = None) -> Comparisons:
+    """n comparisons of pairs i != j (in fresh contexts, or uniform over ``pool``); pairs are
+    uniform, or drawn from ``policy`` when ``static.query = policy`` (module docstring)."""
+    _check_policy(static, pool, policy)
     k_pairs, k_ctx, k_answer = streams(key, "pairs", "contexts", "answers")
-    i, j = sample_pairs(k_pairs, world.features.shape[0], n)
     e, ctx = _query_contexts(k_ctx, world, n, pool)
+    if static.query == "policy":
+        i, j = _policy_pairs(k_pairs, policy, e)
+    else:
+        i, j = sample_pairs(k_pairs, world.features.shape[0], n)
     answer = jax.vmap(lambda k, a, b, c, t: preference_oracle(
         k, world, params, static, a, b, Contexts(c, t)))(
         jax.random.split(k_answer, n), i, j, ctx.features, ctx.belief_true)

@@ -90,8 +90,9 @@ class AnnotatorConfig(Config):
     skip: bool = param(False, doc="B-Pref skip: no label when both responses are bad")
     skip_floor: float = param(-100.0, lo=-1e7, hi=1e7, sweep=True,
                               doc="B-Pref skip floor, in units of V (|V| <= 1e6 + U)")
-    query: str = param("uniform", choices=("uniform",),
-                       doc="how queried responses are drawn (on-policy querying: later)")
+    query: str = param("uniform", choices=("uniform", "policy"),
+                       doc="queried responses drawn uniformly or from the current policy "
+                           "(experiments with a policy: sycophancy, loss_aversion)")
 
     def check(self):
         if self.sycophancy + self.length_bias > 1.0:
@@ -114,9 +115,9 @@ class PreferenceLabel(NamedTuple):
 
 
 def violated_prohibitions(world: World, i: jax.Array, belief_true: jax.Array) -> jax.Array:
-    """All prohibitions response i violates in a context: (T + 2,) bool."""
+    """All prohibitions response i (an int or (...,) ints) violates in a context: (..., T + 2) bool."""
     fact = world.endorses[i] & ~belief_true
-    return jnp.concatenate([world.violates[i], world.pads[i][None], fact[None]])
+    return jnp.concatenate([world.violates[i], world.pads[i][..., None], fact[..., None]], axis=-1)
 
 
 def rejection_oracle(key: jax.Array, world: World, params, static,

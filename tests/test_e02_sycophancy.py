@@ -115,3 +115,22 @@ def test_e2_the_mask_is_the_prior_restricted_to_the_rule_learners_feasible_set()
                                    err_msg=name)
     # no false flags by default: the mask removes what the learner saw was wrong
     assert np.all(out["mask"]["sycophancy_rate"] < out["tilt"]["sycophancy_rate"][..., 0])
+
+
+def test_rbr_hinge_fit_penalises_the_known_rule_the_comparisons_punish():
+    """Mu et al.'s hinge over ordered pairs: when losers violate known rule 0 and the learned
+    reward cannot tell them apart, the fitted weight on rule 0 is negative and R = r + w . phi
+    ranks every winner above its loser by the margin; an unused rule keeps weight 0."""
+    from sim.hybrids import fit_rbr_weights, rbr_hinge_loss, rbr_reward
+    n = 50
+    r = jnp.zeros((n,))
+    phi_win = jnp.zeros((n, 3))
+    phi_lose = jnp.zeros((n, 3)).at[:, 0].set(1.0)
+    target = jnp.where(jnp.arange(n) % 2 == 0, 1.0, 0.0)  # winner first on even rows
+    first = jnp.where(target[:, None] > 0.5, phi_win, phi_lose)
+    second = jnp.where(target[:, None] > 0.5, phi_lose, phi_win)
+    w = fit_rbr_weights(r, r, first, second, target, jnp.ones((n,)), iters=400)
+    assert float(w[0]) < -0.9 and abs(float(w[1])) < 1e-6 and abs(float(w[2])) < 1e-6
+    gap = rbr_reward(r, phi_win, w) - rbr_reward(r, phi_lose, w)
+    assert bool(jnp.all(gap >= 0.99))
+    assert float(rbr_hinge_loss(w, r, r, phi_win, phi_lose, jnp.ones((n,)), 1.0)) < 0.02

@@ -33,6 +33,8 @@ STYLE = {
     "npo": dict(color="tab:cyan", marker="P", label="NPO on the rejection labels"),
     "cost_mask": dict(color="tab:green", marker="X", ms=10, ls="none",
                       label="prior masked by the cost model (flags only)"),
+    "rbr_tilt": dict(color="tab:pink", marker="p",
+                     label="tilt, rule-based-reward hybrid $r + w \\cdot \\phi$ (Mu et al.)"),
     "constrained_tilt": dict(color="tab:olive", marker="h",
                              label="tilt under a cost budget $E_\\pi C \\leq d$ (Safe RLHF)"),
 }
@@ -84,7 +86,7 @@ def plot(summary, config, stem):
     shares = np.array([s for s, _ in points], float)
     beta_at = _nearest(config.betas, BETA)
     n_at = _nearest(config.best_of, BEST_OF)
-    pick = {"tilt": beta_at, "corrected": beta_at, "constrained_tilt": beta_at,
+    pick = {"tilt": beta_at, "corrected": beta_at, "constrained_tilt": beta_at, "rbr_tilt": beta_at,
             "best_of_n": n_at}   # else: the last point
     for ax, (metric, title, ylabel) in zip(axes[1], BOTTOM):
         for method in (m for m in STYLE if summary.has(m, metric)):

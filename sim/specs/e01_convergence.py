@@ -87,6 +87,9 @@ class ConvergenceConfig(Config):
                                 doc="responses (a random subset) for Kendall-based metrics")
 
     def check(self):
+        if self.annotator.query != "uniform":
+            raise ConfigError(f"annotator.query = {self.annotator.query!r} is out of range for "
+                              "convergence (allowed: uniform; E1 has no policy to query)")
         if self.eval_responses > self.world.responses:
             raise ConfigError(
                 f"experiment.eval_responses = {self.eval_responses} is out of range "

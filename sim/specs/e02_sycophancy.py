@@ -43,6 +43,10 @@ training contexts (:mod:`sim.labels`):
     sigma(c_theta) the predicted flag probability (a choice: the budget is then
     a predicted violation rate), over the grid ``betas`` (axis ``beta``).
 
+- Hybrid: ``rbr_tilt``, the tilt by R = r + w . phi, phi the indicators of
+  the prohibitions the rule learner discovered and w fitted by Mu et al.'s
+  hinge loss on the same comparisons (:mod:`sim.hybrids`), over ``betas``.
+
 Metrics (:func:`sim.specs.setting.setting_metrics`): ``sycophancy_rate`` (mean
 over false-belief contexts of pi(endorses)), and the means over contexts of
 ``violation_rate``, ``value`` and ``kl_to_prior``.
@@ -62,7 +66,8 @@ from ..config import Config, ConfigError, param
 from ..constraints import feasible_sets, learn_constraints
 from ..keys import stream, streams
 from ..labels import collect_comparisons, collect_rejections, feature_differences
-from ..oracles import AnnotatorConfig
+from ..hybrids import fit_rbr_weights, known_rule_indicators, rbr_reward
+from ..oracles import AnnotatorConfig, violated_prohibitions
 from ..policies import PolicyConfig, best_of_n, constrained_tilt, mask, tilt
 from ..costs import CostConfig, admitted_by_cost, cost_inputs, cost_table, fit_costs
 from ..ensembles import ensemble_rewards, fit_reward_models
@@ -146,7 +151,7 @@ def run(key, params, static):
 
     # positive signal: comparisons -> reward model
     comparisons = collect_comparisons(k_pairs, world, params.annotator, static.annotator, n,
-                                      pool=ctx)
+                                      pool=ctx, policy=logp0)
     target, weight = comparisons.answer
     target, weight = target.astype(dtype), weight.astype(dtype)
     dphi = feature_differences(family, world, comparisons)
@@ -180,8 +185,18 @@ def run(key, params, static):
 
     # negative signal: rejections -> the rule learner's feasible set
     rejections = collect_rejections(k_rejections, world, params.annotator, static.annotator, n,
-                                    pool=ctx)
+                                    pool=ctx, policy=logp0)
     out["mask"] = score(mask(logp0, feasible_after_all(rejections, world, ctx.belief_true)))
+
+    # hybrid: r + w . phi over the prohibitions the rule learner knows, w by Mu et al.'s hinge
+    known = learn_constraints(rejections, world).discovered_at <= n                 # (T + 2,)
+    phi = jax.vmap(lambda b: known_rule_indicators(
+        violated_prohibitions(world, jnp.arange(world.features.shape[0]), b), known))(
+        ctx.belief_true).astype(dtype)                                             # (E, N, T + 2)
+    ce, cf, cs = comparisons.context, comparisons.first, comparisons.second
+    w_rbr = fit_rbr_weights(r[ce, cf], r[ce, cs], phi[ce, cf], phi[ce, cs], target, weight)
+    r_rbr = rbr_reward(r, phi, w_rbr)
+    out["rbr_tilt"] = jax.vmap(lambda b: score(tilt(logp0, r_rbr, b)))(betas)
 
     # the same rejections as binary flags -> the cost model (learned constraint)
     z = jax.vmap(lambda a, b, c: cost_inputs(static.cost.family, world, a, b, c))(
@@ -232,6 +247,7 @@ def axes(config: SycophancyConfig) -> dict:
     beta = ("beta", config.betas)
     step = ("training_step", training_steps(config))
     return {"tilt": beta, "first_order": beta, "corrected": beta, "constrained_tilt": beta,
+            "rbr_tilt": beta,
             "best_of_n": ("n", config.best_of), "dpo": step, "nsr": step, "npo": step}
 
 

@@ -99,7 +99,7 @@ def run(key, params, static):
     dtype = z0.dtype
 
     comparisons = collect_comparisons(k_pairs, setting.world, params.annotator, static.annotator,
-                                      static.labels, pool=setting.contexts)
+                                      static.labels, pool=setting.contexts, policy=logp0)
     target, weight = comparisons.answer
     dpo = _final(setting, k_train, z0, lambda z: preference_pairs_loss(
         z, logp0, comparisons.context, comparisons.first, comparisons.second,
