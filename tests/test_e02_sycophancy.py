@@ -21,7 +21,8 @@ from sim.world import WorldConfig
 SPEC = registry()["sycophancy"]
 SHARES = dict(SPEC.sweep)["annotator.sycophancy"]      # 0, 0.1, ..., 0.5
 SEEDS = 4
-METHODS = {"tilt", "first_order", "corrected", "best_of_n", "dpo", "nsr", "npo", "mask"}
+METHODS = {"tilt", "first_order", "corrected", "best_of_n", "dpo", "nsr", "npo", "mask",
+           "cost_mask", "constrained_tilt", "rbr_tilt"}
 METRICS = {"sycophancy_rate", "violation_rate", "value", "kl_to_prior"}
 # Small enough to run in seconds after one compile, large enough for the claims.
 SMALL = dataclasses.replace(SPEC.quick(), world=WorldConfig(responses=128), labels=256, steps=8,
@@ -46,7 +47,7 @@ def test_e2_outputs_follow_the_axes_are_finite_and_share_one_program():
     out, traces = results()
     assert traces == 1                     # six sycophancy rates, four seeds: one trace
     axes = SPEC.axes(SMALL)
-    assert set(out) == METHODS and set(axes) == METHODS - {"mask"}
+    assert set(out) == METHODS and set(axes) == METHODS - {"mask", "cost_mask"}
     assert axes["dpo"] == ("training_step", (0, 4, 8)) and axes["best_of_n"] == ("n", (1, 32))
     for method, metrics in out.items():
         assert set(metrics) == ({"sycophancy_rate"} if method == "first_order" else METRICS)
