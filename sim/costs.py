@@ -58,7 +58,7 @@ import optax
 
 from .config import Config, param
 from .keys import normal
-from .preferences import FAMILIES, features, fit_batch, fit_online, response_features
+from .preferences import features, fit_batch, fit_online, response_features
 from .world import Contexts, World, unacceptable
 
 __all__ = ["CostConfig", "cost_inputs", "costs", "fit_costs", "admitted_by_cost",
@@ -70,7 +70,7 @@ class CostConfig(Config):
     """The cost model's family and fitting (module docstring)."""
 
     section = "cost"
-    family: str = param("quadratic", choices=FAMILIES + ("maxout",),
+    family: str = param("quadratic", choices=("linear", "quadratic", "contextual", "maxout"),
                         doc="cost model family (maxout: max over K learned halfspaces)")
     fit: str = param("batch", choices=("batch", "online"),
                      doc="batch refit at checkpoints or online streaming")

@@ -55,15 +55,14 @@ __all__ = [
     "rewards", "bradley_terry_nll", "fit_batch", "fit_online", "surface_loadings",
 ]
 
-FAMILIES = ("linear", "quadratic", "contextual")
-
 
 @dataclasses.dataclass(frozen=True)
 class LearnerConfig(Config):
     """The preference learner's reward family and fitting (MODEL.md section 3)."""
 
     section = "learner"
-    family: str = param("quadratic", choices=FAMILIES, doc="reward model family")
+    family: str = param("quadratic", choices=("linear", "quadratic", "contextual"),
+                        doc="reward model family")
     fit: str = param("batch", choices=("batch", "online"),
                      doc="batch refit at checkpoints or online streaming")
     ridge: float = param(1e-2, lo=0.0, hi=1e6, sweep=True,

@@ -139,4 +139,8 @@ def test_ensemble_aggregates_are_ordered_and_one_member_is_the_single_model():
     mean = aggregate(r, "mean", 1.0)
     uwo = aggregate(r, "uncertainty", 1.0)
     assert np.all(lo <= mean + 1e-6) and np.all(mean <= np.max(r, axis=0) + 1e-6)
+    r64 = np.asarray(r, np.float64)   # each aggregate is Coste et al.'s formula, not another one
+    np.testing.assert_allclose(lo, r64.min(0), rtol=1e-6)
+    np.testing.assert_allclose(mean, r64.mean(0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(uwo, r64.mean(0) - r64.var(0), rtol=1e-4, atol=1e-5)
     assert np.all(uwo <= mean + 1e-6)

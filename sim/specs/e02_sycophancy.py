@@ -77,7 +77,7 @@ from ..training import preference_pairs_loss, train_logits
 from ..world import WorldConfig
 from .setting import policy_setting, setting_metrics
 
-__all__ = ["SycophancyConfig", "SPEC", "standardised_reward", "feasible_after_all"]
+__all__ = ["SycophancyConfig", "SPEC", "standardised_reward"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,13 +125,6 @@ def standardised_reward(thetas, world, contexts, params, static):
     ``thetas`` (K, p): the members; ``params``, ``static``: the learner's config halves."""
     r = ensemble_rewards(thetas, static.family, world, contexts, params, static)
     return (r - r.mean(-1, keepdims=True)) / jnp.maximum(r.std(-1, keepdims=True), 1e-6)
-
-
-def feasible_after_all(rejections, world, belief_true):
-    """The rule learner's F_n(c) after all n rejection labels, in each context: (E, N) bool."""
-    trace = learn_constraints(rejections, world)
-    n = jnp.asarray([rejections.response.shape[0]], jnp.int32)
-    return feasible_sets(trace, world, n, belief_true)[0]
 
 
 def run(key, params, static):
@@ -186,10 +179,12 @@ def run(key, params, static):
     # negative signal: rejections -> the rule learner's feasible set
     rejections = collect_rejections(k_rejections, world, params.annotator, static.annotator, n,
                                     pool=ctx, policy=logp0)
-    out["mask"] = score(mask(logp0, feasible_after_all(rejections, world, ctx.belief_true)))
+    trace = learn_constraints(rejections, world)
+    after_all = jnp.asarray([n], jnp.int32)
+    out["mask"] = score(mask(logp0, feasible_sets(trace, world, after_all, ctx.belief_true)[0]))
 
     # hybrid: r + w . phi over the prohibitions the rule learner knows, w by Mu et al.'s hinge
-    known = learn_constraints(rejections, world).discovered_at <= n                 # (T + 2,)
+    known = trace.discovered_at <= n                                                # (T + 2,)
     phi = jax.vmap(lambda b: known_rule_indicators(
         violated_prohibitions(world, jnp.arange(world.features.shape[0]), b), known))(
         ctx.belief_true).astype(dtype)                                             # (E, N, T + 2)
