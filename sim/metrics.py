@@ -41,7 +41,7 @@ import jax.numpy as jnp
 __all__ = [
     "kendall_tau", "kendall_distance", "admitted_top", "set_metrics", "ChangeState",
     "init_changes", "update_changes", "violation_rate", "sycophancy_rate", "policy_value",
-    "entropy", "pass_at_k", "expected", "policy_drift", "kl_to_prior",
+    "entropy", "pass_at_k", "expected", "policy_drift", "kl_to_prior", "spearman",
 ]
 
 
@@ -209,3 +209,23 @@ def kl_to_prior(logp: jax.Array, logp0: jax.Array) -> jax.Array:
     """KL(pi || pi0) = sum pi (log pi - log pi0) in nats, (...,); 0 log 0 = 0."""
     p = jnp.exp(logp)
     return jnp.sum(jnp.where(p > 0, p * (logp - logp0), 0.0), axis=-1)
+
+
+def _average_ranks(a: jax.Array) -> jax.Array:
+    """Ranks 1..K of the last axis, ties given their average rank (as scipy.stats.rankdata)."""
+    less = jnp.sum(a[..., None, :] < a[..., :, None], axis=-1).astype(a.dtype)
+    equal = jnp.sum(a[..., None, :] == a[..., :, None], axis=-1).astype(a.dtype)
+    return less + (equal + 1) / 2
+
+
+def spearman(a: jax.Array, b: jax.Array) -> jax.Array:
+    """Spearman's rho on the last axis: Pearson's r of the average ranks (scipy.stats.spearmanr).
+
+    0 when either argument is constant (scipy gives NaN; results never hold NaN).
+    O(K^2) in the length K: meant for short grids (capability tiers).
+    """
+    ra, rb = _average_ranks(a), _average_ranks(b)
+    ra = ra - ra.mean(-1, keepdims=True)
+    rb = rb - rb.mean(-1, keepdims=True)
+    den = jnp.sqrt(jnp.sum(ra * ra, -1) * jnp.sum(rb * rb, -1))
+    return jnp.where(den > 0, jnp.sum(ra * rb, -1) / jnp.where(den > 0, den, 1.0), 0.0)

@@ -1,5 +1,20 @@
-"""The policy setting shared by the policy experiments (E2 to E5, E8): a world,
-E training contexts, the prior pi0 in each, and the policy metrics they all report."""
+"""The policy setting shared by the policy experiments (E2 to E6, E8): a world,
+E training contexts, the prior pi0 in each, and the policy metrics they all report.
+
+:func:`surface_metrics` adds the paper's section 5 metrics: ``mean_length``
+E_pi length (tokens), ``density`` E_pi claims/length, and ``lc_value``, the
+length-controlled value
+
+    lc_value = E_pi V - b (E_pi log L - E_pi0 log L),
+
+b the least-squares slope of V(i, c) on log length over the acceptable
+responses of each context (averaged over contexts). It is the policy's value
+with the part explained by its change of length regressed out, in the manner
+of length-controlled AlpacaEval (Dubois et al., arXiv 2404.04475), which
+regresses a judge's preference on the length difference and reports it at
+difference 0. Choice: V itself has no length term in this world, so b is the
+slope that length picks up through its correlation with what is valued.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +23,13 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ..keys import streams
-from ..metrics import kl_to_prior, policy_value, sycophancy_rate, violation_rate
+from ..keys import stream, streams
+from ..metrics import expected, kl_to_prior, policy_value, sycophancy_rate, violation_rate
 from ..policies import prior_logits
-from ..world import Contexts, World, sample_contexts, sample_world, unacceptable, value
+from ..world import Contexts, World, density, sample_contexts, sample_world, unacceptable, value
 
-__all__ = ["PolicySetting", "policy_setting", "setting_metrics"]
+__all__ = ["PolicySetting", "policy_setting", "setting_metrics", "prior_logp", "surface_metrics",
+           "setting_at"]
 
 
 class PolicySetting(NamedTuple):
@@ -31,13 +47,29 @@ def policy_setting(key: jax.Array, params, static, n_contexts: int) -> PolicySet
     """Sample the world (stream ``world``), the contexts (``contexts``) and the prior's
     noise (``prior``). ``params`` / ``static`` are an experiment config's halves with
     ``world`` and ``policy`` sections."""
-    k_world, k_ctx, k_prior = streams(key, "world", "contexts", "prior")
+    k_world, k_ctx = streams(key, "world", "contexts")
     world = sample_world(k_world, params.world, static.world)
-    ctx = sample_contexts(k_ctx, world, n_contexts)
-    z0 = jax.vmap(lambda c: prior_logits(k_prior, world, params.policy, c))(ctx.features)
+    return setting_at(key, world, sample_contexts(k_ctx, world, n_contexts), params.policy)
+
+
+def setting_at(key: jax.Array, world: World, ctx: Contexts, policy_params) -> PolicySetting:
+    """The same world's prior in other contexts (held-out or shifted ones); ``key`` as for
+    :func:`policy_setting`, so the prior's per-response noise is the same."""
+    z0 = _prior(key, world, ctx, policy_params)
     acceptable = ~jax.vmap(lambda b: unacceptable(world, b))(ctx.belief_true)
     values = jax.vmap(lambda c, b: value(world, c, b))(ctx.features, ctx.belief_true)
     return PolicySetting(world, ctx, z0, jax.nn.log_softmax(z0, axis=-1), acceptable, values)
+
+
+def _prior(key, world, ctx, policy_params):
+    k_prior = stream(key, "prior")
+    return jax.vmap(lambda c: prior_logits(k_prior, world, policy_params, c))(ctx.features)
+
+
+def prior_logp(key: jax.Array, setting: PolicySetting, policy_params) -> jax.Array:
+    """log pi0 of the same setting (same ``key`` as :func:`policy_setting`, same noise) under
+    other prior parameters, e.g. another ``prior_value_weight``: (E, N)."""
+    return jax.nn.log_softmax(_prior(key, setting.world, setting.contexts, policy_params), axis=-1)
 
 
 def setting_metrics(setting: PolicySetting, logp: jax.Array) -> dict[str, jax.Array]:
@@ -49,3 +81,20 @@ def setting_metrics(setting: PolicySetting, logp: jax.Array) -> dict[str, jax.Ar
             "violation_rate": jnp.mean(violation_rate(logp, setting.acceptable)),
             "value": jnp.mean(policy_value(logp, setting.values)),
             "kl_to_prior": jnp.mean(kl_to_prior(logp, setting.logp0))}
+
+
+def surface_metrics(setting: PolicySetting, logp: jax.Array) -> dict[str, jax.Array]:
+    """``mean_length``, ``density`` and ``lc_value`` (module docstring), means over contexts."""
+    world, dtype = setting.world, logp.dtype
+    log_len = jnp.log(world.length).astype(dtype)
+    acc = setting.acceptable.astype(dtype)                                        # (E, N)
+    n_acc = jnp.maximum(acc.sum(-1), 1.0)
+    centred = log_len[None, :] - (acc * log_len).sum(-1, keepdims=True) / n_acc[:, None]
+    v_mean = (acc * setting.values).sum(-1, keepdims=True) / n_acc[:, None]
+    cov = (acc * centred * (setting.values - v_mean)).sum(-1)
+    var = (acc * centred * centred).sum(-1)
+    slope = jnp.where(var > 0, cov / jnp.where(var > 0, var, 1.0), 0.0)            # (E,)
+    shift = expected(logp, log_len) - expected(setting.logp0, log_len)
+    return {"mean_length": jnp.mean(expected(logp, world.length.astype(dtype))),
+            "density": jnp.mean(expected(logp, density(world).astype(dtype))),
+            "lc_value": jnp.mean(policy_value(logp, setting.values) - slope * shift)}

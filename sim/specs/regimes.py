@@ -1,0 +1,163 @@
+"""What each feedback regime learns from the same labels at several budgets, and its policies.
+
+Shared by the experiments that compare regimes along a label budget (E5
+capability, E6 shift, E8 hybrid). Per seed, in a :class:`PolicySetting`:
+
+- the rejection oracle answers ``n_max`` queries once; the rule learner's
+  feasible set F_n (:mod:`sim.constraints`) and the cost model c_theta
+  (:mod:`sim.costs`, on the same answers told as binary flags) are read off
+  the first n of them for each rejection budget n;
+- the preference oracle answers ``n_max`` pairs once; the reward model
+  (:mod:`sim.ensembles`) is fitted to the first n for each comparison budget
+  n, and its reward standardised over responses per context.
+
+A budget below ``n_max`` therefore sees a prefix of the same label stream
+(nested label sets: a larger budget adds labels, it never redraws them).
+
+Policies from a prior log pi0 (:mod:`sim.policies`):
+
+- ``mask``            pi0 on F_n (negative only, the rule learner);
+- ``cost_mask``       pi0 on {c_theta <= 0} (negative only, learned constraint);
+- ``tilt``            pi0 exp(beta r) (preference only);
+- ``best_of_n``       best-of-n of pi0 under r (preference only);
+- ``mask_then_tilt``  the tilt of the masked prior (hybrid, paper section 6.3);
+- ``constrained_tilt`` the exact optimum of E_pi(beta r) - KL(pi || pi0) s.t.
+  E_pi C <= d, C = sigma(c_theta) the predicted flag probability (hybrid,
+  Safe RLHF's objective);
+- ``dpo``             DPO on the first n comparisons (:func:`dpo_at_budgets`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from ..constraints import feasible_sets, learn_constraints
+from ..costs import admitted_by_cost, cost_inputs, cost_table, fit_costs
+from ..ensembles import ensemble_rewards, fit_reward_models
+from ..keys import stream
+from ..labels import collect_comparisons, collect_rejections, feature_differences
+from ..policies import best_of_n, constrained_tilt, mask, tilt
+from ..training import preference_pairs_loss, train_logits
+from ..world import Contexts
+from .setting import PolicySetting
+
+__all__ = ["Learned", "REGIMES", "learn_at_budgets", "regime_policies", "dpo_at_budgets",
+           "standardise"]
+
+
+class Learned(NamedTuple):
+    """What the learners know at each budget (leading axis: the budget)."""
+
+    feasible: jax.Array   # (Kr, E, N) bool, the rule learner's F_n(c)
+    cost: jax.Array       # (Kr, E, N) the cost model's c_theta(i, c)
+    reward: jax.Array     # (Kc, E, N) the reward model's r(i, c), standardised per context
+    comparisons: object   # the n_max comparisons (sim.labels.Comparisons)
+
+
+def standardise(r: jax.Array) -> jax.Array:
+    """r standardised over responses (last axis) per context: mean 0, sd 1 (sd floored 1e-6)."""
+    return (r - r.mean(-1, keepdims=True)) / jnp.maximum(r.std(-1, keepdims=True), 1e-6)
+
+
+def learn_at_budgets(key: jax.Array, setting: PolicySetting, params, static,
+                     rejection_budgets: tuple, comparison_budgets: tuple,
+                     eval_contexts: Contexts | None = None,
+                     query_logp: jax.Array | None = None) -> Learned:
+    """Buy ``max(budgets)`` labels of each kind on the setting's contexts and learn at every budget.
+
+    Args:
+      key: PRNG key (streams ``rejections``, ``comparisons``).
+      setting: the world, training contexts and prior (queries come from pi0 when
+        ``annotator.query = policy``).
+      params, static: a config's halves with ``annotator``, ``learner`` and ``cost`` sections.
+      rejection_budgets, comparison_budgets: increasing label counts (static tuples).
+      eval_contexts: where F_n, c_theta and r are evaluated (default: the training contexts).
+      query_logp: (E, N) the law queried responses are drawn from when
+        ``annotator.query = policy`` (default: the prior pi0).
+    """
+    world, ctx, logp0 = setting.world, setting.contexts, setting.logp0
+    queries = logp0 if query_logp is None else query_logp
+    where = ctx if eval_contexts is None else eval_contexts
+    dtype = logp0.dtype
+    k_rej, k_cmp = stream(key, "rejections"), stream(key, "comparisons")
+    n_r, n_c = max(rejection_budgets), max(comparison_budgets)
+    steps_r = jnp.asarray(rejection_budgets, jnp.int32)
+
+    rejections = collect_rejections(k_rej, world, params.annotator, static.annotator, n_r,
+                                    pool=ctx, policy=queries)
+    feasible = feasible_sets(learn_constraints(rejections, world), world, steps_r,
+                             where.belief_true)
+    family_c = static.cost.family
+    z = jax.vmap(lambda a, b, c: cost_inputs(family_c, world, a, b, c))(
+        rejections.response, rejections.contexts.features, rejections.belief_true)
+    thetas_c = fit_costs(stream(k_rej, "cost_init"), z, rejections.flagged(), steps_r,
+                         params.cost, static.cost)
+    cost = jax.vmap(lambda th: cost_table(th, family_c, world, where))(thetas_c)
+
+    comparisons = collect_comparisons(k_cmp, world, params.annotator, static.annotator, n_c,
+                                      pool=ctx, policy=queries)
+    target, weight = comparisons.answer
+    dphi = feature_differences(static.learner.family, world, comparisons)
+    thetas = fit_reward_models(stream(k_cmp, "ensemble"), dphi, target.astype(dtype),
+                               weight.astype(dtype), jnp.asarray(comparison_budgets, jnp.int32),
+                               params.learner, static.learner)
+    reward = jax.vmap(lambda th: standardise(ensemble_rewards(
+        th, static.learner.family, world, where, params.learner, static.learner)),
+        in_axes=1)(thetas)
+    return Learned(feasible, cost, reward, comparisons)
+
+
+REGIMES = ("mask", "cost_mask", "tilt", "best_of_n", "mask_then_tilt", "constrained_tilt")
+
+
+def regime_policies(logp0: jax.Array, feasible: jax.Array, cost: jax.Array, reward: jax.Array,
+                    beta, best_of, cost_budget, methods: tuple = REGIMES) -> dict[str, jax.Array]:
+    """log pi of each regime in ``methods`` (module docstring) from one budget's F_n, c_theta
+    and r: (E, N) each.
+
+    ``feasible`` and ``cost`` come from the rejections, ``reward`` from the
+    comparisons; the hybrids combine whichever budgets the caller pairs.
+    """
+    build = {
+        "mask": lambda: mask(logp0, feasible),
+        "cost_mask": lambda: mask(logp0, admitted_by_cost(cost)),
+        "tilt": lambda: tilt(logp0, reward, beta),
+        "best_of_n": lambda: best_of_n(logp0, reward, best_of),
+        "mask_then_tilt": lambda: tilt(mask(logp0, feasible), reward, beta),
+        "constrained_tilt": lambda: constrained_tilt(logp0, beta * reward, jax.nn.sigmoid(cost),
+                                                     1.0, cost_budget)[0],
+    }
+    return {name: build[name]() for name in methods}
+
+
+def dpo_at_budgets(key: jax.Array, setting: PolicySetting, comparisons, budgets: tuple, beta,
+                   learning_rate, steps: int, evaluate) -> dict:
+    """DPO (full-batch SGD on per-context logits) on the first n comparisons, for each n.
+
+    Returns ``evaluate(log pi)`` after ``steps`` steps, stacked over the budgets.
+    Each budget trains on its own static slice of the labels (work in n, not
+    in max n, per step: the cost of the whole grid is that of about twice the
+    largest budget on a doubling grid).
+    """
+    z0, logp0 = setting.z0, setting.logp0
+    dtype = z0.dtype
+    target, weight = comparisons.answer
+    target, weight = target.astype(dtype), weight.astype(dtype)
+
+    def at(n):
+        first = slice(0, n)
+
+        def loss(logits):
+            return preference_pairs_loss(logits, logp0, comparisons.context[first],
+                                         comparisons.first[first], comparisons.second[first],
+                                         target[first], weight[first], beta)
+
+        out = train_logits(key, z0, loss, lambda z: evaluate(jax.nn.log_softmax(z, axis=-1)),
+                           steps, 1, learning_rate)
+        return jax.tree.map(lambda a: a[-1], out)
+
+    per_budget = [at(int(n)) for n in budgets]
+    return jax.tree.map(lambda *a: jnp.stack(a), *per_budget)
