@@ -23,7 +23,10 @@ Negative side (paper section 2.2, "discrete, independent, verifiable"):
     theta_j = Phi^-1(1 - p_j),        so P(g_j = 1) = p_j exactly,
 
 with p_j ~ Uniform[p - s, p + s] (``prohibition_mass`` p, ``prohibition_mass_spread``
-s; p = 0.5, s = 0 gives central cuts). Two more prohibitions: the padding
+s; p = 0.5, s = 0 gives central cuts), or, with ``mass_law = zipf``, a long
+tail p_j = c j^-a for j = 1..T (``zipf_exponent`` a), c = T p / sum_j j^-a so
+the total mass T p is that of the uniform law; refused when p_1 = c >= 1.
+(Masses below float precision make a prohibition that never fires.) Two more prohibitions: the padding
 prohibition pads(i) = 1[density_i < padding_floor] (off at floor 0) and the
 factual one g_fact(i, c) = endorses_i AND NOT belief_true(c). Response i is
 unacceptable in c when any prohibition fires; the full human evaluation is
@@ -50,7 +53,7 @@ from .keys import normal, uniform
 
 __all__ = [
     "WorldConfig", "World", "Contexts", "make_world", "sample_world", "sample_contexts", "utility",
-    "value", "unacceptable", "acceptable", "density", "violations",
+    "value", "unacceptable", "acceptable", "density", "violations", "zipf_masses",
 ]
 
 
@@ -67,6 +70,10 @@ class WorldConfig(Config):
                                     doc="p, mean mass covered by one prohibition (0.5: central cuts)")
     prohibition_mass_spread: float = param(0.0, lo=0.0, hi=0.5, sweep=True,
                                            doc="s, p_j ~ Uniform[p - s, p + s]")
+    mass_law: str = param("uniform", choices=("uniform", "zipf"),
+                          doc="how prohibition masses are drawn (zipf: p_j = c j^-a)")
+    zipf_exponent: float = param(1.0, lo=0.0, hi=8.0, sweep=True,
+                                 doc="a of the zipf mass law (0: every p_j = p)")
     coupling: float = param(0.5, lo=0.0, hi=1.0, hi_open=True, sweep=True,
                             doc="kappa, coupling of the utility's dimensions (0: separable)")
     penalty: float = param(1000.0, lo=0.0, hi=1e6, sweep=True,
@@ -92,10 +99,27 @@ class WorldConfig(Config):
 
     def check(self):
         p, s = self.prohibition_mass, self.prohibition_mass_spread
+        if self.mass_law == "zipf":
+            if s != 0.0:
+                raise ConfigError(f"world.prohibition_mass_spread = {s!r} is out of range "
+                                  "(allowed: 0 when mass_law = zipf)")
+            c = zipf_masses(self.prohibitions, p, self.zipf_exponent)[0]
+            if c >= 1.0:
+                raise ConfigError(
+                    f"world.zipf_exponent = {self.zipf_exponent!r} is out of range (allowed: "
+                    f"p_1 = c < 1; here c = {c:.3g} for T = {self.prohibitions}, p = {p:g})")
+            return
         if not (0.0 < p - s and p + s < 1.0):
             raise ConfigError(
                 f"world.prohibition_mass_spread = {s!r} is out of range "
                 f"(allowed: 0 <= prohibition_mass_spread < min(p, 1 - p) = {min(p, 1 - p):g})")
+
+
+def zipf_masses(t: int, p, exponent, xp=np):
+    """p_j = c j^-a for j = 1..T with sum_j p_j = T p: (T,). ``xp``: numpy or jax.numpy."""
+    dtype = xp.asarray(exponent).dtype if xp is jnp else float
+    weights = xp.arange(1, t + 1, dtype=dtype) ** (-exponent)
+    return t * p * weights / xp.sum(weights)
 
 
 class World(NamedTuple):
@@ -155,7 +179,10 @@ def sample_world(key: jax.Array, params, static) -> World:
     w = z[3].reshape(t, d)
     w = w / jnp.linalg.norm(w, axis=1, keepdims=True)
     p, s = params.prohibition_mass, params.prohibition_mass_spread
-    masses = p + s * (2.0 * u_mass - 1.0)
+    if static.mass_law == "zipf":
+        masses = zipf_masses(t, p, params.zipf_exponent, jnp)
+    else:
+        masses = p + s * (2.0 * u_mass - 1.0)
     theta = ndtri(1.0 - masses)
     kappa = params.coupling
     metric = (1.0 - kappa) * jnp.eye(d) + kappa * _random_correlation(z[4].reshape(d, d))

@@ -94,3 +94,34 @@ def test_context_beliefs_follow_their_probability(prob):
     w = make_world(jax.random.key(9), WorldConfig(belief_true_prob=prob))
     share = float(sample_contexts(jax.random.key(10), w, 20_000).belief_true.mean())
     assert abs(share - prob) < 4 * np.sqrt(max(prob * (1 - prob), 1e-12) / 20_000) + 1e-9
+
+
+def test_zipf_masses_have_the_stated_exponent_and_total(x64):
+    """E7's world option: log p_j is linear in log j with slope -a, and sum_j p_j = T p."""
+    import jax.numpy as jnp
+    from sim.world import zipf_masses
+    for t, p, a in ((16, 0.05, 1.0), (1024, 0.01, 0.7), (64, 0.02, 1.5)):
+        masses = np.asarray(zipf_masses(t, jnp.float64(p), jnp.float64(a), jnp))
+        slope = np.polyfit(np.log(np.arange(1, t + 1)), np.log(masses), 1)[0]
+        assert abs(slope + a) < 1e-9 and abs(masses.sum() - t * p) < 1e-9
+        np.testing.assert_allclose(masses, zipf_masses(t, p, a), rtol=1e-12)
+
+
+def test_a_zipf_world_fires_each_prohibition_at_its_mass():
+    """P(g_j = 1) = p_j under the zipf law too (binomial tolerance, 4 sd)."""
+    from sim.world import WorldConfig, make_world
+    n = 20_000
+    world = make_world(jax.random.key(3), WorldConfig(responses=n, prohibitions=32,
+                                                      mass_law="zipf", zipf_exponent=1.2))
+    p = np.asarray(world.masses)
+    freq = np.asarray(world.violates).mean(0)
+    assert np.all(np.abs(freq - p) < 4 * np.sqrt(p * (1 - p) / n) + 1e-6)
+
+
+def test_a_zipf_law_whose_largest_mass_reaches_one_is_refused():
+    from sim.config import ConfigError
+    from sim.world import WorldConfig
+    with pytest.raises(ConfigError, match=r"world.zipf_exponent = 3.0 is out of range"):
+        WorldConfig(prohibitions=4, prohibition_mass=0.3, mass_law="zipf", zipf_exponent=3.0)
+    with pytest.raises(ConfigError, match="prohibition_mass_spread"):
+        WorldConfig(mass_law="zipf", prohibition_mass_spread=0.01)
