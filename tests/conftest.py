@@ -33,3 +33,13 @@ def x64():
     """Run a test body in float64 (analytic reference checks)."""
     with jax.enable_x64(True):
         yield
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    """Drop in-memory compiled programs after each test module: a full suite otherwise holds
+    every experiment's executables at once (the persistent cache still serves recompiles)."""
+    yield
+    from sim.spec import batched
+    batched.cache_clear()
+    jax.clear_caches()
