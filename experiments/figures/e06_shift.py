@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+from .e05_capability import REGIMES as CAPABILITY_REGIMES
 from .plotting import band, save
 
-REGIMES = (("mask", "mask by rule learner $F_n$", dict(color="black")),
-           ("cost_mask", "mask by cost model", dict(color="gray")),
-           ("tilt", "tilt by reward model", dict(color="tab:red")),
-           ("best_of_n", "best-of-n by reward model", dict(color="tab:orange")),
-           ("mask_then_tilt", "hybrid: mask, then tilt", dict(color="tab:blue")),
-           ("constrained_tilt", "hybrid: constrained tilt", dict(color="tab:green")),
-           ("prior", "prior $\\pi_0$, no feedback", dict(color="tab:olive", ls="--")))
+REGIMES = tuple(r for r in CAPABILITY_REGIMES if r[0] != "dpo") + (
+    ("prior", "prior $\\pi_0$, no feedback", dict(color="tab:olive", ls="--")),)
 KINDS = {"response": ("response shift: queries from window exp(s u.x), evaluated in exp(-s u.x)",
                       "shift s (latent sd along u)"),
          "context": ("context shift: evaluation contexts c + s e", "shift s (context sd along e)"),

@@ -63,12 +63,14 @@ from ..world import WorldConfig
 from .regimes import dpo_at_budgets, learn_at_budgets, regime_policies
 from .setting import policy_setting, prior_logp, setting_metrics, surface_metrics
 
-__all__ = ["CapabilityConfig", "SPEC", "TREND_METRICS", "SINGLE", "HYBRID"]
+__all__ = ["CapabilityConfig", "SPEC", "tiered_methods"]
 
-SINGLE = ("mask", "cost_mask", "tilt", "best_of_n")   # n labels of one signal
-HYBRID = ("mask_then_tilt", "constrained_tilt")       # n/2 of each
-TREND_METRICS = ("mean_length", "density", "sycophancy_rate", "value", "lc_value",
-                 "violation_rate")
+
+def tiered_methods() -> dict[str, str]:
+    """Each regime with a tier axis and how it spends a tier's n labels: ``single`` (n of its
+    signal) or ``hybrid`` (n/2 of each); DPO is trained separately."""
+    return {"mask": "single", "cost_mask": "single", "tilt": "single", "best_of_n": "single",
+            "mask_then_tilt": "hybrid", "constrained_tilt": "hybrid", "dpo": "single"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,7 +111,8 @@ def budgets(tiers: tuple) -> tuple[int, ...]:
 
 
 def _trend(xs: jax.Array, metrics: dict) -> dict:
-    return {f"spearman_{m}": spearman(xs, metrics[m]) for m in TREND_METRICS}
+    """Spearman's rho between the axis and every metric except the KL (module docstring)."""
+    return {f"spearman_{m}": spearman(xs, v) for m, v in metrics.items() if m != "kl_to_prior"}
 
 
 def run(key, params, static):
@@ -130,14 +133,16 @@ def run(key, params, static):
             return regime_policies(setting.logp0, learned.feasible[k], learned.cost[k],
                                    learned.reward[k], params.beta, params.best_of,
                                    params.cost_budget, methods)
-        both = {**policies(i, SINGLE), **policies(h, HYBRID)}
+        spend = {k: v for k, v in tiered_methods().items() if k != "dpo"}
+        both = {**policies(i, [k for k, v in spend.items() if v == "single"]),
+                **policies(h, [k for k, v in spend.items() if v == "hybrid"])}
         return {name: score(logp) for name, logp in both.items()}
 
     out = jax.vmap(at_tier)(full, half)
     out["dpo"] = dpo_at_budgets(k_train, setting, learned.comparisons, static.tiers,
                                 params.dpo_beta, params.dpo_learning_rate, static.dpo_steps, score)
     log_tiers = jnp.log(jnp.asarray(static.tiers, dtype))
-    for name in SINGLE + HYBRID + ("dpo",):
+    for name in tiered_methods():
         out[f"{name}_trend"] = _trend(log_tiers, out[name])
 
     weights = jnp.asarray(static.prior_weights, dtype)
@@ -149,7 +154,7 @@ def run(key, params, static):
 
 def axes(config: CapabilityConfig) -> dict:
     tiers = ("labels", config.tiers)
-    out = {name: tiers for name in SINGLE + HYBRID + ("dpo",)}
+    out = {name: tiers for name in tiered_methods()}
     out["prior"] = ("prior_value_weight", config.prior_weights)
     return out
 

@@ -53,7 +53,7 @@ from ..policies import PolicyConfig
 from ..preferences import LearnerConfig
 from ..spec import Experiment, Variant
 from ..world import Contexts, WorldConfig, sample_contexts
-from .regimes import REGIMES, learn_at_budgets, regime_policies
+from .regimes import learn_at_budgets, regime_names, regime_policies
 from .setting import policy_setting, setting_at
 
 __all__ = ["ShiftConfig", "SPEC"]
@@ -118,7 +118,7 @@ def run(key, params, static):
     e_dir = _unit(k_e, world.context_map.shape[1], dtype)
     base = sample_contexts(k_eval, world, static.eval_contexts)
     half = static.labels // 2
-    methods = REGIMES + ("prior",)
+    methods = regime_names() + ["prior"]
 
     def at(s):
         train_w, shift_w = _windows(static, world, u, s, dtype)
@@ -153,7 +153,7 @@ def run(key, params, static):
 
 
 def axes(config: ShiftConfig) -> dict:
-    return {name: ("shift", config.shifts) for name in REGIMES + ("prior",)}
+    return {name: ("shift", config.shifts) for name in regime_names() + ["prior"]}
 
 
 def quick() -> ShiftConfig:

@@ -44,7 +44,7 @@ from ..training import preference_pairs_loss, train_logits
 from ..world import Contexts
 from .setting import PolicySetting
 
-__all__ = ["Learned", "REGIMES", "learn_at_budgets", "regime_policies", "dpo_at_budgets",
+__all__ = ["Learned", "regime_names", "learn_at_budgets", "regime_policies", "dpo_at_budgets",
            "standardise"]
 
 
@@ -110,11 +110,13 @@ def learn_at_budgets(key: jax.Array, setting: PolicySetting, params, static,
     return Learned(feasible, cost, reward, comparisons)
 
 
-REGIMES = ("mask", "cost_mask", "tilt", "best_of_n", "mask_then_tilt", "constrained_tilt")
+def regime_names() -> list[str]:
+    """The regimes :func:`regime_policies` builds, in the module docstring's order."""
+    return ["mask", "cost_mask", "tilt", "best_of_n", "mask_then_tilt", "constrained_tilt"]
 
 
 def regime_policies(logp0: jax.Array, feasible: jax.Array, cost: jax.Array, reward: jax.Array,
-                    beta, best_of, cost_budget, methods: tuple = REGIMES) -> dict[str, jax.Array]:
+                    beta, best_of, cost_budget, methods) -> dict[str, jax.Array]:
     """log pi of each regime in ``methods`` (module docstring) from one budget's F_n, c_theta
     and r: (E, N) each.
 
