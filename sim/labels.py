@@ -84,16 +84,17 @@ def _query_contexts(key, world: World, n: int, pool: Contexts | None):
 
 def _policy_responses(key, logp, e):
     """One response per query from the policy in the query's context: (n,) int32."""
-    return jax.random.categorical(key, logp[e], axis=-1).astype(jnp.int32)
+    return jax.random.categorical(key, logp[e].astype(jnp.float32), axis=-1).astype(jnp.int32)
 
 
 def _policy_pairs(key, logp, e):
     k_i, k_j = jax.random.split(key)
     i = _policy_responses(k_i, logp, e)
-    rows = logp[e]
-    others = jnp.where(jnp.arange(rows.shape[-1])[None, :] == i[:, None], -jnp.inf, rows)
+    rows = logp[e].astype(jnp.float32)   # 32-bit draws whatever the precision (x64 runs agree)
+    is_i = jnp.arange(rows.shape[-1], dtype=jnp.int32)[None, :] == i[:, None]
+    others = jnp.where(is_i, -jnp.inf, rows)
     empty = ~jnp.isfinite(jax.nn.logsumexp(others, axis=-1, keepdims=True))
-    others = jnp.where(empty & (jnp.arange(rows.shape[-1])[None, :] != i[:, None]), 0.0, others)
+    others = jnp.where(empty & ~is_i, 0.0, others)
     return i, jax.random.categorical(k_j, others, axis=-1).astype(jnp.int32)
 
 
