@@ -29,13 +29,24 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .labels import Rejections
-from .world import World, violations
+from .labels import Rejections, collect_rejections
+from .world import Contexts, World, violations
 
 __all__ = [
-    "ConstraintTrace", "learn_constraints", "exclusion_times", "feasible_sets",
-    "feasible_curve", "contraction_curve",
+    "ConstraintTrace", "Queries", "learn_constraints", "stream_constraints", "exclusion_times",
+    "feasible_sets", "feasible_curve", "contraction_curve",
 ]
+
+
+_CHUNK = 128   # labels per matrix product in the spurious-cut scan
+
+
+class Queries(NamedTuple):
+    """The rejection queries of :func:`stream_constraints` and their binary answers."""
+
+    response: jax.Array   # (n,) int32
+    contexts: Contexts    # features (n, m), belief_true (n,)
+    flag: jax.Array       # (n,) bool, the annotator said something is wrong
 
 
 class ConstraintTrace(NamedTuple):
@@ -49,8 +60,9 @@ def learn_constraints(rejections: Rejections, world: World) -> ConstraintTrace:
     Label l (1-based) adds every prohibition the oracle returned to D_n:
     ``discovered_at[j]`` is the first l that revealed g_j, and ``spurious_at[i]``
     the first l whose spurious (false-flag) halfspace contains response i;
-    ``n + 1`` means "not yet". The spurious part is a ``jax.lax.scan`` over the
-    labels (it never holds an n x N table).
+    ``n + 1`` means "not yet". The spurious part visits only the spurious labels,
+    128 per matrix product (it never holds an n x N table, and costs nothing
+    when the annotator makes no false flags).
 
     Args:
       rejections: from :func:`sim.labels.collect_rejections`.
@@ -66,15 +78,71 @@ def learn_constraints(rejections: Rejections, world: World) -> ConstraintTrace:
     discovered_at = jnp.min(jnp.where(answer.revealed, steps[:, None], never), axis=0,
                             initial=never)
 
-    def label(spurious_at, inputs):
-        step, flag, normal, threshold = inputs
-        cut = flag & (world.features @ normal > threshold)
-        return jnp.where(cut, jnp.minimum(spurious_at, step), spurious_at), None
+    # only the spurious labels can cut: visit them (in label order), ``_CHUNK`` per
+    # matrix product, in a while loop that ends after the last (none when eta_fp = 0)
+    chunk = min(n, _CHUNK)
+    order = jnp.argsort(~answer.spurious, stable=True).astype(jnp.int32)
+    order = jnp.pad(order, (0, -n % chunk))
+    count = jnp.sum(answer.spurious, dtype=jnp.int32)
+    lanes = jnp.arange(chunk, dtype=jnp.int32)
 
-    spurious_at, _ = jax.lax.scan(
-        label, jnp.full((world.features.shape[0],), never, jnp.int32),
-        (steps, answer.spurious, answer.spurious_normal, answer.spurious_threshold))
+    def more(carry):
+        return carry[0] * chunk < count
+
+    def labels(carry):
+        k, spurious_at = carry
+        sel = jax.lax.dynamic_slice(order, (k * chunk,), (chunk,))
+        live = k * chunk + lanes < count
+        normal, threshold = answer.spurious_normal[sel], answer.spurious_threshold[sel]
+        cut = live[None, :] & (world.features @ normal.T > threshold[None, :])      # (N, chunk)
+        first = jnp.min(jnp.where(cut, steps[sel][None, :], never), axis=1)
+        return k + 1, jnp.minimum(spurious_at, first)
+
+    _, spurious_at = jax.lax.while_loop(
+        more, labels, (jnp.int32(0), jnp.full((world.features.shape[0],), never, jnp.int32)))
     return ConstraintTrace(discovered_at.astype(jnp.int32), spurious_at)
+
+
+def stream_constraints(key: jax.Array, world: World, params, static, n: int,
+                       block: int = 1024) -> tuple[ConstraintTrace, Queries]:
+    """The rule learner after n uniform rejection labels, bought ``block`` at a time.
+
+    The same learner as ``learn_constraints(collect_rejections(...))``, for
+    budgets whose n x (T + 2) table of revealed prohibitions would not fit in
+    memory (E7: 100,000 labels, T = 1,024): a ``jax.lax.scan`` over blocks,
+    block b drawing its labels from ``fold_in(key, b)`` and shifting its
+    times by b * block; labels past n in the last block are ignored.
+
+    Args:
+      key: PRNG key.
+      world: the world.
+      params, static: the annotator's typed params and static config (uniform queries).
+      n: the label budget (static).
+      block: labels per block (static).
+
+    Returns:
+      The :class:`ConstraintTrace` of the first n labels, and the :class:`Queries`
+      (the same queries and their binary flags, for the cost model).
+    """
+    block = max(1, min(block, n))
+    never = n + 1
+
+    def one_block(_, b):
+        rejections = collect_rejections(jax.random.fold_in(key, b), world, params, static, block)
+        trace = learn_constraints(rejections, world)
+        offset, valid = b * block, jnp.minimum(block, n - b * block)
+
+        def shift(at):  # "never" in the block (block + 1) and labels past n become n + 1
+            return jnp.where(at <= valid, at + offset, never).astype(jnp.int32)
+
+        queries = Queries(rejections.response, rejections.contexts, rejections.flagged())
+        return None, (jax.tree.map(shift, trace), queries)
+
+    blocks = jnp.arange(-(-n // block), dtype=jnp.int32)
+    _, (traces, queries) = jax.lax.scan(one_block, None, blocks)
+    trace = jax.tree.map(lambda a: jnp.min(a, axis=0), traces)
+    queries = jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:])[:n], queries)
+    return trace, queries
 
 
 def exclusion_times(trace: ConstraintTrace, world: World) -> jax.Array:

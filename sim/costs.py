@@ -78,6 +78,9 @@ class CostConfig(Config):
                          doc="L2 weight on theta (total, not per label)")
     batch_iters: int = param(10, lo=1, hi=10_000,
                              doc="most Newton iterations per refit (linear families)")
+    batch_block: int = param(0, lo=0, hi=1 << 20,
+                             doc="rows per block of the batch refits' sums (0: all rows, masked; > 0: only the "
+                                 "blocks up to each checkpoint, for long label streams)")
     optimizer: str = param("adam", choices=("adam", "sgd"), doc="online optimiser")
     learning_rate: float = param(0.02, lo=0.0, hi=10.0, lo_open=True, sweep=True,
                                  doc="online and maxout step size (constant; <= 10)")
@@ -209,7 +212,8 @@ def fit_costs(key: jax.Array, z: jax.Array, flag: jax.Array, steps: jax.Array, p
     # constant-folded into the Newton loop's fusions and doubles the fit time (bench)
     ones = jnp.isfinite(flag).astype(z.dtype)
     if static.fit == "batch":
-        return fit_batch(z, flag, ones, steps, params.ridge, static.batch_iters)
+        return fit_batch(z, flag, ones, steps, params.ridge, static.batch_iters,
+                         block=static.batch_block)
     return fit_online(z, flag, ones, steps, params.ridge, params.learning_rate, static.optimizer)
 
 

@@ -52,7 +52,7 @@ def fit_reward_models(key: jax.Array, dphi: jax.Array, target: jax.Array, weight
     def member(w):
         if static.fit == "batch":
             return fit_batch(dphi, target, weight * w, steps, params.ridge, static.batch_iters,
-                             static.batch_solver)
+                             static.batch_solver, static.batch_block)
         return fit_online(dphi, target, weight * w, steps, params.ridge, params.learning_rate,
                           static.optimizer)
 

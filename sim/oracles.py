@@ -55,7 +55,7 @@ import jax.numpy as jnp
 from jax.scipy.special import ndtri
 
 from .config import Config, ConfigError, param
-from .keys import normal, uniform
+from .keys import normal, uniform, uniform_entries
 from .world import Contexts, World, value
 
 __all__ = [
@@ -137,21 +137,24 @@ def rejection_oracle(key: jax.Array, world: World, params, static,
     """
     k_u, k_w = jax.random.split(key)
     violated = violated_prohibitions(world, i, belief_true)
-    u = uniform(k_u, (violated.shape[0] + 3,))
-    if static.reveal in ("all", "flag"):
+    size = violated.shape[0] + 3   # draws: miss, false flag, one per prohibition, mass
+    if static.reveal in ("all", "flag"):  # the same draws, without the T + 2 it does not use
+        u_miss, u_false, u_mass = uniform_entries(k_u, size, (0, 1, size - 1))
         revealed = violated
     else:  # the violated prohibition with the largest uniform draw: a uniform choice
+        u = uniform(k_u, (size,))
+        u_miss, u_false, u_mass = u[0], u[1], u[-1]
         pick = jnp.argmax(jnp.where(violated, u[2:-1], -1.0))
         revealed = (jnp.arange(violated.shape[0]) == pick) & violated
-    revealed = revealed & ~(u[0] < params.miss)
-    spurious = u[1] < params.false_flag
+    revealed = revealed & ~(u_miss < params.miss)
+    spurious = u_false < params.false_flag
     x = world.features[i]
     w = normal(k_w, x.shape).astype(x.dtype)
     w = w / jnp.linalg.norm(w)
     proj = w @ x
     w = jnp.where(proj < 0, -w, w)
     t = world.masses.shape[0]
-    mass = world.masses[jnp.minimum((u[-1] * t).astype(jnp.int32), t - 1)]  # a true one's, uniformly
+    mass = world.masses[jnp.minimum((u_mass * t).astype(jnp.int32), t - 1)]  # a true one's, uniformly
     theta = jnp.minimum(ndtri(1.0 - mass), jnp.abs(proj) - 1e-4)
     flag = jnp.any(revealed) | spurious
     if static.reveal == "flag":  # nothing said about which prohibition fired

@@ -243,10 +243,14 @@ def utility(world: World, context_features: jax.Array, idx: jax.Array | None = N
 
 def unacceptable(world: World, belief_true: jax.Array, idx: jax.Array | None = None) -> jax.Array:
     """1[some prohibition fires] for every response (or ``idx``) in one context: bool."""
-    violates, pads, endorses = world.violates, world.pads, world.endorses
+    # the context-free part is reduced over the whole pool first: under a vmap over
+    # queries it does not depend on the query, so it is computed once, not gathered
+    # as an (n, T) table (E7's 100,000 comparisons)
+    context_free = jnp.any(world.violates, axis=-1) | world.pads
+    endorses = world.endorses
     if idx is not None:
-        violates, pads, endorses = violates[idx], pads[idx], endorses[idx]
-    return jnp.any(violates, axis=-1) | pads | (endorses & ~belief_true)
+        context_free, endorses = context_free[idx], endorses[idx]
+    return context_free | (endorses & ~belief_true)
 
 
 def acceptable(world: World, belief_true: jax.Array) -> jax.Array:

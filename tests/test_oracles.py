@@ -175,3 +175,15 @@ def test_on_policy_queries_follow_the_policy():
     c = collect_comparisons(jax.random.key(3), world, params, static, 500, pool=pool, policy=point)
     assert bool(jnp.all(c.first == 3)) and bool(jnp.all(c.second != 3))
     assert len(np.unique(np.asarray(c.second))) == 7
+
+
+def test_a_few_entries_of_a_long_uniform_draw_are_the_same_bits():
+    """The rejection oracle draws 3 of its T + 5 uniforms unless it reveals one prohibition;
+    they must be the very entries of the full draw (so every result is unchanged)."""
+    from sim.keys import uniform, uniform_entries
+    for seed in range(3):
+        key = jax.random.fold_in(jax.random.key(seed), 11)
+        for size in (5, 21, 1029):
+            index = (0, 1, size - 1)
+            full = np.asarray(uniform(key, (size,)))[list(index)]
+            np.testing.assert_array_equal(np.asarray(uniform_entries(key, size, index)), full)

@@ -65,7 +65,7 @@ from ..preferences import LearnerConfig, response_features, surface_loadings
 from ..spec import Experiment, Variant
 from ..world import WorldConfig, sample_contexts, sample_world, unacceptable, value
 
-__all__ = ["ConvergenceConfig", "checkpoint_steps", "SPEC"]
+__all__ = ["ConvergenceConfig", "checkpoint_steps", "reward_model_sets", "cost_model_sets", "SPEC"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,7 +166,15 @@ def _reward_model(world, contexts, values, acceptable, k_labels, params, static)
     steps = jnp.asarray(checkpoint_steps(n, static.checkpoints), jnp.int32)
     members = fit_reward_models(stream(k_labels, "ensemble"), dphi, target, weight, steps,
                                 params.learner, static.learner)                # (K, C, p)
-    thetas = jnp.swapaxes(members, 0, 1)                                        # (C, K, p)
+    return reward_model_sets(jnp.swapaxes(members, 0, 1), world, contexts, values, acceptable,
+                             params, static)
+
+
+def reward_model_sets(thetas, world, contexts, values, acceptable, params, static):
+    """The reward model's set metrics, drift, flips and surface loadings at each checkpoint,
+    from its members' parameters ``thetas`` (C, K, p) (the learned-scorer part of E1, shared
+    with E7). ``static`` needs ``learner`` and ``eval_responses``."""
+    family = static.learner.family
     q = jnp.mean(acceptable, axis=1)                                            # (E,)
     sub = jax.tree.map(lambda a: a[:static.eval_responses], response_features(world))
 
@@ -193,6 +201,14 @@ def _cost_model(world, contexts, values, acceptable, k_labels, params, static):
     steps = jnp.asarray(checkpoint_steps(n, static.checkpoints), jnp.int32)
     thetas = fit_costs(stream(k_labels, "cost_init"), z, rejections.flagged(), steps,
                        params.cost, static.cost)
+    return cost_model_sets(thetas, world, contexts, values, acceptable, static)
+
+
+def cost_model_sets(thetas, world, contexts, values, acceptable, static):
+    """The cost model's set metrics, re-openings, flips and drift at each checkpoint, from
+    its parameters ``thetas`` (C, ...) (shared with E7). ``static`` needs ``cost`` and
+    ``eval_responses``."""
+    family = static.cost.family
 
     def score(theta):
         c = cost_table(theta, family, world, contexts)                          # (E, N)
