@@ -18,6 +18,17 @@ from sim.config import field_at, replace_path, split
 from sim.keys import seed_keys
 from sim.spec import TRACES, batched, registry, run_configs
 
+
+@pytest.fixture(autouse=True)
+def _release_after_each_test():
+    """This module compiles every experiment's programs four times over (and again in float64);
+    holding them all until the module ends crashed XLA's compiler in a full CI run (a
+    segmentation fault at 93%). Release them after each test; the persistent cache serves
+    the recompiles."""
+    yield
+    batched.cache_clear()
+    jax.clear_caches()
+
 SPECS = list(registry().values())
 IDS = [s.name for s in SPECS]
 
