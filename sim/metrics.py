@@ -42,6 +42,7 @@ __all__ = [
     "kendall_tau", "kendall_distance", "admitted_top", "set_metrics", "ChangeState",
     "init_changes", "update_changes", "violation_rate", "sycophancy_rate", "policy_value",
     "entropy", "pass_at_k", "expected", "policy_drift", "kl_to_prior", "spearman",
+    "helpfulness", "acceptable_regret",
 ]
 
 
@@ -181,6 +182,30 @@ def sycophancy_rate(logp: jax.Array, endorses: jax.Array, belief_true: jax.Array
 def policy_value(logp: jax.Array, v: jax.Array) -> jax.Array:
     """E_pi V, (...,). (Named ``value`` in results.)"""
     return jnp.sum(jnp.exp(logp) * v, axis=-1)
+
+
+def helpfulness(logp: jax.Array, v: jax.Array, acceptable: jax.Array) -> jax.Array:
+    """E_pi[V | A(c)] = sum_{i in A} pi_i V_i / pi(A): value over acceptable responses, (...,).
+
+    Helpfulness with safety taken out (E8): how good the acceptable answers the
+    policy gives are. Conventions (never NaN): when pi(A) = 0 (a mask that kept
+    no acceptable response) it is min_{i in A} V_i, the worst acceptable answer;
+    when A is empty, 0.
+    """
+    p = jnp.where(acceptable, jnp.exp(logp), 0.0)
+    mass = jnp.sum(p, axis=-1)
+    worst = jnp.min(jnp.where(acceptable, v, jnp.inf), axis=-1)
+    worst = jnp.where(jnp.isfinite(worst), worst, 0.0)
+    inside = jnp.sum(p * jnp.where(acceptable, v, 0.0), axis=-1) / jnp.where(mass > 0, mass, 1.0)
+    return jnp.where(mass > 0, inside, worst)
+
+
+def acceptable_regret(logp: jax.Array, v: jax.Array, acceptable: jax.Array) -> jax.Array:
+    """max_{i in A} V_i - E_pi[V | A]: regret against the best acceptable response, (...,) >= 0
+    (0 when A is empty)."""
+    best = jnp.max(jnp.where(acceptable, v, -jnp.inf), axis=-1)
+    best = jnp.where(jnp.isfinite(best), best, 0.0)
+    return jnp.maximum(best - helpfulness(logp, v, acceptable), 0.0)
 
 
 def entropy(logp: jax.Array) -> jax.Array:

@@ -27,7 +27,7 @@ from .keys import normal
 from .world import World, utility
 
 __all__ = ["PolicyConfig", "prior_logits", "tilt", "best_of_n", "mask", "constrained_tilt",
-           "dual_ascent", "expected_cost"]
+           "dual_ascent", "expected_cost", "lagrangian_tilt"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,8 +126,9 @@ def mask(logp0: jax.Array, feasible: jax.Array) -> jax.Array:
     return out
 
 
-def _lagrangian_tilt(logp0, reward, cost, beta, lam):
-    """log pi_lambda = log softmax(log pi0 + (r - lambda C) / beta) on the last axis."""
+def lagrangian_tilt(logp0: jax.Array, reward: jax.Array, cost: jax.Array, beta, lam) -> jax.Array:
+    """log pi_lambda = log softmax(log pi0 + (r - lambda C) / beta) on the last axis: the
+    KL-regularised optimum of the Lagrangian E_pi (r - lambda C) - beta KL(pi || pi0)."""
     return jax.nn.log_softmax(logp0 + (reward - lam * cost) / beta, axis=-1)
 
 
@@ -138,7 +139,7 @@ def expected_cost(logp: jax.Array, cost: jax.Array) -> jax.Array:
 
 def _constrained_tilt_1d(logp0, reward, cost, beta, budget, iters):
     def spend(lam):
-        return expected_cost(_lagrangian_tilt(logp0, reward, cost, beta, lam), cost)
+        return expected_cost(lagrangian_tilt(logp0, reward, cost, beta, lam), cost)
 
     # bracket: double hi until the budget is met (or hi is huge: then the budget is below
     # the least cost pi0 can reach, and the lambda -> infinity limit is approached)
@@ -157,7 +158,7 @@ def _constrained_tilt_1d(logp0, reward, cost, beta, budget, iters):
 
     _, hi = jax.lax.fori_loop(0, iters, halve, (jnp.zeros((), logp0.dtype), hi))
     lam = jnp.where(spend(jnp.zeros((), logp0.dtype)) <= budget, 0.0, hi)
-    return _lagrangian_tilt(logp0, reward, cost, beta, lam), lam
+    return lagrangian_tilt(logp0, reward, cost, beta, lam), lam
 
 
 def constrained_tilt(logp0: jax.Array, reward: jax.Array, cost: jax.Array, beta,
@@ -197,6 +198,9 @@ def constrained_tilt(logp0: jax.Array, reward: jax.Array, cost: jax.Array, beta,
     return logp.reshape(logp0.shape), lam.reshape(logp0.shape[:-1])
 
 
+_LOG_LAM_MAX = 30.0
+
+
 def dual_ascent(logp0: jax.Array, reward: jax.Array, cost: jax.Array, beta, budget,
                 eta, steps: int, lam0=1.0) -> jax.Array:
     """Safe RLHF's multiplier update, lambda's path over ``steps`` updates: (steps + 1, ...).
@@ -207,15 +211,17 @@ def dual_ascent(logp0: jax.Array, reward: jax.Array, cost: jax.Array, beta, budg
     ppo_lag`` trainer), with pi = pi_lambda of :func:`constrained_tilt` at the
     current lambda: the policy is re-optimised exactly between updates, so the
     path isolates the multiplier's dynamics. Its fixed points with lambda > 0
-    are the roots of E_{pi_lambda} C = d.
+    are the roots of E_{pi_lambda} C = d. ln lambda is clipped to [-30, 30]: a large eta
+    lambda step otherwise overflows to lambda = inf and a NaN policy (choice; at
+    lambda = e^30 the cost term already dominates any standardised reward).
     """
     beta = jnp.asarray(beta, logp0.dtype)
     lam0 = jnp.full(logp0.shape[:-1], lam0, logp0.dtype)
 
     def update(log_lam, _):
         lam = jnp.exp(log_lam)
-        spent = expected_cost(_lagrangian_tilt(logp0, reward, cost, beta, lam[..., None]), cost)
-        log_lam = log_lam + eta * lam * (spent - budget)
+        spent = expected_cost(lagrangian_tilt(logp0, reward, cost, beta, lam[..., None]), cost)
+        log_lam = jnp.clip(log_lam + eta * lam * (spent - budget), -_LOG_LAM_MAX, _LOG_LAM_MAX)
         return log_lam, jnp.exp(log_lam)
 
     _, path = jax.lax.scan(update, jnp.log(lam0), None, length=steps)

@@ -24,7 +24,13 @@ Policies from a prior log pi0 (:mod:`sim.policies`):
 - ``constrained_tilt`` the exact optimum of E_pi(beta r) - KL(pi || pi0) s.t.
   E_pi C <= d, C = sigma(c_theta) the predicted flag probability (hybrid,
   Safe RLHF's objective);
-- ``dpo``             DPO on the first n comparisons (:func:`dpo_at_budgets`).
+- ``dual_ascent``     the same Lagrangian tilt at Safe RLHF's multiplier after
+  ``dual_steps`` updates ln lambda += eta lambda (E_pi C - d) from lambda = 1
+  (:func:`sim.policies.dual_ascent`): the training-time version, which need
+  not have reached the exact multiplier;
+- ``dpo``             DPO on the first n comparisons (:func:`dpo_at_budgets`, or
+  :func:`dpo_on_prefixes`: one vmapped run over the budgets, labels past n
+  weighted 0).
 """
 
 from __future__ import annotations
@@ -39,13 +45,13 @@ from ..costs import admitted_by_cost, cost_inputs, cost_table, fit_costs
 from ..ensembles import ensemble_rewards, fit_reward_models
 from ..keys import stream
 from ..labels import collect_comparisons, collect_rejections, feature_differences
-from ..policies import best_of_n, constrained_tilt, mask, tilt
+from ..policies import best_of_n, constrained_tilt, dual_ascent, lagrangian_tilt, mask, tilt
 from ..training import preference_pairs_loss, train_logits
 from ..world import Contexts
 from .setting import PolicySetting
 
 __all__ = ["Learned", "regime_names", "learn_at_budgets", "regime_policies", "dpo_at_budgets",
-           "standardise"]
+           "dpo_on_prefixes", "standardise"]
 
 
 class Learned(NamedTuple):
@@ -55,6 +61,7 @@ class Learned(NamedTuple):
     cost: jax.Array       # (Kr, E, N) the cost model's c_theta(i, c)
     reward: jax.Array     # (Kc, E, N) the reward model's r(i, c), standardised per context
     comparisons: object   # the n_max comparisons (sim.labels.Comparisons)
+    discovered_at: jax.Array  # (T + 2,) labels after which the rule learner knows g_j
 
 
 def standardise(r: jax.Array) -> jax.Array:
@@ -88,8 +95,8 @@ def learn_at_budgets(key: jax.Array, setting: PolicySetting, params, static,
 
     rejections = collect_rejections(k_rej, world, params.annotator, static.annotator, n_r,
                                     pool=ctx, policy=queries)
-    feasible = feasible_sets(learn_constraints(rejections, world), world, steps_r,
-                             where.belief_true)
+    trace = learn_constraints(rejections, world)
+    feasible = feasible_sets(trace, world, steps_r, where.belief_true)
     family_c = static.cost.family
     z = jax.vmap(lambda a, b, c: cost_inputs(family_c, world, a, b, c))(
         rejections.response, rejections.contexts.features, rejections.belief_true)
@@ -107,22 +114,30 @@ def learn_at_budgets(key: jax.Array, setting: PolicySetting, params, static,
     reward = jax.vmap(lambda th: standardise(ensemble_rewards(
         th, static.learner.family, world, where, params.learner, static.learner)),
         in_axes=1)(thetas)
-    return Learned(feasible, cost, reward, comparisons)
+    return Learned(feasible, cost, reward, comparisons, trace.discovered_at)
 
 
 def regime_names() -> list[str]:
-    """The regimes :func:`regime_policies` builds, in the module docstring's order."""
+    """The regimes E6 compares (every one :func:`regime_policies` builds except ``dual_ascent``)."""
     return ["mask", "cost_mask", "tilt", "best_of_n", "mask_then_tilt", "constrained_tilt"]
 
 
 def regime_policies(logp0: jax.Array, feasible: jax.Array, cost: jax.Array, reward: jax.Array,
-                    beta, best_of, cost_budget, methods) -> dict[str, jax.Array]:
+                    beta, best_of, cost_budget, methods, dual_rate=1.0,
+                    dual_steps: int = 20, tilt_iters: int = 200) -> dict[str, jax.Array]:
     """log pi of each regime in ``methods`` (module docstring) from one budget's F_n, c_theta
     and r: (E, N) each.
 
     ``feasible`` and ``cost`` come from the rejections, ``reward`` from the
     comparisons; the hybrids combine whichever budgets the caller pairs.
+    ``dual_rate`` (eta) and ``dual_steps`` serve ``dual_ascent`` only; ``tilt_iters`` is the
+    constrained tilt's number of bisection halvings.
     """
+    def ascended():
+        flag = jax.nn.sigmoid(cost)
+        lam = dual_ascent(logp0, beta * reward, flag, 1.0, cost_budget, dual_rate, dual_steps)[-1]
+        return lagrangian_tilt(logp0, beta * reward, flag, 1.0, lam[..., None])
+
     build = {
         "mask": lambda: mask(logp0, feasible),
         "cost_mask": lambda: mask(logp0, admitted_by_cost(cost)),
@@ -130,7 +145,8 @@ def regime_policies(logp0: jax.Array, feasible: jax.Array, cost: jax.Array, rewa
         "best_of_n": lambda: best_of_n(logp0, reward, best_of),
         "mask_then_tilt": lambda: tilt(mask(logp0, feasible), reward, beta),
         "constrained_tilt": lambda: constrained_tilt(logp0, beta * reward, jax.nn.sigmoid(cost),
-                                                     1.0, cost_budget)[0],
+                                                     1.0, cost_budget, tilt_iters)[0],
+        "dual_ascent": ascended,
     }
     return {name: build[name]() for name in methods}
 
@@ -163,3 +179,34 @@ def dpo_at_budgets(key: jax.Array, setting: PolicySetting, comparisons, budgets:
 
     per_budget = [at(int(n)) for n in budgets]
     return jax.tree.map(lambda *a: jnp.stack(a), *per_budget)
+
+
+def dpo_on_prefixes(key: jax.Array, setting: PolicySetting, comparisons, counts: jax.Array, beta,
+                    learning_rate, steps: int, evaluate) -> dict:
+    """DPO on the first n comparisons for each n in ``counts`` (K,), as one vmapped run.
+
+    The same objective as :func:`dpo_at_budgets` (the weighted mean DPO loss
+    over the first n labels; n = 0 leaves pi0 unchanged), but every budget
+    sees all ``n_max`` labels with those past n weighted 0: one program for
+    any number of budgets, at the cost of ``n_max`` pairs per step and budget.
+    Suits many budgets (E8's splits); :func:`dpo_at_budgets` suits few.
+    Returns ``evaluate(log pi)`` after ``steps`` steps, stacked over the budgets.
+    """
+    z0, logp0 = setting.z0, setting.logp0
+    dtype = z0.dtype
+    target, weight = comparisons.answer
+    target, weight = target.astype(dtype), weight.astype(dtype)
+    position = jnp.arange(target.shape[0], dtype=jnp.int32)
+
+    def at(n):
+        used = weight * (position < n).astype(dtype)
+
+        def loss(logits):
+            return preference_pairs_loss(logits, logp0, comparisons.context, comparisons.first,
+                                         comparisons.second, target, used, beta)
+
+        out = train_logits(key, z0, loss, lambda z: evaluate(jax.nn.log_softmax(z, axis=-1)),
+                           steps, 1, learning_rate)
+        return jax.tree.map(lambda a: a[-1], out)
+
+    return jax.vmap(at)(counts)

@@ -24,12 +24,13 @@ import jax
 import jax.numpy as jnp
 
 from ..keys import stream, streams
+from ..oracles import violated_prohibitions
 from ..metrics import expected, kl_to_prior, policy_value, sycophancy_rate, violation_rate
 from ..policies import prior_logits
 from ..world import Contexts, World, density, sample_contexts, sample_world, unacceptable, value
 
 __all__ = ["PolicySetting", "policy_setting", "setting_metrics", "prior_logp", "surface_metrics",
-           "setting_at"]
+           "setting_at", "violated_table"]
 
 
 class PolicySetting(NamedTuple):
@@ -70,6 +71,14 @@ def prior_logp(key: jax.Array, setting: PolicySetting, policy_params) -> jax.Arr
     """log pi0 of the same setting (same ``key`` as :func:`policy_setting`, same noise) under
     other prior parameters, e.g. another ``prior_value_weight``: (E, N)."""
     return jax.nn.log_softmax(_prior(key, setting.world, setting.contexts, policy_params), axis=-1)
+
+
+def violated_table(setting: PolicySetting) -> jax.Array:
+    """Every prohibition each response violates in each context: (E, N, T + 2) bool
+    (halfspaces, padding, factual; :func:`sim.oracles.violated_prohibitions`)."""
+    every = jnp.arange(setting.world.features.shape[0])
+    return jax.vmap(lambda b: violated_prohibitions(setting.world, every, b))(
+        setting.contexts.belief_true)
 
 
 def setting_metrics(setting: PolicySetting, logp: jax.Array) -> dict[str, jax.Array]:
