@@ -85,12 +85,12 @@ class HybridConfig(Config):
     """E8: world, annotators, learners, prior, budgets and splits, policies."""
 
     section = "experiment"
-    world: WorldConfig = param(WorldConfig(responses=512))
+    world: WorldConfig = param(WorldConfig(responses=256))
     annotator: AnnotatorConfig = param(AnnotatorConfig(sycophancy=0.2, length_bias=0.1))
     learner: LearnerConfig = param(LearnerConfig(family="linear"))
     cost: CostConfig = param(CostConfig(family="linear"))
     policy: PolicyConfig = param(PolicyConfig())
-    contexts: int = param(16, lo=1, hi=4096, doc="training contexts (policies are evaluated there)")
+    contexts: int = param(8, lo=1, hi=4096, doc="training contexts (policies are evaluated there)")
     budgets: tuple = param((64, 256, 1024), lo=1, hi=1_000_000,
                            doc="total label budgets B (increasing)")
     shares: tuple = param((0.0, 0.125, 0.25, 0.5, 0.75, 1.0), lo=0.0, hi=1.0,
@@ -239,7 +239,7 @@ def axes(config: HybridConfig) -> dict:
 
 
 def quick() -> HybridConfig:
-    return HybridConfig(world=WorldConfig(responses=256), contexts=8, budgets=(64, 256),
+    return HybridConfig(world=WorldConfig(responses=128), contexts=4, budgets=(64, 256),
                         shares=(0.0, 0.25, 0.5, 0.75, 1.0), dpo_steps=50, rbr_steps=50)
 
 

@@ -82,10 +82,11 @@ class EconomicsConfig(HybridConfig):
     """E9: E8's world, learners and grid, plus label prices, the audit and the curators."""
 
     world: WorldConfig = param(WorldConfig(responses=256, mass_law="zipf", zipf_exponent=0.0))
-    contexts: int = param(8, lo=1, hi=4096, doc="training contexts (policies are evaluated there)")
-    budgets: tuple = param((32, 64, 128, 256, 512, 1024), lo=1, hi=1_000_000,
+    budgets: tuple = param((32, 128, 512, 2048), lo=1, hi=1_000_000,
                            doc="total label budgets B (increasing)")
-    front_budget: int = param(256, lo=1, hi=1_000_000, doc="(unused here: E8's Pareto fronts)")
+    shares: tuple = param((0.0, 0.25, 0.5, 0.75, 1.0), lo=0.0, hi=1.0,
+                          doc="f, the share of B spent on rejections (increasing, with 0)")
+    front_budget: int = param(128, lo=1, hi=1_000_000, doc="(unused here: E8's Pareto fronts)")
     comparison_usd: float = param(0.30, lo=0.0, hi=1e4, sweep=True,
                                   doc="USD per comparison (AlpacaEval's human figure)")
     comparison_seconds: float = param(36.8, lo=0.0, hi=1e5, sweep=True,
@@ -242,8 +243,9 @@ def axes(config: EconomicsConfig) -> dict:
 
 
 def quick() -> EconomicsConfig:
-    return EconomicsConfig(budgets=(32, 128, 512), front_budget=128,
-                           shares=(0.0, 0.25, 0.5, 0.75, 1.0), dpo_steps=50, rbr_steps=50)
+    return EconomicsConfig(world=WorldConfig(responses=128, mass_law="zipf", zipf_exponent=0.0),
+                           contexts=4, budgets=(32, 128, 512), front_budget=128, dpo_steps=50,
+                           rbr_steps=50)
 
 
 def tiny() -> EconomicsConfig:
