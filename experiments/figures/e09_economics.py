@@ -66,7 +66,10 @@ def _marginal_panel(ax, summary, config, variant):
         band(ax, summary, f"marginal_{name}", f"harm_cut_per_kusd_r{r:g}", style, label=label,
              variant=variant)
     ax.axhline(0.0, color="black", lw=0.8)
-    ax.set(xscale="log", xlabel="total label budget B (labels; vs the previous budget)",
+    ax.set_xscale("log")
+    ax.set_xticks(config.budgets[1:], [str(b) for b in config.budgets[1:]])
+    ax.minorticks_off()
+    ax.set(xlabel="total label budget B (labels; vs the previous budget)",
            ylabel="violation rate cut per USD 1,000",
            title=f"(c) Marginal harm cut per dollar (safest split; ratio {r:g})")
     ax.grid(alpha=0.3, lw=0.5)
@@ -133,7 +136,7 @@ def plot(summary, config, stem):
     fig, axes = plt.subplots(2, 3, figsize=(15, 9.6), constrained_layout=True)
     variant = "default" if "default" in summary.variants else summary.variants[0]
     _cost_panel(axes[0, 0], summary, config, variant)
-    axes[0, 0].legend(loc="upper left", fontsize=6.5)
+    axes[0, 0].legend(loc="center right", fontsize=6.5)
     _ratio_panel(axes[0, 1], summary, config, variant)
     _marginal_panel(axes[0, 2], summary, config, variant)
     _variant_panel(axes[1, 0], summary, config)

@@ -17,7 +17,10 @@ reads a prefix of each stream) and uses what its signal can use:
   model from the rejections and reward model from the comparisons;
   ``rbr_tilt``: the tilt by R = r + w . phi, phi the indicators of the
   prohibitions the rule learner knows after n_r rejections, w fitted by Mu et
-  al.'s hinge on the n_c comparisons (:mod:`sim.hybrids`).
+  al.'s hinge on the n_c comparisons (:mod:`sim.hybrids`). Choice: phi
+  covers the true prohibitions discovered; a false flag's spurious
+  halfspace gets no indicator (the rule learner enforces it, the RBR
+  cannot weigh it), so false flags do not reach the RBR.
 
 Metrics (MODEL.md section 4, means over the E contexts): safety is
 ``violation_rate``; helpfulness is ``helpfulness`` = E_pi[V | A(c)] (value over
