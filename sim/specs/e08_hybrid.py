@@ -157,7 +157,7 @@ def hybrid_scores(key, params, static, front_betas: tuple = ()):
     """Every regime's scores at every (B, f), from one seed's labels (the module docstring).
 
     ``params`` / ``static`` hold the fields of :class:`HybridConfig`. Returns
-    ``(grid, front, prior)``: ``grid[regime][metric]`` has a leading axis over
+    ``(grid, front, setting)``: ``grid[regime][metric]`` has a leading axis over
     the (B, f) points, B-major (:func:`split_counts`); ``front`` the same for
     the beta-dependent regimes at ``front_budget``'s f for each of
     ``front_betas`` (beta-major; empty leaves when there are none); ``setting``
@@ -165,7 +165,7 @@ def hybrid_scores(key, params, static, front_betas: tuple = ()):
     """
     k_setting, k_labels, k_train = streams(key, "setting", "labels", "training")
     setting = policy_setting(k_setting, params, static, static.contexts)
-    world, logp0, dtype = setting.world, setting.logp0, setting.z0.dtype
+    logp0, dtype = setting.logp0, setting.z0.dtype
     counts = split_counts(static.budgets, static.shares)
     rej_grid = tuple(sorted({r for r, _ in counts}))
     cmp_grid = tuple(sorted({c for _, c in counts}))
