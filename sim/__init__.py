@@ -40,7 +40,8 @@ from .policies import (
     prior_logits,
     tilt,
 )
-from .preferences import LearnerConfig, bradley_terry_nll, fit_batch, fit_online, rewards
+from .preferences import LearnerConfig, rewards
+from .reward_fits import bradley_terry_nll, fit_batch, fit_online
 from .spec import Experiment, Variant, batched, registry
 from .world import (
     Contexts,

@@ -36,9 +36,9 @@ Families (``family``):
   {0.02, 0.1, 0.3}, 4 seeds): a fair shot for the expressive family.
 
 The linear families are convex: ``batch`` refits are the exact minimiser by
-the reward model's damped Newton solver (:func:`sim.preferences.fit_batch`,
+the reward model's damped Newton solver (:func:`sim.reward_fits.fit_batch`,
 the logistic loss is its Bradley-Terry loss on [phi, 1]); ``online`` takes one
-optimiser step per label (:func:`sim.preferences.fit_online`). ``maxout`` is
+optimiser step per label (:func:`sim.reward_fits.fit_online`). ``maxout`` is
 not convex: ``batch`` runs ``maxout_iters`` full-batch Adam steps on the first
 n labels at each checkpoint, warm-started at the previous checkpoint;
 ``online`` one Adam step per label. Nothing makes the admitted sets nested:
@@ -58,7 +58,8 @@ import optax
 
 from .config import Config, param
 from .keys import normal
-from .preferences import features, fit_batch, fit_online, response_features
+from .preferences import features, response_features
+from .reward_fits import fit_batch, fit_online
 from .world import Contexts, World, unacceptable
 
 __all__ = ["CostConfig", "cost_inputs", "costs", "fit_costs", "admitted_by_cost",
@@ -99,7 +100,7 @@ def cost_inputs(family: str, world: World, idx: jax.Array, context: jax.Array,
     """
     resp = jax.tree.map(lambda a: a[idx], response_features(world))
     if family != "maxout":
-        phi = features(family, resp, context, unacceptable(world, belief_true, idx))
+        phi = features(family, resp, context, unacceptable(world, belief_true, idx, context))
         return jnp.concatenate([phi, jnp.ones_like(phi[..., :1])], axis=-1)
     false = jnp.broadcast_to(~belief_true, resp.endorses.shape).astype(resp.x.dtype)
     flat = [resp.endorses, resp.log_length, false, resp.endorses * false]

@@ -24,7 +24,8 @@ import jax
 import jax.numpy as jnp
 
 from .keys import stream
-from .preferences import fit_batch, fit_online, rewards
+from .preferences import rewards
+from .reward_fits import fit_batch, fit_online
 from .world import Contexts, World
 
 __all__ = ["bootstrap_weights", "fit_reward_models", "aggregate", "ensemble_rewards"]

@@ -124,8 +124,8 @@ def collect_rejections(key: jax.Array, world: World, params, static, n: int,
         i = _policy_responses(k_resp, policy, e)
     else:
         i = jax.random.randint(k_resp, (n,), 0, world.features.shape[0], jnp.int32)
-    answer = jax.vmap(lambda k, a, b: rejection_oracle(k, world, params, static, a, b))(
-        jax.random.split(k_answer, n), i, ctx.belief_true)
+    answer = jax.vmap(lambda k, a, b, c: rejection_oracle(k, world, params, static, a, b, c))(
+        jax.random.split(k_answer, n), i, ctx.belief_true, ctx.features)
     return Rejections(i, e, ctx, answer)
 
 
@@ -153,7 +153,7 @@ def feature_differences(family: str, world: World, comparisons: Comparisons) -> 
 
     def phi(idx, c, belief):
         return features(family, jax.tree.map(lambda a: a[idx], resp), c,
-                        unacceptable(world, belief, idx))
+                        unacceptable(world, belief, idx, c))
 
     ctx = comparisons.contexts
     return (jax.vmap(phi)(comparisons.first, ctx.features, ctx.belief_true)

@@ -56,7 +56,7 @@ from jax.scipy.special import ndtri
 
 from .config import Config, ConfigError, param
 from .keys import normal, uniform, uniform_entries
-from .world import Contexts, World, value
+from .world import Contexts, World, value, violations_in
 
 __all__ = [
     "AnnotatorConfig", "RejectionLabel", "PreferenceLabel", "rejection_oracle",
@@ -114,14 +114,19 @@ class PreferenceLabel(NamedTuple):
     weight: jax.Array   # () in {0, 1}: 0 if the annotator skipped
 
 
-def violated_prohibitions(world: World, i: jax.Array, belief_true: jax.Array) -> jax.Array:
-    """All prohibitions response i (an int or (...,) ints) violates in a context: (..., T + 2) bool."""
+def violated_prohibitions(world: World, i: jax.Array, belief_true: jax.Array,
+                          context_features: jax.Array | None = None) -> jax.Array:
+    """All prohibitions response i (an int or (...,) ints) violates in a context: (..., T + 2) bool.
+
+    ``context_features`` (m,) is needed when the world has context-dependent prohibitions."""
     fact = world.endorses[i] & ~belief_true
-    return jnp.concatenate([world.violates[i], world.pads[i][..., None], fact[..., None]], axis=-1)
+    halfspaces = violations_in(world, context_features, i)
+    return jnp.concatenate([halfspaces, world.pads[i][..., None], fact[..., None]], axis=-1)
 
 
 def rejection_oracle(key: jax.Array, world: World, params, static,
-                     i: jax.Array, belief_true: jax.Array) -> RejectionLabel:
+                     i: jax.Array, belief_true: jax.Array,
+                     context_features: jax.Array | None = None) -> RejectionLabel:
     """Answer "what is wrong with response i in this context?".
 
     Args:
@@ -131,12 +136,14 @@ def rejection_oracle(key: jax.Array, world: World, params, static,
       static: the annotator's static config (for ``reveal``).
       i: the queried response (int scalar).
       belief_true: the context's belief flag.
+      context_features: the context's features (m,), needed when the world has
+        context-dependent prohibitions.
 
     Returns:
       A :class:`RejectionLabel`.
     """
     k_u, k_w = jax.random.split(key)
-    violated = violated_prohibitions(world, i, belief_true)
+    violated = violated_prohibitions(world, i, belief_true, context_features)
     size = violated.shape[0] + 3   # draws: miss, false flag, one per prohibition, mass
     if static.reveal in ("all", "flag"):  # the same draws, without the T + 2 it does not use
         u_miss, u_false, u_mass = uniform_entries(k_u, size, (0, 1, size - 1))

@@ -17,24 +17,8 @@ with one of three feature maps (``family``):
   well specified when s_syc = s_len = 0. Choice: to be well specified it must
   see the acceptability indicator; it is a control, not a realistic learner.
 
-Fitting minimises the Bradley-Terry negative log-likelihood of the labels
-(target y in {0, 1/2, 1}, weight w in {0, 1}),
-
-    L_n(theta) = sum_{l <= n} w_l [ y_l softplus(-s_l) + (1 - y_l) softplus(s_l) ]
-                 + ridge/2 |theta|^2,          s_l = theta . (phi(i_l, c_l) - phi(j_l, c_l)),
-
-(Bradley & Terry 1952; Christiano et al. 2017, arXiv 1706.03741), in one of
-two modes (``fit``):
-
-- ``batch``: at each checkpoint n the minimiser of L_n / max(n, 1) (the
-  ridge-regularised MLE on the first n comparisons), by damped Newton steps (or
-  optax.lbfgs, ``batch_solver``), warm-started at the previous checkpoint (L_n is strictly convex, so the
-  start changes the path, not the answer);
-- ``online``: one optimiser step per label on that label's loss plus
-  ridge / (2 n_labels) |theta|^2, with a constant step size.
-
-The two modes separate drift that comes from the optimiser (a constant step
-size keeps moving) from drift that comes from the signal (the MLE moves).
+Fitting theta to the labels (the Bradley-Terry likelihood, batch and online
+modes) is in :mod:`sim.reward_fits`.
 """
 
 from __future__ import annotations
@@ -44,7 +28,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from .config import Config, param
 from .world import Contexts, World, density, unacceptable
@@ -52,7 +35,7 @@ from .world import Contexts, World, density, unacceptable
 __all__ = [
     "LearnerConfig", "ResponseFeatures", "response_features", "feature_dim", "features",
     "context_free_features",
-    "rewards", "bradley_terry_nll", "fit_batch", "fit_online", "surface_loadings",
+    "rewards", "surface_loadings",
 ]
 
 
@@ -150,170 +133,9 @@ def rewards(theta: jax.Array, family: str, world: World, contexts: Contexts) -> 
     p_cf = cf.shape[-1]
     bilinear = theta[p_cf: p_cf + d * m].reshape(d, m)
     ctx = world.features @ bilinear @ contexts.features.T                # (N, E)
-    bad = jax.vmap(lambda b: unacceptable(world, b))(contexts.belief_true)  # (E, N)
+    bad = jax.vmap(lambda b, c: unacceptable(world, b, None, c))(
+        contexts.belief_true, contexts.features)                                        # (E, N)
     return base[None, :] + ctx.T + jnp.where(bad, theta[-1], 0.0)
-
-
-def bradley_terry_nll(theta: jax.Array, dphi: jax.Array, target: jax.Array,
-                      weight: jax.Array) -> jax.Array:
-    """Per-label Bradley-Terry negative log-likelihood (no reduction): (n,).
-
-    -w [y log sigma(s) + (1 - y) log sigma(-s)],  s = theta . dphi.
-    """
-    s = dphi @ theta
-    return weight * (target * jax.nn.softplus(-s) + (1.0 - target) * jax.nn.softplus(s))
-
-
-def fit_batch(dphi: jax.Array, target: jax.Array, weight: jax.Array, steps: jax.Array,
-              ridge: jax.Array, iters: int, solver: str = "newton", block: int = 0) -> jax.Array:
-    """Ridge-regularised Bradley-Terry MLE on the first n labels, for each n in steps.
-
-    Minimises L_n(theta) / max(n, 1) (module docstring) at each checkpoint,
-    warm-started at the previous one.
-
-    Args:
-      dphi: (n_labels, p) feature differences phi(i) - phi(j).
-      target, weight: (n_labels,).
-      steps: (K,) increasing label counts (checkpoints).
-      ridge: L2 weight lambda (> 0 makes the minimiser unique).
-      iters: most solver iterations per checkpoint (static); Newton stops
-        earlier once the Newton decrement is at rounding level.
-      solver: ``"newton"``: Newton steps with the exact Hessian
-        sum_l w_l sigma(s_l)(1 - sigma(s_l)) dphi_l dphi_l^T + lambda I, halved
-        while the objective would rise (backtracking; a step that cannot
-        lower it is not taken, so the objective never rises); ``"lbfgs"``: ``optax.lbfgs`` with its zoom
-        line search (slower per checkpoint under vmap, kept as a cross-check).
-      block: 0: every sum runs over all n_labels rows, those past n weighted 0
-        (K n_labels rows per iteration sweep); > 0: the sums run over blocks of
-        ``block`` rows up to the one holding row n only (a loop with a traced
-        trip count), so a log grid of checkpoints costs about 2 n_labels rows,
-        not K n_labels (E7's 100,000 labels: 10x faster). Same minimiser up to
-        rounding.
-
-    Returns:
-      (K, p) the fitted parameters at each checkpoint.
-    """
-    n, p = dphi.shape
-    steps = jnp.asarray(steps, jnp.int32)
-    position = jnp.arange(n, dtype=jnp.int32)
-    if block:
-        blocks = -(-n // block)
-
-        def tile(a):
-            a = jnp.pad(a, [(0, blocks * block - n)] + [(0, 0)] * (a.ndim - 1))
-            return a.reshape((blocks, block) + a.shape[1:])
-
-        tiles = (tile(dphi), tile(target), tile(weight), tile(position))
-
-    def refit(theta, n_used):
-        scale = 1.0 / jnp.maximum(n_used, 1).astype(dphi.dtype)
-
-        def total(fn):
-            """sum_l fn over the labels l < n_used: fn(dphi, target, w) of a set of rows."""
-            if not block:
-                return fn(dphi, target, jnp.where(position < n_used, weight, 0.0))
-
-            def add(b, acc):
-                x, y, w, pos = (a[b] for a in tiles)
-                part = fn(x, y, jnp.where(pos < n_used, w, 0.0))
-                return jax.tree.map(jnp.add, acc, part)
-
-            zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype),
-                                 jax.eval_shape(fn, dphi[:1], target[:1], weight[:1]))
-            return jax.lax.fori_loop(0, (n_used + block - 1) // block, add, zeros)
-
-        def objective(th):
-            nll = total(lambda x, y, w: jnp.sum(bradley_terry_nll(th, x, y, w)))
-            return scale * (nll + 0.5 * ridge * jnp.sum(th * th))
-
-        def grad_hess(th):
-            def parts(x, y, w):
-                prob = jax.nn.sigmoid(x @ th)
-                curvature = w * prob * (1.0 - prob)
-                return x.T @ (w * (prob - y)), (x * curvature[:, None]).T @ x
-            g, h = total(parts)
-            return g + ridge * th, h + ridge * jnp.eye(p, dtype=dphi.dtype)
-
-        if solver == "newton":
-            tol = 10 * jnp.finfo(dphi.dtype).eps
-
-            def unfinished(carry):
-                _, _, k, done = carry
-                return (k < iters) & ~done
-
-            def iteration(carry):
-                th, value, k, _ = carry
-                grad, hess = grad_hess(th)
-                direction = jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(hess), grad)
-                decrement = 0.5 * scale * (grad @ direction)  # ~ objective - minimum
-
-                def worse(state):  # backtrack while the objective would rise
-                    length, new_value, halvings = state
-                    return (new_value > value) & (halvings < 30)
-
-                def halve(state):
-                    length, _, halvings = state
-                    return length / 2, objective(th - length / 2 * direction), halvings + 1
-
-                one = jnp.ones((), dphi.dtype)
-                length, new_value, _ = jax.lax.while_loop(
-                    worse, halve, (one, objective(th - direction), 0))
-                better = new_value <= value
-                done = ~better | (decrement <= tol * jnp.maximum(1.0, jnp.abs(value)))
-                return (jnp.where(better, th - length * direction, th),
-                        jnp.where(better, new_value, value), k + 1, done)
-
-            theta = jax.lax.while_loop(unfinished, iteration,
-                                       (theta, objective(theta), 0, jnp.asarray(False)))[0]
-        else:
-            opt = optax.lbfgs()
-            value_and_grad = optax.value_and_grad_from_state(objective)
-
-            def iteration(carry, _):
-                th, state = carry
-                with jax.numpy_dtype_promotion("standard"):  # optax's line search mixes dtypes
-                    value, grad = value_and_grad(th, state=state)
-                    updates, state = opt.update(grad, state, th, value=value, grad=grad,
-                                                value_fn=objective)
-                return (optax.apply_updates(th, updates), state), None
-
-            with jax.numpy_dtype_promotion("standard"):
-                init = opt.init(theta)
-            (theta, _), _ = jax.lax.scan(iteration, (theta, init), None, length=iters)
-        return theta, theta
-
-    _, thetas = jax.lax.scan(refit, jnp.zeros((p,), dphi.dtype), steps)
-    return thetas
-
-
-def fit_online(dphi: jax.Array, target: jax.Array, weight: jax.Array, steps: jax.Array,
-               ridge: jax.Array, learning_rate: jax.Array, optimizer: str = "adam") -> jax.Array:
-    """Streaming Bradley-Terry: one optimiser step per label; parameters at each step.
-
-    The step on label l minimises nll_l(theta) + ridge / (2 n_labels) |theta|^2
-    with a constant step size. Returns (K, p), the parameters after the first n
-    labels for each n in ``steps`` (n = 0: the initial zeros).
-    """
-    n, p = dphi.shape
-    opt = (optax.adam if optimizer == "adam" else optax.sgd)(learning_rate)
-
-    def label(carry, inputs):
-        theta, state = carry
-        row, y, w = inputs
-
-        def loss(th):
-            return (bradley_terry_nll(th, row[None], y[None], w[None])[0]
-                    + 0.5 * ridge / n * jnp.sum(th * th))
-
-        with jax.numpy_dtype_promotion("standard"):  # optax mixes its int step count with floats
-            updates, state = opt.update(jax.grad(loss)(theta), state, theta)
-        theta = optax.apply_updates(theta, updates)
-        return (theta, state), theta
-
-    theta0 = jnp.zeros((p,), dphi.dtype)
-    _, history = jax.lax.scan(label, (theta0, opt.init(theta0)), (dphi, target, weight))
-    history = jnp.concatenate([theta0[None], history])
-    return history[jnp.asarray(steps, jnp.int32)]
 
 
 def surface_loadings(theta: jax.Array, family: str, r: ResponseFeatures) -> tuple[jax.Array, jax.Array]:

@@ -28,8 +28,25 @@ tail p_j = c j^-a for j = 1..T (``zipf_exponent`` a), c = T p / sum_j j^-a so
 the total mass T p is that of the uniform law; refused when p_1 = c >= 1.
 (Masses below float precision make a prohibition that never fires.) Two more prohibitions: the padding
 prohibition pads(i) = 1[density_i < padding_floor] (off at floor 0) and the
-factual one g_fact(i, c) = endorses_i AND NOT belief_true(c). Response i is
-unacceptable in c when any prohibition fires; the full human evaluation is
+factual one g_fact(i, c) = endorses_i AND NOT belief_true(c).
+
+Context-dependent prohibitions (E10 (b), off by default): with
+``context_share`` s > 0 the first round(s T) halfspaces also read the context,
+
+    g_j(i, c) = 1[w_j . x_i + u_j . c > theta_j],   u_j = ``context_weight`` v_j / |v_j|,
+
+v_j ~ N(0, I_m), and theta_j = Phi^-1(1 - p_j) sqrt(1 + |u_j|^2), so that
+P(g_j = 1) = p_j still (w_j . x + u_j . c ~ N(0, 1 + |u_j|^2)). ``violates``
+then holds the *context-free reading* of each prohibition: the halfspace of
+the same direction and the same mass, 1[w_j . x_i > Phi^-1(1 - p_j)]. Choice:
+that is the rule a learner who cannot represent the context fits to the rate
+at which g_j fires (the rule learner enforces it); it over-excludes the
+responses the prohibition allows in this context (where u_j . c is low: the
+over-refusal XSTest finds) and under-excludes where u_j . c is high. With
+s = 0 (the default) the world is today's, draw for draw: u_j comes from its
+own stream and is not drawn at all.
+
+Response i is unacceptable in c when any prohibition fires; the full human evaluation is
 
     V(i, c) = U(x_i, c) - Lambda * 1[i unacceptable in c].
 
@@ -49,11 +66,11 @@ import numpy as np
 from jax.scipy.special import ndtri
 
 from .config import Config, ConfigError, param, split
-from .keys import normal, uniform
+from .keys import normal, stream, uniform
 
 __all__ = [
     "WorldConfig", "World", "Contexts", "make_world", "sample_world", "sample_contexts", "utility",
-    "value", "unacceptable", "acceptable", "density", "violations", "zipf_masses",
+    "value", "unacceptable", "acceptable", "density", "violations", "violations_in", "zipf_masses",
 ]
 
 
@@ -96,6 +113,12 @@ class WorldConfig(Config):
                                  doc="median number of substantive claims before the cap")
     claims_sigma: float = param(0.5, lo=0.0, hi=3.0, sweep=True,
                                 doc="log-sd of the claims (<= 3: density stays above 1e-20)")
+    context_share: float = param(0.0, lo=0.0, hi=1.0,
+                                 doc="share of the halfspace prohibitions that also read the "
+                                     "context (0: none, today's world)")
+    context_weight: float = param(1.0, lo=0.0, hi=100.0, sweep=True,
+                                  doc="|u_j|, the weight of the context in a context-dependent "
+                                      "prohibition (used when context_share > 0)")
 
     def check(self):
         p, s = self.prohibition_mass, self.prohibition_mass_spread
@@ -132,13 +155,14 @@ class World(NamedTuple):
     violates: jax.Array      # (N, T) bool, g_j(i) for the context-free halfspaces
     pads: jax.Array          # (N,) bool, the padding prohibition
     normals: jax.Array       # (T, d) w_j, unit norm
-    thresholds: jax.Array    # (T,) theta_j = Phi^-1(1 - p_j)
+    thresholds: jax.Array    # (T,) theta_j = Phi^-1(1 - p_j) (sqrt(1 + |u_j|^2) times that)
     masses: jax.Array        # (T,) p_j
     metric: jax.Array        # (d, d) A = (1 - kappa) I + kappa C
     context_map: jax.Array   # (d, m) M, mu(c) = M c
     penalty: jax.Array       # () Lambda
     density_bonus: jax.Array  # ()
     belief_true_prob: jax.Array  # ()
+    context_normals: jax.Array | None = None  # (T, m) u_j; None: every prohibition context-free
 
 
 class Contexts(NamedTuple):
@@ -184,15 +208,21 @@ def sample_world(key: jax.Array, params, static) -> World:
     else:
         masses = p + s * (2.0 * u_mass - 1.0)
     theta = ndtri(1.0 - masses)
+    u = None
+    if static.context_share > 0.0:   # its own stream: the draws above do not change
+        dependent = jnp.arange(t) < round(static.context_share * t)
+        v = normal(stream(key, "context_prohibitions"), (t, m))
+        u = jnp.where(dependent[:, None], params.context_weight, 0.0) * v / jnp.maximum(
+            jnp.linalg.norm(v, axis=1, keepdims=True), 1e-12)
     kappa = params.coupling
     metric = (1.0 - kappa) * jnp.eye(d) + kappa * _random_correlation(z[4].reshape(d, d))
     context_map = z[5].reshape(d, m) / jnp.sqrt(m)
     return World(
         features=x, endorses=endorses, length=length, claims=claims,
         violates=violations(x, w, theta), pads=claims / length < params.padding_floor,
-        normals=w, thresholds=theta, masses=masses, metric=metric, context_map=context_map,
+        normals=w, thresholds=theta if u is None else theta * jnp.sqrt(1.0 + jnp.sum(u * u, 1)), masses=masses, metric=metric, context_map=context_map,
         penalty=params.penalty, density_bonus=params.density_bonus,
-        belief_true_prob=params.belief_true_prob,
+        belief_true_prob=params.belief_true_prob, context_normals=u,
     )
 
 
@@ -241,25 +271,56 @@ def utility(world: World, context_features: jax.Array, idx: jax.Array | None = N
     return -0.5 * quad + world.density_bonus * dens
 
 
-def unacceptable(world: World, belief_true: jax.Array, idx: jax.Array | None = None) -> jax.Array:
-    """1[some prohibition fires] for every response (or ``idx``) in one context: bool."""
+def _needs_context(world: World, context_features) -> bool:
+    """Whether the halfspaces read the context; an error if they do and it is missing."""
+    if world.context_normals is None:
+        return False
+    if context_features is None:
+        raise ValueError("this world has context-dependent prohibitions "
+                         "(world.context_share > 0): pass the context's features")
+    return True
+
+
+def violations_in(world: World, context_features: jax.Array | None = None,
+                  idx: jax.Array | None = None) -> jax.Array:
+    """g_j(i, c) for the halfspaces, for every response (or ``idx``) in one context:
+    (N, T) or (..., T) bool. ``world.violates`` when no prohibition reads the context."""
+    if not _needs_context(world, context_features):
+        return world.violates if idx is None else world.violates[idx]
+    x = world.features if idx is None else world.features[idx]
+    shift = world.context_normals @ context_features                          # (T,)
+    return x @ world.normals.T + shift > world.thresholds
+
+
+def unacceptable(world: World, belief_true: jax.Array, idx: jax.Array | None = None,
+                 context_features: jax.Array | None = None) -> jax.Array:
+    """1[some prohibition fires] for every response (or ``idx``) in one context: bool.
+
+    ``context_features`` (m,) is needed (and only read) when the world has
+    context-dependent prohibitions.
+    """
+    endorses = world.endorses if idx is None else world.endorses[idx]
+    if _needs_context(world, context_features):
+        pads = world.pads if idx is None else world.pads[idx]
+        fires = jnp.any(violations_in(world, context_features, idx), axis=-1) | pads
+        return fires | (endorses & ~belief_true)
     # the context-free part is reduced over the whole pool first: under a vmap over
     # queries it does not depend on the query, so it is computed once, not gathered
     # as an (n, T) table (E7's 100,000 comparisons)
     context_free = jnp.any(world.violates, axis=-1) | world.pads
-    endorses = world.endorses
     if idx is not None:
-        context_free, endorses = context_free[idx], endorses[idx]
+        context_free = context_free[idx]
     return context_free | (endorses & ~belief_true)
 
 
-def acceptable(world: World, belief_true: jax.Array) -> jax.Array:
+def acceptable(world: World, belief_true: jax.Array,
+               context_features: jax.Array | None = None) -> jax.Array:
     """The acceptable set A(c) as a mask: (N,) bool."""
-    return ~unacceptable(world, belief_true)
+    return ~unacceptable(world, belief_true, None, context_features)
 
 
 def value(world: World, context_features: jax.Array, belief_true: jax.Array,
           idx: jax.Array | None = None) -> jax.Array:
     """V(i, c) = U(x_i, c) - Lambda 1[i unacceptable in c] for every response (or ``idx``)."""
-    bad = unacceptable(world, belief_true, idx)
+    bad = unacceptable(world, belief_true, idx, context_features)
     return utility(world, context_features, idx) - jnp.where(bad, world.penalty, 0.0)

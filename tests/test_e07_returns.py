@@ -16,7 +16,7 @@ from sim.constraints import learn_constraints, stream_constraints
 from sim.keys import seed_keys
 from sim.labels import collect_rejections
 from sim.oracles import AnnotatorConfig
-from sim.preferences import fit_batch
+from sim.reward_fits import fit_batch
 from sim.spec import registry, run_configs
 from sim.specs.e07_returns import decade_grid
 from sim.world import WorldConfig, make_world

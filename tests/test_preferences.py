@@ -7,12 +7,12 @@ import pytest
 
 from sim import WorldConfig, fit_batch, fit_online, make_world, rewards, sample_contexts, value
 from sim.preferences import (
-    bradley_terry_nll,
     feature_dim,
     features,
     response_features,
     surface_loadings,
 )
+from sim.reward_fits import bradley_terry_nll
 from sim.world import unacceptable
 
 
@@ -118,7 +118,8 @@ def test_ensemble_aggregates_are_ordered_and_one_member_is_the_single_model():
     from sim.ensembles import aggregate, fit_reward_models
     from sim.labels import collect_comparisons, feature_differences
     from sim.oracles import AnnotatorConfig
-    from sim.preferences import LearnerConfig, fit_batch
+    from sim.preferences import LearnerConfig
+    from sim.reward_fits import fit_batch
     from sim.world import WorldConfig, make_world
     world = make_world(jax.random.key(0), WorldConfig(responses=128))
     a_static, a_params = split(AnnotatorConfig())

@@ -105,7 +105,8 @@ def checkpoint_steps(labels: int, checkpoints: int) -> tuple[int, ...]:
 def _evaluation(key, world, static):
     contexts = sample_contexts(key, world, static.eval_contexts)
     values = jax.vmap(lambda c, b: value(world, c, b))(contexts.features, contexts.belief_true)
-    acceptable = ~jax.vmap(lambda b: unacceptable(world, b))(contexts.belief_true)
+    acceptable = ~jax.vmap(lambda b, c: unacceptable(world, b, None, c))(contexts.belief_true,
+                                                                          contexts.features)
     return contexts, values, acceptable
 
 

@@ -185,9 +185,9 @@ def run(key, params, static):
 
     # hybrid: r + w . phi over the prohibitions the rule learner knows, w by Mu et al.'s hinge
     known = trace.discovered_at <= n                                                # (T + 2,)
-    phi = jax.vmap(lambda b: known_rule_indicators(
-        violated_prohibitions(world, jnp.arange(world.features.shape[0]), b), known))(
-        ctx.belief_true).astype(dtype)                                             # (E, N, T + 2)
+    phi = jax.vmap(lambda b, c: known_rule_indicators(
+        violated_prohibitions(world, jnp.arange(world.features.shape[0]), b, c), known))(
+        ctx.belief_true, ctx.features).astype(dtype)                               # (E, N, T + 2)
     ce, cf, cs = comparisons.context, comparisons.first, comparisons.second
     w_rbr = fit_rbr_weights(r[ce, cf], r[ce, cs], phi[ce, cf], phi[ce, cs], target, weight)
     r_rbr = rbr_reward(r, phi, w_rbr)

@@ -54,7 +54,7 @@ import jax
 import jax.numpy as jnp
 
 from ..config import Config, ConfigError, param
-from ..costs import CostConfig
+from ..costs import CostConfig, admitted_by_cost
 from ..hybrids import fit_rbr_weights, known_rule_indicators, rbr_reward
 from ..keys import streams
 from ..metrics import acceptable_regret, helpfulness
@@ -138,11 +138,18 @@ def split_counts(budgets: tuple, shares: tuple) -> tuple[tuple[int, int], ...]:
     return tuple((round(f * b), b - round(f * b)) for b in budgets for f in shares)
 
 
-def hybrid_metrics(setting, logp):
-    """The policy metrics of E8 for (E, N) log-probabilities (module docstring)."""
+def hybrid_metrics(setting, logp, excluded=None):
+    """The policy metrics of E8 for (E, N) log-probabilities (module docstring), and
+    ``over_refusal``: the share of acceptable responses the regime excludes, mean over
+    contexts. ``excluded`` (E, N) is the set a mask cuts (its false exclusion counts even
+    when nothing is left and the mask falls back to pi0); without it, the responses with
+    pi = 0 (none for a tilt)."""
     out = setting_metrics(setting, logp)
     out["helpfulness"] = jnp.mean(helpfulness(logp, setting.values, setting.acceptable))
     out["regret"] = jnp.mean(acceptable_regret(logp, setting.values, setting.acceptable))
+    cut = jnp.isneginf(logp) if excluded is None else excluded
+    refused = (setting.acceptable & cut).sum(-1)
+    out["over_refusal"] = jnp.mean(refused / jnp.maximum(setting.acceptable.sum(-1), 1))
     return out
 
 
@@ -153,10 +160,12 @@ def _margins(score, base):
             "value_gain": score["value"] - base["value"]}
 
 
-def hybrid_scores(key, params, static, front_betas: tuple = ()):
+def hybrid_scores(key, params, static, front_betas: tuple = (), methods=None, adjust=None):
     """Every regime's scores at every (B, f), from one seed's labels (the module docstring).
 
-    ``params`` / ``static`` hold the fields of :class:`HybridConfig`. Returns
+    ``params`` / ``static`` hold the fields of :class:`HybridConfig`; ``methods``
+    (default: every one of :func:`hybrid_regimes`) the regimes to score;
+    ``adjust`` a World -> World edit (:func:`sim.specs.setting.policy_setting`). Returns
     ``(grid, front, setting)``: ``grid[regime][metric]`` has a leading axis over
     the (B, f) points, B-major (:func:`split_counts`); ``front`` the same for
     the beta-dependent regimes at ``front_budget``'s f for each of
@@ -164,7 +173,8 @@ def hybrid_scores(key, params, static, front_betas: tuple = ()):
     the policy setting they were scored in.
     """
     k_setting, k_labels, k_train = streams(key, "setting", "labels", "training")
-    setting = policy_setting(k_setting, params, static, static.contexts)
+    methods = list(hybrid_regimes()) if methods is None else list(methods)
+    setting = policy_setting(k_setting, params, static, static.contexts, adjust)
     logp0, dtype = setting.logp0, setting.z0.dtype
     counts = split_counts(static.budgets, static.shares)
     rej_grid = tuple(sorted({r for r, _ in counts}))
@@ -192,10 +202,14 @@ def hybrid_scores(key, params, static, front_betas: tuple = ()):
     def at_row(k_r, k_c, rejections, comparisons, beta):
         feasible, cost, r = learned.feasible[k_r], learned.cost[k_r], learned.reward[k_c]
         pols = regime_policies(logp0, feasible, cost, r, beta, params.best_of, params.cost_budget,
-                               [m for m in hybrid_regimes() if m not in ("dpo", "rbr_tilt")],
+                               [m for m in methods if m not in ("dpo", "rbr_tilt")],
                                params.dual_rate, static.dual_steps, tilt_iters=static.tilt_iters)
-        pols["rbr_tilt"] = tilt(logp0, rbr(r, rejections, comparisons), beta)
-        return {name: hybrid_metrics(setting, logp) for name, logp in pols.items()}
+        if "rbr_tilt" in methods:
+            pols["rbr_tilt"] = tilt(logp0, rbr(r, rejections, comparisons), beta)
+        cuts = {"mask": ~feasible, "mask_then_tilt": ~feasible,
+                "cost_mask": ~admitted_by_cost(cost)}
+        return {name: hybrid_metrics(setting, logp, cuts.get(name))
+                for name, logp in pols.items()}
 
     # rows: every (B, f) at the config's beta, then the front budget's f at each front beta
     n_b, n_f = len(static.budgets), len(static.shares)
@@ -205,11 +219,13 @@ def hybrid_scores(key, params, static, front_betas: tuple = ()):
                              jnp.repeat(jnp.asarray(front_betas, dtype), n_f)])
     scored = jax.vmap(at_row)(ir[rows], ic[rows], n_r[rows], n_c[rows], betas)
     grid = jax.tree.map(lambda a: a[:n_b * n_f], scored)                            # (P,) leaves
-    dpo = dpo_on_prefixes(k_train, setting, cmp, jnp.asarray(cmp_grid, jnp.int32),
-                          params.dpo_beta, params.dpo_learning_rate, static.dpo_steps,
-                          lambda logp: hybrid_metrics(setting, logp))
-    grid["dpo"] = jax.tree.map(lambda a: a[ic], dpo)
-    front = {m: jax.tree.map(lambda a: a[n_b * n_f:], scored[m]) for m in tilted_regimes()}
+    if "dpo" in methods:
+        dpo = dpo_on_prefixes(k_train, setting, cmp, jnp.asarray(cmp_grid, jnp.int32),
+                              params.dpo_beta, params.dpo_learning_rate, static.dpo_steps,
+                              lambda logp: hybrid_metrics(setting, logp))
+        grid["dpo"] = jax.tree.map(lambda a: a[ic], dpo)
+    front = {m: jax.tree.map(lambda a: a[n_b * n_f:], scored[m])
+             for m in tilted_regimes() if m in methods}
     return grid, front, setting
 
 

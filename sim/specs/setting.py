@@ -44,12 +44,15 @@ class PolicySetting(NamedTuple):
     values: jax.Array      # (E, N) V(i, c)
 
 
-def policy_setting(key: jax.Array, params, static, n_contexts: int) -> PolicySetting:
+def policy_setting(key: jax.Array, params, static, n_contexts: int,
+                   adjust=None) -> PolicySetting:
     """Sample the world (stream ``world``), the contexts (``contexts``) and the prior's
     noise (``prior``). ``params`` / ``static`` are an experiment config's halves with
-    ``world`` and ``policy`` sections."""
+    ``world`` and ``policy`` sections; ``adjust`` (World -> World), if given, edits the
+    sampled world before anything is read off it (E10 switches prohibitions off)."""
     k_world, k_ctx = streams(key, "world", "contexts")
     world = sample_world(k_world, params.world, static.world)
+    world = world if adjust is None else adjust(world)
     return setting_at(key, world, sample_contexts(k_ctx, world, n_contexts), params.policy)
 
 
@@ -57,7 +60,8 @@ def setting_at(key: jax.Array, world: World, ctx: Contexts, policy_params) -> Po
     """The same world's prior in other contexts (held-out or shifted ones); ``key`` as for
     :func:`policy_setting`, so the prior's per-response noise is the same."""
     z0 = _prior(key, world, ctx, policy_params)
-    acceptable = ~jax.vmap(lambda b: unacceptable(world, b))(ctx.belief_true)
+    acceptable = ~jax.vmap(lambda b, c: unacceptable(world, b, None, c))(ctx.belief_true,
+                                                                      ctx.features)
     values = jax.vmap(lambda c, b: value(world, c, b))(ctx.features, ctx.belief_true)
     return PolicySetting(world, ctx, z0, jax.nn.log_softmax(z0, axis=-1), acceptable, values)
 
@@ -77,8 +81,8 @@ def violated_table(setting: PolicySetting) -> jax.Array:
     """Every prohibition each response violates in each context: (E, N, T + 2) bool
     (halfspaces, padding, factual; :func:`sim.oracles.violated_prohibitions`)."""
     every = jnp.arange(setting.world.features.shape[0])
-    return jax.vmap(lambda b: violated_prohibitions(setting.world, every, b))(
-        setting.contexts.belief_true)
+    return jax.vmap(lambda b, c: violated_prohibitions(setting.world, every, b, c))(
+        setting.contexts.belief_true, setting.contexts.features)
 
 
 def setting_metrics(setting: PolicySetting, logp: jax.Array) -> dict[str, jax.Array]:
