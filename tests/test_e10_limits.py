@@ -25,11 +25,14 @@ from sim.world import make_world, sample_contexts, sample_world, unacceptable, v
 
 SPEC = registry()["limits"]
 SEEDS = 3
+SMALL = dataclasses.replace(SPEC.tiny_config(), false_flags=(0.0, 0.3), context_weights=(0.0, 2.0),
+                            couplings=(0.0, 0.9), active=(1, 4), zipf_exponents=(0.0, 1.0),
+                            misses=(0.0, 0.5))
 
 
 @functools.cache
 def results():
-    return jax.device_get(run_configs(SPEC, [SPEC.tiny_config()], seed_keys(0, SEEDS)))
+    return jax.device_get(run_configs(SPEC, [SMALL], seed_keys(0, SEEDS)))
 
 
 # ------------------------------------------------- context-dependent prohibitions
@@ -160,7 +163,8 @@ def test_bad_maps_are_refused():
 
 
 def test_the_quick_config_runs_end_to_end(tmp_path):
-    assert main(["limits", "--quick", "--seeds", "2", "--out", str(tmp_path)]) == 0
+    assert main(["limits", "--quick", "--seeds", "2", "--variant", "default",
+                 "--out", str(tmp_path)]) == 0
     [folder] = (tmp_path / "limits").iterdir()
     summary = Summary.from_csv(folder / "summary.csv")
     quick = SPEC.quick()

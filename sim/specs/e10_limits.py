@@ -135,7 +135,7 @@ class LimitsConfig(HybridConfig):
 def with_active(k):
     """World -> World with only the first k halfspace prohibitions (k may be traced)."""
     def adjust(world):
-        on = jnp.arange(world.thresholds.shape[0]) < k
+        on = jnp.arange(world.thresholds.shape[0], dtype=jnp.int32) < k
         return world._replace(violates=world.violates & on[None, :],
                               thresholds=jnp.where(on, world.thresholds, jnp.inf))
     return adjust
@@ -231,8 +231,8 @@ def tiny() -> LimitsConfig:
                                           mass_law="zipf", zipf_exponent=0.0, context_share=0.5,
                                           context_weight=0.0),
                         contexts=2, budgets=(8, 16), front_budget=16, dual_steps=2, rbr_steps=2,
-                        false_flags=(0.0, 0.3), context_weights=(0.0, 2.0), couplings=(0.0, 0.9),
-                        active=(1, 4), zipf_exponents=(0.0, 1.0), misses=(0.0, 0.5))
+                        tilt_iters=8, false_flags=(0.3,), context_weights=(2.0,), couplings=(0.9,),
+                        active=(2,), zipf_exponents=(1.0,), misses=(0.5,))
 
 
 def _quadratic(config: LimitsConfig) -> LimitsConfig:
