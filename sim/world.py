@@ -67,6 +67,7 @@ from jax.scipy.special import ndtri
 
 from .config import Config, ConfigError, param, split
 from .keys import normal, stream, uniform
+from .prohibitions import needs_context, violations, violations_in, zipf_masses
 
 __all__ = [
     "WorldConfig", "World", "Contexts", "make_world", "sample_world", "sample_contexts", "utility",
@@ -138,13 +139,6 @@ class WorldConfig(Config):
                 f"(allowed: 0 <= prohibition_mass_spread < min(p, 1 - p) = {min(p, 1 - p):g})")
 
 
-def zipf_masses(t: int, p, exponent, xp=np):
-    """p_j = c j^-a for j = 1..T with sum_j p_j = T p: (T,). ``xp``: numpy or jax.numpy."""
-    dtype = xp.asarray(exponent).dtype if xp is jnp else float
-    weights = xp.arange(1, t + 1, dtype=dtype) ** (-exponent)
-    return t * p * weights / xp.sum(weights)
-
-
 class World(NamedTuple):
     """One sampled world (a pytree; leading seed axis under vmap)."""
 
@@ -170,11 +164,6 @@ class Contexts(NamedTuple):
 
     features: jax.Array
     belief_true: jax.Array
-
-
-def violations(features: jax.Array, normals: jax.Array, thresholds: jax.Array) -> jax.Array:
-    """g_j(i) = 1[w_j . x_i > theta_j] for all responses and halfspaces: (N, T) bool."""
-    return features @ normals.T > thresholds
 
 
 def _random_correlation(g: jax.Array) -> jax.Array:
@@ -271,27 +260,6 @@ def utility(world: World, context_features: jax.Array, idx: jax.Array | None = N
     return -0.5 * quad + world.density_bonus * dens
 
 
-def _needs_context(world: World, context_features) -> bool:
-    """Whether the halfspaces read the context; an error if they do and it is missing."""
-    if world.context_normals is None:
-        return False
-    if context_features is None:
-        raise ValueError("this world has context-dependent prohibitions "
-                         "(world.context_share > 0): pass the context's features")
-    return True
-
-
-def violations_in(world: World, context_features: jax.Array | None = None,
-                  idx: jax.Array | None = None) -> jax.Array:
-    """g_j(i, c) for the halfspaces, for every response (or ``idx``) in one context:
-    (N, T) or (..., T) bool. ``world.violates`` when no prohibition reads the context."""
-    if not _needs_context(world, context_features):
-        return world.violates if idx is None else world.violates[idx]
-    x = world.features if idx is None else world.features[idx]
-    shift = world.context_normals @ context_features                          # (T,)
-    return x @ world.normals.T + shift > world.thresholds
-
-
 def unacceptable(world: World, belief_true: jax.Array, idx: jax.Array | None = None,
                  context_features: jax.Array | None = None) -> jax.Array:
     """1[some prohibition fires] for every response (or ``idx``) in one context: bool.
@@ -300,7 +268,7 @@ def unacceptable(world: World, belief_true: jax.Array, idx: jax.Array | None = N
     context-dependent prohibitions.
     """
     endorses = world.endorses if idx is None else world.endorses[idx]
-    if _needs_context(world, context_features):
+    if needs_context(world, context_features):
         pads = world.pads if idx is None else world.pads[idx]
         fires = jnp.any(violations_in(world, context_features, idx), axis=-1) | pads
         return fires | (endorses & ~belief_true)

@@ -62,7 +62,8 @@ from ..spec import Experiment, Variant
 from ..world import WorldConfig, zipf_masses
 from .e08_hybrid import HybridConfig, hybrid_scores
 
-__all__ = ["LimitsConfig", "SPEC", "MAPS", "contenders", "maps", "hybrid_parts", "with_active", "cells"]
+__all__ = ["LimitsConfig", "SPEC", "map_names", "contenders", "maps", "hybrid_parts", "with_active",
+           "cells"]
 
 
 def contenders() -> list[str]:
@@ -75,7 +76,9 @@ def hybrid_parts() -> list[str]:
     return ["mask_then_tilt", "constrained_tilt", "rbr_tilt"]
 
 
-MAPS = ("noise", "context", "helpfulness", "tail", "misses")
+def map_names() -> tuple[str, ...]:
+    """The five failure modes, in the figure's order (a) to (e)."""
+    return ("noise", "context", "helpfulness", "tail", "misses")
 
 
 def maps(config) -> dict[str, tuple[str, tuple]]:
@@ -85,7 +88,7 @@ def maps(config) -> dict[str, tuple[str, tuple]]:
              "helpfulness": ("world.coupling", config.couplings),
              "tail": ("world.zipf_exponent", config.zipf_exponents),
              "misses": ("annotator.miss", config.misses)}
-    return {k: v for k, v in every.items() if config.only in ("all", k)}
+    return {k: every[k] for k in map_names() if config.only in ("all", k)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,7 +112,7 @@ class LimitsConfig(HybridConfig):
                                   doc="(d) Zipf exponents of the masses")
     misses: tuple = param((0.0, 0.3, 0.6, 0.9), lo=0.0, hi=1.0,
                           doc="(e) shares of rejections that say nothing")
-    only: str = param("all", choices=("all",) + MAPS, doc="draw every map, or only this one")
+    only: str = param("all", choices=("all",) + map_names(), doc="draw every map, or only this one")
 
     def check(self):
         super().check()
