@@ -164,7 +164,8 @@ def run_bench(n_responses=65_536, n_prohibitions=1_024, dims=8, seeds=16, bt_lab
 def main(argv) -> int:
     """``python -m experiments bench [--quick] [--out DIR]``."""
     from .results import write_atomically
-    from .runner import _Parser, versions
+    from .provenance import versions
+    from .runner import _Parser
     parser = _Parser(prog="python -m experiments bench")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default="results")

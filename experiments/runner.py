@@ -16,14 +16,12 @@ allowed range), 1 a failure during the run (one line), 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib
 import json
 import os
 import platform
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,9 +30,9 @@ from pathlib import Path
 from sim.config import ConfigError, field_at, field_rows, replace_path, to_dict
 
 from . import engine, results
+from .provenance import REPO, code_version, config_hash, git_commit, versions
 from .results import ResultError
 
-REPO = Path(__file__).resolve().parent.parent
 PROG = "python -m experiments"
 
 
@@ -132,32 +130,6 @@ def resolve(spec, args):
     return config, [spec.variant(v) for v in chosen], list(sweeps.items()), seeds
 
 
-def config_hash(blob: dict) -> str:
-    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
-def git_commit() -> str:
-    try:
-        run = lambda *a: subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True,  # noqa: E731
-                                        timeout=10).stdout.strip()
-        commit = run("rev-parse", "HEAD") or "unknown"
-        return commit + ("-dirty" if run("status", "--porcelain", "--untracked-files=no") else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def versions() -> dict:
-    import jax
-    import jaxlib
-    import numpy
-    import optax
-
-    import sim
-    return {"sim": sim.__version__, "jax": jax.__version__, "jaxlib": jaxlib.__version__,
-            "numpy": numpy.__version__, "optax": optax.__version__,
-            "python": platform.python_version()}
-
-
 class Progress:
     """Progress on stderr: one line rewritten in a terminal, a line per milestone otherwise."""
 
@@ -175,6 +147,17 @@ class Progress:
     def close(self):
         if self.tty:
             sys.stderr.write("\n")
+
+
+def scale(spec, args, seeds: int) -> str:
+    """``default``, ``quick`` or ``tiny`` for that config unchanged (its seeds, variants,
+    sweep and base seed 0); ``custom`` otherwise."""
+    name = "tiny" if args.tiny else "quick" if args.quick else "default"
+    usual = {"tiny": 2, "quick": spec.quick_seeds, "default": spec.seeds}[name]
+    if args.set or args.sweep or args.variant is not None or args.base_seed != 0 \
+            or seeds != usual:
+        return "custom"
+    return name
 
 
 def run_experiment(spec, args, command: str) -> Path:
@@ -203,6 +186,7 @@ def run_experiment(spec, args, command: str) -> Path:
     meta = dict(blob, claims=list(spec.claims), title=spec.title, config_hash=digest,
                 seeds=list(range(seeds)), n_seeds=seeds,
                 seed_rule="key_s = jax.random.fold_in(jax.random.key(base_seed), s)",
+                scale=scale(spec, args, seeds), code_version=code_version(),
                 versions=versions(), git_commit=git_commit(),
                 devices=[str(d) for d in jax.devices()], platform=platform.platform(),
                 command=command, started=started, programs=timings,
@@ -222,9 +206,7 @@ def run_experiment(spec, args, command: str) -> Path:
                  f"{spec.name}.pdf": stem.with_suffix(".pdf"),
                  f"{spec.name}.png": stem.with_suffix(".png")}
         results.write_atomically(target, files)
-    is_default = (not args.quick and not args.tiny and not args.set and not args.sweep
-                  and args.variant is None
-                  and seeds == spec.seeds and args.base_seed == 0)
+    is_default = meta["scale"] == "default"
     print(f"{spec.name}: {seeds} seeds, {len(programs)} programs, compile "
           f"{meta['compile_seconds']:.1f}s, run {meta['run_seconds']:.1f}s, total "
           f"{meta['total_seconds']:.1f}s")
