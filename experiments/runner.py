@@ -160,36 +160,48 @@ def scale(spec, args, seeds: int) -> str:
     return name
 
 
-def run_experiment(spec, args, command: str) -> Path:
-    """Run one experiment from parsed arguments; returns the results folder."""
+def identity(spec, args):
+    """(config, variants, sweeps, seeds, blob, digest): what a run is, and the config hash
+    that names its folder ``OUT/NAME/<digest>``; raises one-line errors on bad input."""
+    config, variants, sweeps, seeds = resolve(spec, args)
+    blob = {"experiment": spec.name, "config": to_dict(config), "seeds": seeds,
+            "base_seed": args.base_seed, "variants": [v.name for v in variants],
+            "sweep": [[p, list(v)] for p, v in sweeps]}
+    return config, variants, sweeps, seeds, blob, config_hash(blob)
+
+
+def run_experiment(spec, args, command: str, progress=None) -> Path:
+    """Run one experiment from parsed arguments; returns the results folder. ``progress``
+    (a callable ``(what, milestone)``) replaces the experiment's own progress line."""
     import jax
 
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     t_start = time.perf_counter()
-    config, variants, sweeps, seeds = resolve(spec, args)
+    config, variants, sweeps, seeds, blob, digest = identity(spec, args)
     out = _check_out(args.out)
     _enable_compile_cache()
-    blob = {"experiment": spec.name, "config": to_dict(config), "seeds": seeds,
-            "base_seed": args.base_seed, "variants": [v.name for v in variants],
-            "sweep": [[p, list(v)] for p, v in sweeps]}
-    digest = config_hash(blob)
     programs = engine.plan(spec, config, variants, sweeps)
-    progress = Progress(spec.name)
+    own = progress is None
+    progress = Progress(spec.name) if own else progress
     try:
         blocks, timings = engine.simulate(spec, programs, seeds, args.base_seed, progress)
     finally:
-        progress.close()
+        if own:
+            progress.close()
     results.check_finite(blocks)
     sweep_cols = tuple(p for p, _ in sweeps)
+    summary_rows = results.bootstrap_rows(spec.name, blocks, sweep_cols)
     summary_text = results.csv_text(results.RESULT_HEAD + sweep_cols + results.SUMMARY_TAIL,
-                                    results.bootstrap_rows(spec.name, blocks, sweep_cols))
+                                    summary_rows)
     meta = dict(blob, claims=list(spec.claims), title=spec.title, config_hash=digest,
                 seeds=list(range(seeds)), n_seeds=seeds,
                 seed_rule="key_s = jax.random.fold_in(jax.random.key(base_seed), s)",
                 scale=scale(spec, args, seeds), code_version=code_version(),
+                summary_rows=len(summary_rows),
                 versions=versions(), git_commit=git_commit(),
                 devices=[str(d) for d in jax.devices()], platform=platform.platform(),
-                command=command, started=started, programs=timings,
+                command=command, rerun=f"git checkout {git_commit().split('-')[0]} && {command}",
+                started=started, programs=timings,
                 compile_seconds=round(sum(t["compile_seconds"] for t in timings), 3),
                 run_seconds=round(sum(t["run_seconds"] for t in timings), 3))
     figure = importlib.import_module(f"experiments.figures.{spec.module}")
@@ -237,18 +249,21 @@ def main(argv: list[str]) -> int:
     debug = "--debug" in argv
     try:
         specs = registry()
-        names = [*specs, "list", "bench"]
+        names = [*specs, "list", "bench", "all", "claims"]
         if not argv or argv[0] in ("-h", "--help"):
-            print(f"usage: {PROG} NAME [options] | list | bench\n\n{list_text(specs)}\n\n"
-                  f"{PROG} NAME --help lists the options and every config field of NAME.")
+            print(f"usage: {PROG} NAME [options] | list | bench | all | claims\n\n"
+                  f"{list_text(specs)}\n\n{PROG} NAME --help lists the options and every "
+                  f"config field of NAME; {PROG} all --help runs them all and writes the "
+                  "claims ledger and the report.")
             return 0
         name = argv[0]
         if name == "list":
             print(list_text(specs))
             return 0
-        if name == "bench":
-            from . import bench
-            return bench.main(argv[1:])
+        if name in ("bench", "all", "claims"):
+            module = importlib.import_module(
+                f".{ {'all': 'pipeline', 'claims': 'ledger'}.get(name, name)}", __package__)
+            return module.main(argv[1:])
         if name not in specs:
             raise UsageError(f"unknown experiment {name!r} (known: {', '.join(names)})")
         if "-h" in argv[1:] or "--help" in argv[1:]:

@@ -1,0 +1,233 @@
+"""Claims read from the deployment experiments, E6 to E10: shift (S7, S8, S15), returns
+(S9), hybrids (S10), economics (S11 to S14) and the limits of via negativa (P6.3). Each
+rule is the one line in its ``Claim``; the function above it applies that line."""
+
+from __future__ import annotations
+
+from .reading import NAN, Claim, Reading, above, at, below, methods, minus, with_failures
+
+SHIFT = 2.0   # E6's reading point: a moderate shift (the sweep runs 0 to 6)
+
+
+def _shift_cells(s, diff, test):
+    """The failing (kind, shift) cells of ``test(diff(kind, shift))`` over every kind and every
+    shift > 0, compressed to "kind: shifts a, b (effect at the first)"."""
+    out = []
+    for kind in s.variants:
+        xs = [float(x) for x in s.curve("tilt", "adherence_gap", kind).x if x > 0]
+        bad = [(x, diff(kind, x)) for x in xs if test(diff(kind, x)) != "supported"]
+        if bad:
+            out.append(f"{kind} shift {', '.join(f'{x:g}' for x, _ in bad)} "
+                       f"({bad[0][1][0]:+.3f} at {bad[0][0]:g})")
+    return out
+
+
+def _read_shift(results, diff, test) -> Reading:
+    """``diff(summary, kind, shift)`` read at shift 2 of the first kind (response), judged by
+    ``test`` (``above`` or ``below``), every other (kind, shift > 0) cell checked."""
+    s = results["shift"]
+    first = diff(s, s.variants[0], SHIFT)
+    failures = _shift_cells(s, lambda kind, x: diff(s, kind, x), test)
+    return Reading(*first, with_failures(test(first), failures), "; ".join(failures))
+
+
+def read_s7(results) -> Reading:
+    """E6: the tilt's adherence gap (violation under shift minus in distribution)."""
+    return _read_shift(results, lambda s, kind, x: at(s, "tilt", "adherence_gap", kind, x),
+                       above)
+
+
+S7 = Claim("S7", "preference signals learn spurious proxies and are unstable under shift",
+           "shift", "adherence_gap of the tilt", f"response shift {SHIFT:g}; every kind and "
+           "shift checked", "supported if the CI lies above 0; mixed if it does not in some "
+           "(kind, shift)", read_s7)
+
+
+def read_s8(results) -> Reading:
+    """E6: adherence gap of the rule learner's mask minus the tilt's (conservative CI)."""
+    return _read_shift(results, lambda s, kind, x: minus(
+        at(s, "mask", "adherence_gap", kind, x), at(s, "tilt", "adherence_gap", kind, x)),
+        below)
+
+
+S8 = Claim("S8", "negative constraints generalise constraint adherence better under shift",
+           "shift", "adherence_gap, mask minus tilt", f"response shift {SHIFT:g}; every kind "
+           "and shift checked", "supported if the CI lies below 0; mixed if it does not in "
+           "some (kind, shift)", read_s8)
+
+
+def read_s15(results) -> Reading:
+    """E6: the comparison the paper asks for: violation under shift of the best of the mask
+    and the two hybrids minus the tilt's."""
+    def diff(s, kind, x):
+        best = min(("mask", "mask_then_tilt", "constrained_tilt"),
+                   key=lambda m: at(s, m, "violation_shift", kind, x)[0])
+        return minus(at(s, best, "violation_shift", kind, x),
+                     at(s, "tilt", "violation_shift", kind, x))
+
+    return _read_shift(results, diff, below)
+
+
+S15 = Claim("S15", "compare negative-only, preference-only and hybrid training under shift",
+            "shift", "violation_shift, best of mask and hybrids minus the tilt",
+            f"response shift {SHIFT:g}; every kind and shift checked",
+            "supported if the CI lies below 0; mixed if it does not in some (kind, shift)",
+            read_s15)
+
+
+def read_s9(results) -> Reading:
+    """E7: the rule learner's budget to 90% of its gain (diminishing returns: its CI below
+    10% of the largest budget), and the reward model's late drift (keeps drifting: CI above
+    0.01)."""
+    s = results["returns"]
+    b90 = at(s, "rule_returns", "budget_90")
+    largest = max(float(x) for x in s.curve("rule", "unacceptable_share").x)
+    drift = at(s, "reward_returns", "drift_late")
+    first = b90[2] < 0.1 * largest
+    second = above(drift, 0.01) == "supported"
+    verdict = "supported" if first and second else "mixed" if first or second else \
+        "contradicted"
+    return Reading(*b90, verdict, "; ".join(
+        ([] if first else [f"the rule learner needs {b90[0]:,.0f} labels for 90% of its gain"])
+        + ([] if second else [f"the reward model's late drift is {drift[0]:.3f}"])))
+
+
+S9 = Claim("S9", "negatives have diminishing returns; preferences keep drifting", "returns",
+           "budget_90 of the rule learner (labels); drift_late of the reward model",
+           "1,000 to 100,000 labels", "supported if budget_90's CI lies below 10% of the "
+           "largest budget and the drift's CI above 0.01; mixed if one holds", read_s9)
+
+
+def read_s10(results) -> Reading:
+    """E8: the best hybrid at the largest budget (largest mean value over hybrids and 0 < f
+    < 1) over the tilt at f = 0: violation cut and helpfulness gain (paired CIs)."""
+    s = results["hybrid"]
+    budget = max(int(m.rsplit("_", 1)[1]) for m in methods(s)
+                 if m.startswith("tilt_") and m.rsplit("_", 1)[1].isdigit())
+    best = None
+    for name in ("mask_then_tilt", "constrained_tilt", "dual_ascent", "rbr_tilt"):
+        if not s.has(f"{name}_{budget}", "value", "default"):
+            continue
+        c = s.curve(f"{name}_{budget}", "value", "default")
+        for k, v in enumerate(c.mean):
+            if 0 < c.x[k] < 1 and (best is None or v > best[0]):
+                best = (v, name, float(c.x[k]))
+    _, name, f = best
+    method = f"{name}_{budget}"
+    cut = at(s, method, "violation_cut", "default", f)
+    gain = at(s, method, "helpfulness_gain", "default", f)
+    verdict = above(cut)
+    failures = [f"{v}: violation cut {at(s, method, 'violation_cut', v, f)[0]:.3f}"
+                for v in s.variants if v != "default"
+                and above(at(s, method, "violation_cut", v, f)) != "supported"]
+    if above(gain) != "supported":
+        failures.append(f"helpfulness gain {gain[0]:+.2f} [{gain[1]:.2f}, {gain[2]:.2f}]")
+    return Reading(*cut, with_failures(verdict, failures),
+                   "; ".join(failures) + f" ({name}, f = {f:g}, B = {budget:,})")
+
+
+S10 = Claim("S10", "negatives plus sparse preferences beat preferences alone", "hybrid",
+            "violation_cut and helpfulness_gain of the best hybrid over the tilt",
+            "largest budget, default world", "supported if both CIs lie above 0; mixed if "
+            "only the violation cut's or a variant's cut does not", read_s10)
+
+
+def read_s11(results) -> Reading:
+    """E9: USD to a violation rate of 0.01 at cost ratio 2, the rule learner's mask minus the
+    tilt (conservative CI); variants where more rejections raise harm as failing regimes."""
+    s = results["economics"]
+    diff = minus(at(s, "cost_mask", "usd_r2", "default", 0.01),
+                 at(s, "cost_tilt", "usd_r2", "default", 0.01))
+    failures = []
+    for v in s.variants:
+        if v != "default" and s.has("marginal_mask", "harm_cut_per_kusd_r2", v):
+            m = s.curve("marginal_mask", "harm_cut_per_kusd_r2", v)
+            if m.hi[-1] < 0:
+                failures.append(f"{v}: more rejections raise the harm at B = {m.x[-1]:g} "
+                                f"({m.mean[-1]:.2f} per USD 1,000)")
+    return Reading(*diff, with_failures(below(diff), failures), "; ".join(failures))
+
+
+S11 = Claim("S11", "labelling budgets move towards cheaper negative examples", "economics",
+            "USD to a violation rate of 0.01, mask minus tilt", "cost ratio 2",
+            "supported if the CI lies below 0; contradicted if above; mixed if a variant's "
+            "marginal return turns negative", read_s11)
+
+
+S12 = Claim("S12", "startups can sell constraint datasets and rule libraries", "economics",
+            "none", "none", "not testable: the model has no firms or markets",
+            lambda results: Reading(*NAN, "not testable in this model", ""),
+            reason="market structure: no firms or markets in the model")
+
+
+def read_s13(results) -> Reading:
+    """E9: the audit's simulated detection at the largest probe count against 1 - (1 - p)^m,
+    the largest gap over the missing counts."""
+    s = results["economics"]
+    worst = None
+    for m in sorted(methods(s)):
+        if m.startswith("audit_"):
+            gap = minus(at(s, m, "detected", "default"), at(s, m, "closed_form", "default"))
+            if worst is None or abs(gap[0]) > abs(worst[0]):
+                worst = gap
+    verdict = "supported" if worst[1] <= 0.0 <= worst[2] else "contradicted"
+    return Reading(*worst, verdict, "" if verdict == "supported" else
+                   "the audit's detection departs from the closed form")
+
+
+S13 = Claim("S13", "regulators can certify constraint datasets because compliance is testable",
+            "economics", "audit detection minus 1 - (1 - p)^m", "largest probe count",
+            "supported if the CI contains 0 for every missing count (compliance is testable "
+            "as the closed form says); contradicted otherwise", read_s13)
+
+
+def read_s14(results) -> Reading:
+    """E9: harm of the prior masked by a complete curator's library (rho = 1, sigma = 0)
+    minus an empty one's (rho = 0); the power part is not testable, so at best mixed."""
+    s = results["economics"]
+    diff = minus(at(s, "curator_0", "harm", "default", 1.0),
+                 at(s, "curator_0", "harm", "default", 0.0))
+    refusal = at(s, "curator_1", "over_refusal", "default", 1.0)
+    return Reading(*diff, "mixed" if below(diff) == "supported" else below(diff),
+                   f"over-refusal {refusal[0]:.2f} with one spurious rule per true one: the "
+                   "curator decides what is refused; who curates is not testable here")
+
+
+S14 = Claim("S14", "easy constraints reduce harms but centralise normative power", "economics",
+            "harm, complete minus empty rule library; over-refusal against sigma",
+            "rho = 1, sigma = 0", "mixed if the harm CI lies below 0 (the power part is not "
+            "testable); otherwise the harm part's verdict", read_s14,
+            reason="the concentration of normative power has no counterpart in the model")
+
+
+def read_p63(results) -> Reading:
+    """E10: the largest lead (CI above 0) of a winner other than the rule learner in maps (a)
+    to (c); the cells each map gives the rule learner and the others, as the regimes where
+    the claim's limits do not bite."""
+    s = results["limits"]
+    best, tally = None, {}
+    for variant in s.variants:
+        for m in sorted(methods(s)):
+            if not s.has(m, "lead", variant):
+                continue
+            name, contender = m.split("_")[:2]
+            c = s.curve(m, "lead", variant)
+            key = name if variant == s.variants[0] else f"{name} ({variant})"
+            won = tally.setdefault(key, [0, 0])
+            for k in range(len(c.x)):
+                won[contender != "rule"] += int(c.lo[k] > 0)
+                if (contender != "rule" and name in ("noise", "context", "helpfulness")
+                        and c.lo[k] > 0 and (best is None or c.mean[k] > best[0])):
+                    best = (float(c.mean[k]), float(c.lo[k]), float(c.hi[k]))
+    where = "cells won (rule learner / another signal): " + ", ".join(
+        f"{k} {r}/{o}" for k, (r, o) in tally.items())
+    if best is None:
+        return Reading(*NAN, "contradicted", where)
+    return Reading(*best, "supported", where)
+
+
+P63 = Claim("P6.3", "via negativa has limits: noisy, context-dependent prohibitions and "
+                    "helpfulness need preferences (sec. 6.3)", "limits",
+            "lead (value units) of the winner in each cell", "every cell of maps (a) to (c)",
+            "supported if some cell has a winner other than the rule learner with a lead CI "
+            "above 0; contradicted if none", read_p63)

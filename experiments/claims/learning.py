@@ -1,0 +1,265 @@
+"""Claims read from the learning experiments, E1 to E5: convergence (S3, S4, S5, P4),
+sycophancy (S2, S6, P3.1, P3.2), negative-only training (S1, P3.3), loss aversion (P3.4)
+and capability (P5, one row per metric). Each rule is the one line in its ``Claim``; the
+function above it applies that line to the summaries."""
+
+from __future__ import annotations
+
+import math
+
+from .reading import NAN, Claim, Reading, above, at, below, largest_k, methods, minus, \
+    nearest, with_failures
+
+SYC = "annotator.sycophancy"
+
+
+def read_s1(results) -> Reading:
+    """E3: pass@1 and pass@(largest k) of NSR minus REINFORCE at the last step (default SGD)."""
+    s = results["negative_only"]
+    ks = (1, largest_k(s))
+    diffs = {k: minus(at(s, "policy", f"pass_at_{k}", "nsr"),
+                      at(s, "policy", f"pass_at_{k}", "reinforce")) for k in ks}
+    matches = {k: d[1] > -0.01 for k, d in diffs.items()}
+    short = {k: d[2] < -0.01 for k, d in diffs.items()}
+    verdict = ("supported" if all(matches.values()) else "contradicted"
+               if all(short.values()) else "mixed")
+    failures = [f"pass@{k}: NSR {d[0]:+.3f} behind REINFORCE" for k, d in diffs.items()
+                if not matches[k]]
+    worst = min(diffs.values(), key=lambda d: d[1])
+    return Reading(*worst, verdict, "; ".join(failures))
+
+
+S1 = Claim("S1", "negative-only feedback can match or exceed preference-based RLHF",
+           "negative_only", "pass_at_1 and pass_at_<largest k>, NSR minus REINFORCE (the effect: "
+           "the k with the lower CI)",
+           "last training step, default (SGD)",
+           "supported if the CI of the difference lies above -0.01 at both k; contradicted if "
+           "below at both; mixed otherwise", read_s1)
+
+
+def read_s2(results) -> Reading:
+    """E2: the tilt's sycophancy at beta = 4 minus the prior's (beta = 0), s_syc = 0.3; the
+    annotator sycophancy rates where it does not rise as failing regimes."""
+    s = results["sycophancy"]
+
+    def rise(syc):
+        where = {SYC: syc}
+        return minus(at(s, "tilt", "sycophancy_rate", x=4.0, where=where),
+                     at(s, "tilt", "sycophancy_rate", x=0.0, where=where))
+
+    failures = [f"s_syc = {x:g}: {rise(x)[0]:+.2f}" for x in s.points(SYC)
+                if above(rise(x)) != "supported"]
+    return Reading(*rise(0.3), with_failures(above(rise(0.3)), failures), "; ".join(failures))
+
+
+S2 = Claim("S2", "positive preferences are entangled with surface correlates and cause "
+                 "sycophancy", "sycophancy", "sycophancy_rate of the tilt (beta = 4) minus the "
+           "prior's", "annotator sycophancy 0.3",
+           "supported if the CI lies above 0; fails where it does not at another annotator "
+           "sycophancy (then mixed)", read_s2)
+
+
+def read_s3(results) -> Reading:
+    """E1: the rule learner's unacceptable share at the last budget (0 re-openings required);
+    the flag-only cost models as the regimes where it fails."""
+    s = results["convergence"]
+    rule = at(s, "rule", "unacceptable_share", "rule")
+    reopened = at(s, "rule", "reopenings", "rule")[0]
+    verdict = below(rule, 0.01) if reopened == 0 else "contradicted"
+    failures = []
+    for v in ("cost_batch", "maxout_batch", "cost_online", "maxout_online"):
+        if s.has("cost_model", "unacceptable_share", v):
+            u = at(s, "cost_model", "unacceptable_share", v)
+            r = at(s, "cost_model", "reopenings", v)[0]
+            if u[1] > 0.01 or r > 0:
+                failures.append(f"{v} (flags only): unacceptable {u[0]:.3f}, {r:.0f} re-openings")
+    return Reading(*rule, with_failures(verdict, failures), "; ".join(failures))
+
+
+S3 = Claim("S3", "negative constraints are discrete and verifiable, so learning converges to "
+                 "a stable boundary", "convergence",
+           "unacceptable_share and reopenings of the rule learner; of the cost models on flags",
+           "largest label budget", "supported if the rule learner's CI lies below 0.01 with 0 "
+           "re-openings; mixed if a flag-only cost model does not (the rule must be named)",
+           read_s3)
+
+
+def read_s4(results) -> Reading:
+    """E1: the share of the reward model's excess unacceptable share that flags alone remove
+    (same quadratic features); reported, the verdict is "not testable" (the claim explains
+    real systems)."""
+    s = results["convergence"]
+    reward = at(s, "reward_model", "unacceptable_share", "batch")[0]
+    cost = at(s, "cost_model", "unacceptable_share", "cost_batch")[0]
+    rule = at(s, "rule", "unacceptable_share", "rule")[0]
+    share = (reward - cost) / (reward - rule) if reward != rule else math.nan
+    return Reading(share, math.nan, math.nan, "not testable in this model",
+                   f"flags alone remove {share:.0%} of the gap; naming the rule the rest")
+
+
+S4 = Claim("S4", "an epistemic asymmetry explains the empirical successes of negative signals",
+           "convergence", "share of the reward model's excess unacceptable share that flags "
+           "alone remove", "largest label budget, quadratic features",
+           "not testable as an explanation of real systems; reports how much of the advantage "
+           "survives without the named rule", read_s4,
+           reason="it explains empirical successes of real systems, which the toy does not have")
+
+
+def read_s5(results) -> Reading:
+    """E1: ranking drift of the batch reward model between the last two checkpoints."""
+    s = results["convergence"]
+    drift = at(s, "reward_model", "ranking_drift", "batch")
+    failures = [f"{v}: drift {at(s, 'reward_model', 'ranking_drift', v)[0]:.3f} "
+                "(settles: drift is the optimiser's or the misspecification's)"
+                for v in ("control_batch",) if below(at(s, "reward_model", "ranking_drift", v),
+                                                      0.05) == "supported"]
+    return Reading(*drift, with_failures(above(drift, 0.01), failures), "; ".join(failures))
+
+
+S5 = Claim("S5", "negative examples eliminate regions of behaviour and settle; preferences "
+                 "need continual calibration", "convergence",
+           "ranking_drift of the batch reward model between the last checkpoints",
+           "largest label budget",
+           "supported if the drift CI lies above 0.01; contradicted if below (it settles too); "
+           "mixed if the well-specified control settles below 0.05", read_s5)
+
+
+def read_s6(results) -> Reading:
+    """E2: sycophancy of the prior masked by F_n minus the tilt's (beta = 4), s_syc = 0.3; NSR
+    and NPO on the same rejections as failing regimes when they do not lower it."""
+    s = results["sycophancy"]
+    where = {SYC: 0.3}
+    diff = minus(at(s, "mask", "sycophancy_rate", where=where),
+                 at(s, "tilt", "sycophancy_rate", x=4.0, where=where))
+    prior = at(s, "tilt", "sycophancy_rate", x=0.0, where=where)
+    failures = [f"{m} on the same rejections: {at(s, m, 'sycophancy_rate', where=where)[0]:.2f} "
+                f"(prior {prior[0]:.2f})" for m in ("nsr", "npo")
+                if below(minus(at(s, m, "sycophancy_rate", where=where), prior)) != "supported"]
+    return Reading(*diff, with_failures(below(diff), failures), "; ".join(failures))
+
+
+S6 = Claim("S6", "training on negative constraints reduces sycophancy and stabilises rule "
+                 "adherence", "sycophancy", "sycophancy_rate: the prior masked by F_n minus "
+           "the tilt (beta = 4)", "annotator sycophancy 0.3",
+           "supported if the CI lies below 0; mixed if NSR or NPO on the same rejections do "
+           "not lower the prior's rate", read_s6)
+
+
+def read_p31(results) -> Reading:
+    """Sec. 3.1: the tilt's sycophancy at beta = 4 minus the prior's, s_syc = 0.3 (as S2)."""
+    return read_s2(results)
+
+
+P31 = Claim("P3.1", "preference optimisation amplifies sycophancy (sec. 3.1)", "sycophancy",
+            "sycophancy_rate of the tilt at beta = 4 minus beta = 0", "annotator sycophancy 0.3",
+            "as S2: supported if the CI lies above 0", read_p31)
+
+
+def read_p32(results) -> Reading:
+    """Sec. 3.2: the tilt's sycophancy (beta = 4) at the largest annotator sycophancy minus at
+    the smallest: the bias comes from the labels."""
+    s = results["sycophancy"]
+    xs = s.points(SYC)
+    diff = minus(at(s, "tilt", "sycophancy_rate", x=4.0, where={SYC: xs[-1]}),
+                 at(s, "tilt", "sycophancy_rate", x=4.0, where={SYC: xs[0]}))
+    return Reading(*diff, above(diff), "")
+
+
+P32 = Claim("P3.2", "the bias comes from the labels' surface correlates (sec. 3.2)",
+            "sycophancy", "sycophancy_rate of the tilt, largest minus smallest annotator "
+            "sycophancy", "beta = 4", "supported if the CI lies above 0", read_p32)
+
+
+def read_p33(results) -> Reading:
+    """E3: NSR's pass@(largest k) at the last step minus at step 0 (the prior): kept if the
+    CI lies above -0.01; PSR's own change as the contrast the paper draws (PSR narrows)."""
+    s = results["negative_only"]
+    k = largest_k(s)
+
+    def change(variant):
+        c = s.curve("policy", f"pass_at_{k}", variant)
+        return minus((float(c.mean[-1]), float(c.lo[-1]), float(c.hi[-1])),
+                     (float(c.mean[0]), float(c.lo[0]), float(c.hi[0])))
+
+    nsr, psr = change("nsr"), change("psr")
+    failures = [] if below(psr) == "supported" else [
+        f"PSR keeps pass@{k} too ({psr[0]:+.3f} [{psr[1]:.3f}, {psr[2]:.3f}]): the contrast "
+        "the paper draws is absent with SGD"]
+    return Reading(*nsr, with_failures(above(nsr, -0.01), failures), "; ".join(failures))
+
+
+P33 = Claim("P3.3", "negative-only training matches full RL and keeps pass@k (sec. 3.3)",
+            "negative_only", "pass_at_<largest k> of NSR, last step minus step 0",
+            "default (SGD)", "supported if the CI lies above -0.01; contradicted if below; "
+            "mixed if PSR keeps pass@k too (no contrast)", read_p33)
+
+
+def read_p34(results) -> Reading:
+    """E4, desirable share 0.5: KTO's violation rate at the largest lambda_D with weight
+    ratio < 1 (losses weigh more) minus at the smallest with ratio >= 1."""
+    s = results["loss_aversion"]
+    where = {"experiment.desirable_share": 0.5}
+    ratio = s.curve("kto", "weight_ratio", where={c: nearest(s.points(c), 0.5)
+                                                   for c in s.sweep_cols})
+    below_one = [x for x, r in zip(ratio.x, ratio.mean) if r < 1]
+    above_one = [x for x, r in zip(ratio.x, ratio.mean) if r >= 1]
+    if not below_one or not above_one:
+        return Reading(*NAN, "inconclusive", "the run's lambda_D grid does not cross ratio 1")
+    diff = minus(at(s, "kto", "violation_rate", x=max(below_one), where=where),
+                 at(s, "kto", "violation_rate", x=min(above_one), where=where))
+    return Reading(*diff, below(diff), "loss-heavy weighting leaves the violation rate higher"
+                   if below(diff) != "supported" else "")
+
+
+P34 = Claim("P3.4", "loss aversion suits unpaired negative labels (sec. 3.4)", "loss_aversion",
+            "violation_rate of KTO, weight ratio < 1 minus >= 1", "desirable share 0.5",
+            "supported if the CI lies below 0; contradicted if above", read_p34)
+
+
+def read_p4(results) -> Reading:
+    """Sec. 4: S3 and S5 together (the rule learner converges; the reward model drifts)."""
+    s3, s5 = read_s3(results), read_s5(results)
+    both = {s3.verdict, s5.verdict}
+    verdict = ("supported" if both == {"supported"} else "contradicted"
+               if both == {"contradicted"} else "mixed")
+    return Reading(s3.effect, s3.ci_low, s3.ci_high, verdict,
+                   "; ".join(x for x in (s3.fails_where, s5.fails_where) if x))
+
+
+P4 = Claim("P4", "constraints contract monotonically and converge; preferences drift (sec. 4)",
+           "convergence", "unacceptable_share, reopenings, ranking_drift",
+           "largest label budget", "as S3 and S5 together: supported if both are, "
+           "contradicted if both are, mixed otherwise", read_p4)
+
+
+def read_p5(metric: str, sign: int):
+    """Sec. 5: Spearman's rho between capability tier and ``metric`` for the rule learner's
+    mask (the purest negative knowledge), in the predicted direction ``sign``; mixed when the
+    preference-only control (no negative knowledge) shows the same sign, since then the
+    metric does not tell the hypotheses apart."""
+    same_way, other_way = (above, below) if sign > 0 else (below, above)
+
+    def read(results) -> Reading:
+        s = results["capability"]
+        rho = at(s, "mask_trend", f"spearman_{metric}", "default")
+        control = at(s, "tilt_trend", f"spearman_{metric}", "control")
+        failures = [f"{m[:-6]}: rho {at(s, m, f'spearman_{metric}', 'default')[0]:+.2f}"
+                    for m in sorted(methods(s)) if m.endswith("_trend") and m != "prior_trend"
+                    and other_way(at(s, m, f"spearman_{metric}", "default")) == "supported"]
+        if same_way(control) == "supported":
+            failures.append(f"the control's tilt shows it too (rho {control[0]:+.2f})")
+        return Reading(*rho, with_failures(same_way(rho), failures), "; ".join(failures))
+    return read
+
+
+def _p5(name: str, metric: str, sign: int, word: str) -> Claim:
+    return Claim(f"P5-{name}", f"more capable models are {word} "
+                 "(sec. 5)", "capability", f"Spearman rho of tier and {metric}, the rule "
+                 "learner's mask", "tiers 2^4 to 2^14",
+                 f"supported if the CI lies {'above' if sign > 0 else 'below'} 0; mixed if "
+                 "another regime goes the other way or the preference-only control shows it "
+                 "too", read_p5(metric, sign))
+
+
+P5 = (_p5("length", "mean_length", -1, "shorter"), _p5("density", "density", +1, "denser"),
+      _p5("sycophancy", "sycophancy_rate", -1, "less sycophantic"))

@@ -1,0 +1,91 @@
+"""Reading numbers off a run's summary and turning them into a verdict.
+
+A claim's reader gets ``results`` (experiment name -> :class:`experiments.results.Summary`)
+and returns a :class:`Reading`: the effect, its 95% CI, the verdict and the regimes where
+the claim fails. Effects between two methods are read from ``summary.csv`` alone, so their
+CI is the conservative one, [lo_a - hi_b, hi_a - lo_b] (wider than a paired bootstrap),
+unless the experiment reports the per-seed difference itself (E8's margins, E6's adherence
+gap, E10's lead, E5's trends), whose CI is the paired bootstrap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Callable, NamedTuple
+
+VERDICTS = ("supported", "contradicted", "mixed", "inconclusive", "not testable in this model")
+NAN = (math.nan, math.nan, math.nan)
+
+
+class Reading(NamedTuple):
+    effect: float
+    ci_low: float
+    ci_high: float
+    verdict: str
+    fails_where: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    id: str
+    claim: str          # a short quote
+    experiment: str     # the spec name(s) that test it, comma-separated
+    metric: str
+    setting: str        # where the verdict is read
+    rule: str           # the one-line rule, applied in code by ``read``
+    read: Callable      # results -> Reading
+    reason: str = ""    # why (part of) it is not testable in this model
+
+    @property
+    def experiments(self) -> tuple[str, ...]:
+        return tuple(e.strip() for e in self.experiment.split(",") if e.strip())
+
+
+def nearest(values, x):
+    """The element of ``values`` nearest to ``x`` (a quick run may lack the default point)."""
+    return min(values, key=lambda v: abs(float(v) - float(x)))
+
+
+def at(summary, method, metric, variant=None, x=None, where=None):
+    """(mean, lo, hi) of one summary curve at the x nearest ``x`` (the last x when None), at
+    the sweep point nearest ``where``."""
+    where = {c: nearest(summary.points(c), v) for c, v in (where or {}).items()}
+    c = summary.curve(method, metric, variant, where)
+    k = len(c.x) - 1 if x is None else int(min(range(len(c.x)), key=lambda i: abs(c.x[i] - x)))
+    return float(c.mean[k]), float(c.lo[k]), float(c.hi[k])
+
+
+def minus(a, b):
+    """a - b with the conservative CI [lo_a - hi_b, hi_a - lo_b] (module docstring)."""
+    return a[0] - b[0], a[1] - b[2], a[2] - b[1]
+
+
+def above(ci, threshold=0.0) -> str:
+    """supported if the CI lies above the threshold, contradicted if below, else inconclusive."""
+    _, lo, hi = ci
+    return "supported" if lo > threshold else "contradicted" if hi < threshold else "inconclusive"
+
+
+def below(ci, threshold=0.0) -> str:
+    """supported if the CI lies below the threshold, contradicted if above, else inconclusive."""
+    _, lo, hi = ci
+    return "supported" if hi < threshold else "contradicted" if lo > threshold else "inconclusive"
+
+
+def with_failures(verdict: str, failures: list[str]) -> str:
+    """A verdict supported at the default setting but failing elsewhere is ``mixed``."""
+    return "mixed" if verdict == "supported" and failures else verdict
+
+
+def methods(summary) -> set[str]:
+    return {r["method"] for r in summary.rows}
+
+
+def metrics(summary) -> set[str]:
+    return {r["metric"] for r in summary.rows}
+
+
+def largest_k(summary) -> int:
+    """The largest k of the ``pass_at_<k>`` metrics."""
+    return max(int(m.rsplit("_", 1)[1]) for m in metrics(summary) if m.startswith("pass_at_"))

@@ -1,0 +1,235 @@
+"""The claims ledger: every claim's verdict computed from the results, with provenance.
+
+``python -m experiments claims [--from DIR]`` reads, for every experiment, the newest
+complete results folder under DIR (``DIR/NAME/<config hash>/`` with ``summary.csv`` and
+``meta.json``; folders whose names start with a dot are unfinished writes and are
+skipped), checks each ``summary.csv`` (a corrupt or truncated one is a one-line error
+naming the file, never a wrong verdict), applies every claim's rule
+(:mod:`experiments.claims`) and writes ``DIR/claims.csv`` and ``DIR/CLAIMS.md``. When
+every experiment was read at its default scale, it also refreshes ``CLAIMS.md`` at the
+repository root and the README's ledger between its markers.
+
+A claim whose experiment has no results, or whose run lacks the setting its rule reads (a
+quick run may), gets ``inconclusive`` and says so in ``fails_where``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+from .claims import CLAIMS, VERDICTS
+from .provenance import REPO
+from .results import RESULT_HEAD, SUMMARY_TAIL, ResultError, Summary, csv_text
+
+COLUMNS = ("claim_id", "claim", "experiment", "metric", "setting", "effect", "ci_low",
+           "ci_high", "verdict", "fails_where", "rule", "results", "config_hash", "commit",
+           "code_version")
+BEGIN, END = "<!-- claims ledger: begin (python -m experiments claims) -->", \
+    "<!-- claims ledger: end -->"
+
+
+def find_runs(root: Path) -> dict[str, Path]:
+    """The newest complete results folder of every experiment under ``root`` (by the start
+    time its meta.json records)."""
+    runs = {}
+    for exp in sorted(p for p in Path(root).iterdir() if p.is_dir() and p.name[0] != "."):
+        done = [d for d in exp.iterdir() if d.is_dir() and d.name[0] != "."
+                and (d / "summary.csv").is_file() and (d / "meta.json").is_file()]
+        if done:
+            runs[exp.name] = max(done, key=lambda d: (_meta(d).get("started", ""),
+                                                      (d / "meta.json").stat().st_mtime))
+    return runs
+
+
+def _meta(folder: Path) -> dict:
+    path = folder / "meta.json"
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ResultError(f"{path}: not a readable meta.json ({err})") from None
+    if not isinstance(meta, dict):
+        raise ResultError(f"{path}: not a readable meta.json (not an object)")
+    return meta
+
+
+def load_summary(folder: Path) -> Summary:
+    """Parse ``folder/summary.csv`` after checking it is whole: the header, every row's
+    width, finite numbers with ci_low <= mean <= ci_high, a final newline, and the row
+    count meta.json records. Any failure is one line naming the file."""
+    path = folder / "summary.csv"
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ResultError(f"{path}: cannot read it ({err})") from None
+
+    def bad(why):
+        return ResultError(f"{path}: {why}; rerun the experiment (or `all --force`)")
+
+    if not text.strip():
+        raise bad("empty")
+    if not text.endswith("\n"):
+        raise bad("truncated (the last line is cut off)")
+    rows = list(csv.reader(io.StringIO(text)))
+    header = tuple(rows[0])
+    if header[:2] != RESULT_HEAD or header[-len(SUMMARY_TAIL):] != SUMMARY_TAIL:
+        raise bad(f"not a summary.csv (header {','.join(header)[:80]})")
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise bad(f"line {line} has {len(row)} fields, expected {len(header)}")
+        try:
+            mean, lo, hi = (float(row[header.index(c)]) for c in ("mean", "ci_low", "ci_high"))
+            int(row[-1])
+        except ValueError:
+            raise bad(f"line {line} has a field that is not a number") from None
+        if not all(map(math.isfinite, (mean, lo, hi))) or not lo - 1e-9 * abs(lo) <= mean \
+                <= hi + 1e-9 * abs(hi):
+            raise bad(f"line {line}: mean {mean:g} outside its CI [{lo:g}, {hi:g}] or not "
+                      "finite")
+    expected = _meta(folder).get("summary_rows")
+    if expected is not None and expected != len(rows) - 1:
+        raise bad(f"truncated ({len(rows) - 1} rows, meta.json records {expected})")
+    return Summary.parse(text)
+
+
+def _num(x: float) -> str:
+    return "" if x is None or not math.isfinite(x) else f"{x:.6g}"
+
+
+def compute(runs: dict[str, Path]) -> list[dict]:
+    """One ledger row per claim from the results folders ``runs`` (experiment -> folder)."""
+    summaries, metas = {}, {}
+    for name, folder in runs.items():
+        summaries[name], metas[name] = load_summary(folder), _meta(folder)
+    rows = []
+    for c in CLAIMS:
+        missing = [e for e in c.experiments if e not in summaries]
+        if missing:
+            reading = (math.nan, math.nan, math.nan, "inconclusive",
+                       f"no results: run python -m experiments {' '.join(missing)}")
+        else:
+            try:
+                reading = c.read(summaries)
+            except (KeyError, ValueError, IndexError, TypeError) as err:
+                reading = (math.nan, math.nan, math.nan, "inconclusive",
+                           f"the run lacks the setting this rule reads ({err}); run the "
+                           "default scale")
+        effect, lo, hi, verdict, fails = reading
+        assert verdict in VERDICTS, (c.id, verdict)
+        used = [e for e in c.experiments if e in runs]
+        rows.append(dict(
+            claim_id=c.id, claim=c.claim, experiment=c.experiment, metric=c.metric,
+            setting=c.setting, effect=_num(effect), ci_low=_num(lo), ci_high=_num(hi),
+            verdict=verdict, fails_where="; ".join(x for x in (fails, c.reason) if x),
+            rule=c.rule, results=" ".join(str(runs[e]) for e in used),
+            config_hash=" ".join(metas[e].get("config_hash", "") for e in used),
+            commit=" ".join(metas[e].get("git_commit", "") for e in used),
+            code_version=" ".join(metas[e].get("code_version", "") for e in used)))
+    return rows
+
+
+def _short(x: str) -> str:
+    return f"{float(x):.3g}" if x else ""
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """The ledger as a Markdown table (the README's and CLAIMS.md's)."""
+    out = ["| id | claim | experiment | effect [95% CI] | verdict | where it fails |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        ci = f" [{_short(r['ci_low'])}, {_short(r['ci_high'])}]" if r["ci_low"] else ""
+        cells = (r["claim_id"], r["claim"], f"`{r['experiment']}`: {r['metric']} at "
+                 f"{r['setting']}", f"{_short(r['effect'])}{ci}", f"**{r['verdict']}**",
+                 r["fails_where"])
+        out.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells)
+                   + " |")
+    return "\n".join(out)
+
+
+def markdown(rows: list[dict]) -> str:
+    counts = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
+    lines = ["# Claims ledger", "",
+             "Computed by `python -m experiments claims` from the results folders below; "
+             "no verdict is typed by hand. Verdicts: " + ", ".join(
+                 f"{n} {v}" for v, n in counts.items() if n) + ".", "",
+             markdown_table(rows), "", "## Rules and provenance", ""]
+    for r in rows:
+        lines.append(f"- **{r['claim_id']}** rule: {r['rule']}. Results: "
+                     f"`{r['results'] or 'none'}` (config {r['config_hash'] or '-'}, commit "
+                     f"{r['commit'] or '-'}, code {r['code_version'] or '-'}).")
+    return "\n".join(lines) + "\n"
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a temporary file, then a rename)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def refresh_readme(table: str, readme: Path = REPO / "README.md") -> bool:
+    """Replace the README's ledger between its markers; False if the markers are absent."""
+    text = readme.read_text()
+    if BEGIN not in text or END not in text:
+        return False
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    replace_text(readme, f"{head}{BEGIN}\n{table}\n{END}{tail}")
+    return True
+
+
+def write(root: Path, runs: dict[str, Path] | None = None) -> tuple[list[dict], bool]:
+    """Compute the ledger from ``runs`` (default: the newest run of each experiment under
+    ``root``) and write ``root/claims.csv`` and ``root/CLAIMS.md``; returns the rows and
+    whether it was a default-scale ledger (then the repository's CLAIMS.md and README are
+    refreshed too)."""
+    root = Path(root)
+    runs = find_runs(root) if runs is None else runs
+    rows = compute(runs)
+    text_csv = csv_text(COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
+    text_md = markdown(rows)
+    for name, text in (("claims.csv", text_csv), ("CLAIMS.md", text_md)):
+        replace_text(root / name, text)
+    from sim.spec import registry
+    default = set(runs) == set(registry()) and all(
+        _meta(f).get("scale") == "default" for f in runs.values())
+    if default:
+        replace_text(REPO / "CLAIMS.md", text_md)
+        refresh_readme(markdown_table(rows))
+    return rows, default
+
+
+def screen(rows: list[dict], root: Path) -> str:
+    """The one-screen summary: each claim, its verdict, its effect and the folder read."""
+    lines = [f"{'claim':<14} {'verdict':<27} {'effect [95% CI]':<30} results"]
+    for r in rows:
+        ci = f" [{_short(r['ci_low'])}, {_short(r['ci_high'])}]" if r["ci_low"] else ""
+        folders = " ".join(str(Path(f).relative_to(root)) if Path(f).is_relative_to(root)
+                           else f for f in r["results"].split())
+        lines.append(f"{r['claim_id']:<14} {r['verdict']:<27} "
+                     f"{_short(r['effect']) + ci:<30} {folders or '-'}")
+    return "\n".join(lines)
+
+
+def main(argv) -> int:
+    """``python -m experiments claims [--from DIR]``."""
+    from .runner import UsageError, _Parser
+    p = _Parser(prog="python -m experiments claims")
+    p.add_argument("--from", dest="root", default="results", metavar="DIR",
+                   help="the results folder to read (default: results)")
+    args = p.parse_args(argv)
+    root = Path(args.root)
+    if not root.is_dir():
+        raise UsageError(f"--from {args.root}: no such folder")
+    runs = find_runs(root)
+    if not runs:
+        raise UsageError(f"--from {args.root}: no complete results in it (run "
+                         "python -m experiments all)")
+    rows, default = write(root, runs)
+    print(screen(rows, root))
+    print(f"wrote {root}/claims.csv and {root}/CLAIMS.md"
+          + (" and refreshed CLAIMS.md and the README's ledger" if default else ""))
+    return 0

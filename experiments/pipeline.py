@@ -1,0 +1,127 @@
+"""``python -m experiments all``: every experiment, the claims ledger and the report.
+
+It runs the ten experiments in order at their default (or ``--quick``/``--tiny``)
+configuration, in one process, then writes the ledger (:mod:`experiments.ledger`) and the
+report (:mod:`experiments.report`) into ``--out``, and prints one screen: each claim, its
+verdict and the folder it was read from.
+
+- **Resumable.** An experiment whose folder ``OUT/NAME/<config hash>`` exists, whole, with
+  the same code version (:func:`experiments.provenance.code_version`) is reused, not rerun;
+  ``--force`` reruns it.
+- **Kill-safe.** Each folder appears whole or not at all (written under a dot-name and
+  renamed into place), so a run killed at any moment, even by SIGKILL, leaves no partial
+  folder; the next ``all`` removes the dot-named leftovers and runs what did not finish.
+  Do not run two ``all`` on one ``--out`` at once.
+- **Visible.** One progress line: the experiment running, how many are done, the time.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from . import ledger, report
+from .provenance import REPO, code_version
+from .results import ResultError
+from .runner import PROG, Progress, UsageError, _check_out, _Parser, identity, parser, \
+    run_experiment
+
+
+def _parser() -> _Parser:
+    p = _Parser(prog=f"{PROG} all", add_help=False)
+    p.add_argument("--quick", action="store_true", help="every experiment's quick config")
+    p.add_argument("--tiny", action="store_true", help="every experiment's tiny config")
+    p.add_argument("--seeds", type=int, default=None, help="seeds for every experiment")
+    p.add_argument("--out", default="results", help="results folder (default: results)")
+    p.add_argument("--force", action="store_true", help="rerun experiments already done")
+    p.add_argument("--only", default=None, metavar="A,B", help="only these experiments")
+    p.add_argument("-h", "--help", action="store_true")
+    return p
+
+
+def clean_stale(out: Path) -> list[Path]:
+    """Remove the dot-named leftovers of writes that were killed: ``OUT/NAME/.<hash>.*``."""
+    stale = [d for exp in out.iterdir() if exp.is_dir() and exp.name[0] != "."
+             for d in exp.iterdir() if d.name.startswith(".")]
+    stale += [f for f in out.glob(".*.tmp")]
+    for d in stale:
+        shutil.rmtree(d, ignore_errors=True) if d.is_dir() else d.unlink(missing_ok=True)
+    return stale
+
+
+def reusable(folder: Path, version: str) -> bool:
+    """A whole results folder computed by this code version."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+        ledger.load_summary(folder)
+    except (OSError, ValueError, ResultError):
+        return False
+    return meta.get("code_version") == version and all(
+        (folder / f).is_file() for f in ("results.csv", f"{folder.parent.name}.png"))
+
+
+def main(argv) -> int:
+    from sim.spec import registry
+
+    args = _parser().parse_args(argv)
+    if args.help:
+        print(f"usage: {PROG} all [--quick | --tiny] [--seeds S] [--out DIR] [--force] "
+              "[--only A,B]\n\n" + __doc__.split("\n\n", 1)[1])
+        return 0
+    specs = registry()
+    names = list(specs) if args.only is None else [n.strip() for n in args.only.split(",")]
+    for n in names:
+        if n not in specs:
+            raise UsageError(f"--only {n!r} is not an experiment (allowed: {', '.join(specs)})")
+    out = _check_out(args.out)
+    flags = ["--quick"] * args.quick + ["--tiny"] * args.tiny + \
+        (["--seeds", str(args.seeds)] if args.seeds is not None else []) + ["--out", args.out]
+    plan = []
+    for n in names:   # every bad input is found before anything runs
+        run_args = parser(n).parse_args(flags)
+        plan.append((specs[n], run_args, out / n / identity(specs[n], run_args)[-1]))
+    stale = clean_stale(out)
+    version, t0 = code_version(), time.perf_counter()
+    overall = Progress("all")
+    done, log, failed = {}, [], []
+    try:
+        for i, (spec, run_args, target) in enumerate(plan):
+            step = f"{len(done)}/{len(plan)} done, {spec.name}:"
+            if not args.force and reusable(target, version):
+                done[spec.name] = target
+                log.append({"experiment": spec.name, "folder": str(target), "reused": True})
+                overall(f"{step} reused", milestone=True)
+                continue
+            start = time.perf_counter()
+            try:
+                run_experiment(spec, run_args, f"{PROG} {spec.name} {' '.join(flags)}",
+                               lambda what, milestone=False: overall(f"{step} {what}",
+                                                                     milestone))
+            except Exception as err:  # noqa: BLE001 - one line; the others still run
+                failed.append(f"{spec.name}: {str(err).splitlines()[0][:160]}")
+                continue
+            done[spec.name] = target
+            log.append({"experiment": spec.name, "folder": str(target), "reused": False,
+                        "seconds": round(time.perf_counter() - start, 1)})
+    finally:
+        overall.close()
+    runs = {**ledger.find_runs(out), **done}
+    rows, default = ledger.write(out, runs)
+    pdf = report.write(out / "report.pdf", rows, runs)
+    if default:
+        shutil.copyfile(pdf, REPO / "figures" / "report.pdf")
+    seconds = round(time.perf_counter() - t0, 1)
+    ledger.replace_text(out / "all.json", json.dumps(
+        {"seconds": seconds, "flags": flags, "code_version": version, "experiments": log,
+         "failed": failed, "stale_removed": [str(s) for s in stale]}, indent=2) + "\n")
+    print(ledger.screen(rows, out))
+    ran = sum(not e["reused"] for e in log)
+    print(f"all: {ran} run, {len(log) - ran} reused, {len(failed)} failed in {seconds:.0f}s; "
+          f"wrote {out}/claims.csv, CLAIMS.md, report.pdf, all.json"
+          + ("; refreshed figures/, CLAIMS.md and the README's ledger" if default else ""))
+    for line in failed:
+        print(f"{PROG}: error: {line}", file=sys.stderr)
+    return 1 if failed else 0

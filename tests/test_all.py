@@ -1,0 +1,182 @@
+"""``all``, the claims ledger and the report: end to end at the quick scale, kill-safety and
+resumption under SIGKILL, one-line errors on damaged summaries, and verdicts that follow
+their rules when the numbers change."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from experiments import ledger
+from experiments.claims import CLAIMS, VERDICTS
+from experiments.runner import main
+from sim.spec import registry
+
+REPO = Path(__file__).resolve().parent.parent
+FILES = ("results.csv", "summary.csv", "meta.json")
+
+
+def _all(*args, timeout=1800):
+    return subprocess.run([sys.executable, "-m", "experiments", "all", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _ledger(root: Path) -> list[dict]:
+    with open(root / "claims.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """One ``all --quick`` (every experiment's quick config, its quick seeds)."""
+    out = tmp_path_factory.mktemp("all") / "results"
+    run = _all("--quick", "--out", str(out))
+    assert run.returncode == 0, run.stderr[-3000:]
+    return out, run
+
+
+def test_all_quick_runs_every_experiment_and_gives_every_claim_a_verdict(quick):
+    out, run = quick
+    assert set(ledger.find_runs(out)) == set(registry())
+    rows = _ledger(out)
+    assert [r["claim_id"] for r in rows] == [c.id for c in CLAIMS] and len(rows) == 24
+    assert set(ledger.COLUMNS) <= set(rows[0])
+    for r in rows:
+        assert r["verdict"] in VERDICTS, r
+        assert "lacks the setting" not in r["fails_where"], r   # every rule reads a quick run
+        for folder, digest in zip(r["results"].split(), r["config_hash"].split()):
+            assert Path(folder).name == digest and (Path(folder) / "summary.csv").is_file()
+        assert r["commit"] and r["code_version"]
+    for c in CLAIMS:   # the one-screen summary names each claim and its verdict
+        assert any(line.startswith(c.id + " ") for line in run.stdout.splitlines())
+    pdf = (out / "report.pdf").read_bytes()
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert pdf.startswith(b"%PDF") and pages == 1 + len(CLAIMS)
+    assert "| S1 |" in (out / "CLAIMS.md").read_text()
+    log = json.loads((out / "all.json").read_text())
+    assert [e["experiment"] for e in log["experiments"]] == list(registry())
+    assert not any(e["reused"] for e in log["experiments"]) and not log["failed"]
+
+
+def test_all_reuses_finished_experiments_of_the_same_config_and_code(quick):
+    out, _ = quick
+    before = {n: (f / "meta.json").stat().st_mtime_ns for n, f in ledger.find_runs(out).items()}
+    run = _all("--quick", "--out", str(out), timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "0 run, 10 reused, 0 failed" in run.stdout
+    after = {n: (f / "meta.json").stat().st_mtime_ns for n, f in ledger.find_runs(out).items()}
+    assert before == after
+
+
+def test_sigkill_during_all_leaves_no_partial_folder_and_the_next_all_resumes(tmp_path):
+    """Kill-safety: after SIGKILL every results folder is whole (dot-named leftovers aside),
+    and the next ``all`` removes the leftovers, reuses what finished and runs the rest."""
+    out = tmp_path / "results"
+    only = ["--tiny", "--only", "loss_aversion,negative_only", "--out", str(out)]
+    proc = subprocess.Popen([sys.executable, "-m", "experiments", "all", *only], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 900
+    while not list(out.glob("loss_aversion/*/summary.csv")) and time.monotonic() < deadline:
+        assert proc.poll() is None, "all ended before it could be killed"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    for folder in out.glob("*/*"):
+        if not folder.name.startswith("."):
+            assert all((folder / f).is_file() for f in FILES), folder
+            ledger.load_summary(folder)
+    assert not list(out.glob("negative_only/[!.]*"))   # killed before it finished
+    leftover = out / "negative_only" / ".0123456789ab.half"   # what a kill mid-write leaves
+    leftover.mkdir(parents=True)
+    (leftover / "summary.csv").write_text("experiment,variant\nnegative_only,re")
+    run = _all(*only, timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "1 run, 1 reused, 0 failed" in run.stdout
+    assert not leftover.exists() and len(list(out.glob("negative_only/[!.]*"))) == 1
+    rows = _ledger(out)
+    for r in rows:   # the experiments not run: said, not guessed
+        if r["experiment"] not in ("loss_aversion", "negative_only"):
+            assert r["verdict"] == "inconclusive" and "no results" in r["fails_where"], r
+
+
+def _copy(out: Path, dest: Path) -> Path:
+    for name, folder in ledger.find_runs(out).items():
+        target = dest / name / folder.name
+        target.mkdir(parents=True)
+        for f in ("summary.csv", "meta.json"):
+            shutil.copyfile(folder / f, target / f)
+    return dest
+
+
+def _damage(path: Path, how: str):
+    text = path.read_text()
+    lines = text.splitlines(keepends=True)
+    if how == "cut mid-line":
+        path.write_text(text[: len(text) // 2])
+    elif how == "cut at a line end":
+        path.write_text("".join(lines[: len(lines) // 2]))
+    elif how == "a field that is not a number":
+        cells = lines[3].split(",")
+        cells[-4] = "0.3x"
+        lines[3] = ",".join(cells)
+        path.write_text("".join(lines))
+    else:
+        path.write_text("")
+
+
+@pytest.mark.parametrize("how", ["cut mid-line", "cut at a line end",
+                                 "a field that is not a number", "empty"])
+def test_a_damaged_summary_is_one_line_naming_the_file_not_a_verdict(quick, tmp_path, capsys,
+                                                                      how):
+    root = _copy(quick[0], tmp_path / "r")
+    damaged = next(root.glob("sycophancy/*/summary.csv"))
+    _damage(damaged, how)
+    assert main(["claims", "--from", str(root)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(damaged) in err and "Traceback" not in err
+    assert not (root / "claims.csv").exists()
+
+
+def _set(path: Path, method: str, metric: str, values: dict):
+    """Set (mean, ci_low, ci_high) of every row of ``method``/``metric`` whose sweep value
+    (the column before ``method``) is a key of ``values``."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    h = rows[0]
+    for r in rows[1:]:
+        if r[h.index("method")] == method and r[h.index("metric")] == metric:
+            key = float(r[h.index("method") - 1])
+            if key in values:
+                r[h.index("mean")], r[h.index("ci_low")], r[h.index("ci_high")] = \
+                    map(str, values[key])
+    with open(path, "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+def test_a_changed_summary_changes_the_verdict_as_its_rule_says(quick, tmp_path):
+    """P3.2's rule: supported if the CI of (the tilt's sycophancy at the largest annotator
+    sycophancy minus at the smallest) lies above 0, contradicted if below, else
+    inconclusive. Rewriting those numbers moves the verdict through all three."""
+    root = _copy(quick[0], tmp_path / "r")
+    path = next(root.glob("sycophancy/*/summary.csv"))
+    points = ledger.load_summary(path.parent).points("annotator.sycophancy")
+    lo_s, hi_s = points[0], points[-1]
+    for values, verdict in (({hi_s: (0.9, 0.85, 0.95), lo_s: (0.1, 0.05, 0.15)}, "supported"),
+                            ({hi_s: (0.1, 0.05, 0.15), lo_s: (0.9, 0.85, 0.95)}, "contradicted"),
+                            ({hi_s: (0.5, 0.3, 0.7), lo_s: (0.5, 0.3, 0.7)}, "inconclusive")):
+        _set(path, "tilt", "sycophancy_rate", values)
+        rows, _ = ledger.write(root)
+        p32 = next(r for r in rows if r["claim_id"] == "P3.2")
+        assert p32["verdict"] == verdict, (values, p32)
+        assert float(p32["effect"]) == pytest.approx(values[hi_s][0] - values[lo_s][0])
+        assert next(r for r in _ledger(root) if r["claim_id"] == "P3.2")["verdict"] == verdict
