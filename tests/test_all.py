@@ -67,6 +67,48 @@ def test_all_quick_runs_every_experiment_and_gives_every_claim_a_verdict(quick):
     assert not any(e["reused"] for e in log["experiments"]) and not log["failed"]
 
 
+def _quick_axes(name: str, summary) -> None:
+    """What each experiment's quick run must hold beyond the ledger's needs: its methods on
+    the axes its quick config sets (these replaced one end-to-end run per experiment)."""
+    from sim.spec import registry
+    from sim.specs.e08_hybrid import hybrid_regimes
+    q = registry()[name].quick()
+    if name == "capability":
+        assert summary.has("tilt_trend", "spearman_mean_length")
+        assert summary.curve("mask", "density").x.tolist() == [float(t) for t in q.tiers]
+    elif name == "shift":
+        for kind in ("response", "context", "novel"):
+            assert summary.curve("mask", "adherence_gap", kind).x.tolist() == list(q.shifts)
+    elif name == "returns":
+        for method in ("rule", "cost_model", "reward_model", "tilt", "discovery",
+                       "rule_returns", "reward_returns", "tilt_100", "bon_10000"):
+            assert method in {r["method"] for r in summary.rows}, method
+    elif name == "hybrid":
+        for name_ in hybrid_regimes():
+            c = summary.curve(f"{name_}_{max(q.budgets)}", "violation_rate", "rare")
+            assert c.x.tolist() == list(q.shares)
+        assert summary.has("rbr_tilt_beta1", "helpfulness", "rare")
+    elif name == "economics":
+        assert summary.curve("cost_mask", "usd_r2", "zipf").x.tolist() == sorted(q.epsilons)
+        assert summary.has("audit_1", "closed_form", "zipf")
+        assert summary.has("curator_0.5", "over_refusal", "zipf")
+    elif name == "limits":
+        assert summary.curve("noise_hybrid_0.3", "lead", "default").x.tolist() == list(
+            q.budgets)
+        assert summary.curve("helpfulness_rule_T8", "regret", "default").x.tolist() == list(
+            q.couplings)
+
+
+def test_every_quick_run_has_its_figure_and_its_axes(quick):
+    out, _ = quick
+    for name, folder in ledger.find_runs(out).items():
+        assert (folder / f"{name}.png").stat().st_size > 0 and (folder / f"{name}.pdf").is_file()
+        meta = json.loads((folder / "meta.json").read_text())
+        assert meta["scale"] == "quick" and meta["config_hash"] == folder.name
+        assert meta["rerun"].endswith(f"python -m experiments {name} --quick --out {out}")
+        _quick_axes(name, ledger.load_summary(folder))
+
+
 def test_all_reuses_finished_experiments_of_the_same_config_and_code(quick):
     out, _ = quick
     before = {n: (f / "meta.json").stat().st_mtime_ns for n, f in ledger.find_runs(out).items()}

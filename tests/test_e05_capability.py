@@ -7,13 +7,10 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 from scipy import stats
 
-from experiments.results import Summary
-from experiments.runner import main
 from sim.config import split
-from sim.keys import seed_keys, stream
+from sim.keys import seed_keys
 from sim.metrics import spearman
 from sim.spec import registry, run_configs
 from sim.specs.setting import policy_setting, prior_logp, surface_metrics
@@ -95,14 +92,3 @@ def test_trends_are_the_spearman_of_each_seeds_curve():
                     for c in curves]
             np.testing.assert_allclose(out[f"{name}_trend"][f"spearman_{metric}"][0], want,
                                        atol=1e-5)
-
-
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_the_quick_config_runs_end_to_end(tmp_path):
-    assert main(["capability", "--quick", "--seeds", "2", "--variant", "default",
-                 "--out", str(tmp_path)]) == 0
-    folder = next((tmp_path / "capability").iterdir())
-    summary = Summary.from_csv(folder / "summary.csv")
-    assert summary.has("tilt_trend", "spearman_mean_length")
-    assert summary.curve("mask", "density").x.tolist() == [float(t) for t in SPEC.quick().tiers]
-    assert (folder / "capability.png").stat().st_size > 0

@@ -8,8 +8,6 @@ import jax
 import numpy as np
 import pytest
 
-from experiments.results import Summary
-from experiments.runner import main
 from sim.config import ConfigError
 from sim.keys import seed_keys
 from sim.oracles import AnnotatorConfig
@@ -60,13 +58,3 @@ def test_the_rule_learner_cannot_know_prohibitions_it_never_saw():
 def test_the_window_is_the_query_law():
     with pytest.raises(ConfigError, match="annotator.query"):
         dataclasses.replace(SMALL, annotator=AnnotatorConfig(query="uniform"))
-
-
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_the_quick_config_runs_end_to_end(tmp_path):
-    assert main(["shift", "--quick", "--seeds", "2", "--variant", "novel",
-                 "--out", str(tmp_path)]) == 0
-    folder = next((tmp_path / "shift").iterdir())
-    summary = Summary.from_csv(folder / "summary.csv")
-    assert summary.curve("mask", "adherence_gap").x.tolist() == list(SPEC.quick().shifts)
-    assert (folder / "shift.png").stat().st_size > 0

@@ -10,14 +10,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from experiments.results import Summary
-from experiments.runner import main
 from sim.config import ConfigError
 from sim.keys import seed_keys
 from sim.metrics import acceptable_regret, helpfulness
 from sim.policies import constrained_tilt, tilt
 from sim.spec import registry, run_configs
-from sim.specs.e08_hybrid import hybrid_regimes, split_counts
+from sim.specs.e08_hybrid import split_counts
 from sim.world import WorldConfig
 
 SPEC = registry()["hybrid"]
@@ -115,16 +113,3 @@ def test_bad_splits_are_refused():
         dataclasses.replace(SMALL, shares=(0.5, 1.0))
     with pytest.raises(ConfigError, match="experiment.front_budget"):
         dataclasses.replace(SMALL, front_budget=32)
-
-
-def test_the_quick_config_runs_end_to_end(tmp_path):
-    assert main(["hybrid", "--quick", "--seeds", "2", "--variant", "rare",
-                 "--out", str(tmp_path)]) == 0
-    [folder] = (tmp_path / "hybrid").iterdir()
-    summary = Summary.from_csv(folder / "summary.csv")
-    quick = SPEC.quick()
-    for name in hybrid_regimes():
-        c = summary.curve(f"{name}_{max(quick.budgets)}", "violation_rate", "rare")
-        assert c.x.tolist() == list(quick.shares)
-    assert summary.has("rbr_tilt_beta1", "helpfulness", "rare")
-    assert (folder / "hybrid.png").stat().st_size > 0

@@ -9,8 +9,6 @@ import jax
 import numpy as np
 import pytest
 
-from experiments.results import Summary
-from experiments.runner import main
 from sim.config import ConfigError
 from sim.keys import seed_keys
 from sim.spec import registry, run_configs
@@ -86,15 +84,3 @@ def test_out_of_range_audits_are_refused():
         dataclasses.replace(SMALL, audit_missing=(99,))
     with pytest.raises(ConfigError, match="experiment.cost_ratios"):
         dataclasses.replace(SMALL, cost_ratios=(8.0,))
-
-
-def test_the_quick_config_runs_end_to_end(tmp_path):
-    assert main(["economics", "--quick", "--seeds", "2", "--variant", "zipf",
-                 "--out", str(tmp_path)]) == 0
-    [folder] = (tmp_path / "economics").iterdir()
-    summary = Summary.from_csv(folder / "summary.csv")
-    quick = SPEC.quick()
-    assert summary.curve("cost_mask", "usd_r2", "zipf").x.tolist() == sorted(quick.epsilons)
-    assert summary.has("audit_1", "closed_form", "zipf")
-    assert summary.has("curator_0.5", "over_refusal", "zipf")
-    assert (folder / "economics.png").stat().st_size > 0

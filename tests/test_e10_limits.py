@@ -13,8 +13,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments.results import Summary
-from experiments.runner import main
 from sim import AnnotatorConfig, WorldConfig, collect_rejections, learn_constraints, split
 from sim.config import ConfigError
 from sim.constraints import feasible_sets
@@ -160,15 +158,3 @@ def test_bad_maps_are_refused():
     with pytest.raises(ConfigError, match="experiment.zipf_exponents"):
         dataclasses.replace(tiny, world=dataclasses.replace(tiny.world, prohibition_mass=0.3),
                             zipf_exponents=(0.0, 8.0))
-
-
-def test_the_quick_config_runs_end_to_end(tmp_path):
-    assert main(["limits", "--quick", "--seeds", "2", "--variant", "default",
-                 "--out", str(tmp_path)]) == 0
-    [folder] = (tmp_path / "limits").iterdir()
-    summary = Summary.from_csv(folder / "summary.csv")
-    quick = SPEC.quick()
-    assert summary.curve("noise_hybrid_0.3", "lead", "default").x.tolist() == list(quick.budgets)
-    assert summary.curve("helpfulness_rule_T8", "regret", "default").x.tolist() == list(
-        quick.couplings)
-    assert (folder / "limits.png").stat().st_size > 0
