@@ -55,7 +55,7 @@ def claim_page(r, png: Path | None):
              color=COLOURS[r["verdict"]])
     if png is not None and png.is_file():
         ax = fig.add_axes((0.04, 0.42, 0.92, 0.46))
-        ax.imshow(mpimg.imread(png)[..., :3])   # RGB: the alpha channel only adds bytes
+        ax.imshow(mpimg.imread(png))
         ax.set_axis_off()
         ax.set_title(f"figure of `{r['experiment']}` ({png.name})", fontsize=8)
     fields = (("experiment, metric", f"{r['experiment']}: {r['metric']}"),
