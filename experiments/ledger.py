@@ -119,7 +119,7 @@ def compute(runs: dict[str, Path]) -> list[dict]:
                            "default scale")
         effect, lo, hi, verdict, fails = reading
         assert verdict in VERDICTS, (c.id, verdict)
-        used = [e for e in c.experiments if e in runs]
+        used = [e for e in (*c.experiments, *c.extra) if e in runs]
         rows.append(dict(
             claim_id=c.id, claim=c.claim, experiment=c.experiment, metric=c.metric,
             setting=c.setting, effect=_num(effect), ci_low=_num(lo), ci_high=_num(hi),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from .reading import NAN, Claim, Reading, above, at, below, largest_k, methods, minus, \
-    nearest, with_failures
+    nearest, rule_beaten, with_failures
 
 SYC = "annotator.sycophancy"
 
@@ -73,6 +73,7 @@ def read_s3(results) -> Reading:
             r = at(s, "cost_model", "reopenings", v)[0]
             if u[1] > 0.01 or r > 0:
                 failures.append(f"{v} (flags only): unacceptable {u[0]:.3f}, {r:.0f} re-openings")
+    failures += rule_beaten(results, "noise")
     return Reading(*rule, with_failures(verdict, failures), "; ".join(failures))
 
 
@@ -80,8 +81,8 @@ S3 = Claim("S3", "negative constraints are discrete and verifiable, so learning 
                  "a stable boundary", "convergence",
            "unacceptable_share and reopenings of the rule learner; of the cost models on flags",
            "largest label budget", "supported if the rule learner's CI lies below 0.01 with 0 "
-           "re-openings; mixed if a flag-only cost model does not (the rule must be named)",
-           read_s3)
+           "re-openings; mixed if a flag-only cost model does not (the rule must be named) or "
+           "E10's false flags beat the rule learner", read_s3, extra=("limits",))
 
 
 def read_s4(results) -> Reading:
@@ -229,7 +230,7 @@ def read_p4(results) -> Reading:
 P4 = Claim("P4", "constraints contract monotonically and converge; preferences drift (sec. 4)",
            "convergence", "unacceptable_share, reopenings, ranking_drift",
            "largest label budget", "as S3 and S5 together: supported if both are, "
-           "contradicted if both are, mixed otherwise", read_p4)
+           "contradicted if both are, mixed otherwise", read_p4, extra=("limits",))
 
 
 def read_p5(metric: str, sign: int):

@@ -36,6 +36,7 @@ class Claim:
     rule: str           # the one-line rule, applied in code by ``read``
     read: Callable      # results -> Reading
     reason: str = ""    # why (part of) it is not testable in this model
+    extra: tuple = ()   # experiments whose failing regimes it adds when their results exist
 
     @property
     def experiments(self) -> tuple[str, ...]:
@@ -84,6 +85,23 @@ def methods(summary) -> set[str]:
 
 def metrics(summary) -> set[str]:
     return {r["metric"] for r in summary.rows}
+
+
+def rule_beaten(results, name: str) -> list[str]:
+    """E10's map ``name`` (``noise``: false flags, ``context``: context weight): the knob
+    values where the rule learner loses (its lead's CI lies below 0), with the budgets, as
+    one failing regime; [] when there are no E10 results."""
+    s = results.get("limits")
+    if s is None:
+        return []
+    variant, cells = s.variants[0], []
+    found = [m for m in methods(s) if m.startswith(f"{name}_rule_") and s.has(m, "lead", variant)]
+    for m in sorted(found, key=lambda m: float(m.rsplit("_", 1)[1])):
+        c = s.curve(m, "lead", variant)
+        budgets = [f"{x:,.0f}" for x, hi in zip(c.x, c.hi) if hi < 0]
+        if budgets:
+            cells.append(f"{m.rsplit('_', 1)[1]} (B = {', '.join(budgets)})")
+    return [f"E10 {name} map: the rule learner loses at {'; '.join(cells)}"] if cells else []
 
 
 def largest_k(summary) -> int:
