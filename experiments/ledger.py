@@ -106,10 +106,9 @@ def compute(runs: dict[str, Path]) -> list[dict]:
         summaries[name], metas[name] = load_summary(folder), _meta(folder)
     rows = []
     for c in CLAIMS:
-        missing = [e for e in c.experiments if e not in summaries]
-        if missing:
+        if c.experiment not in summaries:
             reading = (math.nan, math.nan, math.nan, "inconclusive",
-                       f"no results: run python -m experiments {' '.join(missing)}")
+                       f"no results: run python -m experiments {c.experiment}")
         else:
             try:
                 reading = c.read(summaries)
@@ -119,7 +118,7 @@ def compute(runs: dict[str, Path]) -> list[dict]:
                            "default scale")
         effect, lo, hi, verdict, fails = reading
         assert verdict in VERDICTS, (c.id, verdict)
-        used = [e for e in (*c.experiments, *c.extra) if e in runs]
+        used = [e for e in (c.experiment, *c.extra) if e in runs]
         rows.append(dict(
             claim_id=c.id, claim=c.claim, experiment=c.experiment, metric=c.metric,
             setting=c.setting, effect=_num(effect), ci_low=_num(lo), ci_high=_num(hi),

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.image as mpimg  # noqa: E402
@@ -24,6 +25,16 @@ def _ci(r) -> str:
         return "-"
     ci = f" [{float(r['ci_low']):.3g}, {float(r['ci_high']):.3g}]" if r["ci_low"] else ""
     return f"{float(r['effect']):.3g}{ci}"
+
+
+def _shrink(image, width: int = 1200, levels: int = 16):
+    """The page's copy of a figure: f x f pixel blocks averaged so it is at most about
+    ``width`` pixels wide, and ``levels`` levels per channel, so that 24 pages stay near
+    1.5 MB (the full-size PNG stays in the results folder and in figures/)."""
+    f = -(-image.shape[1] // width)
+    h, w = image.shape[0] // f * f, image.shape[1] // f * f
+    small = image[:h, :w].reshape(h // f, f, w // f, f, -1).mean(axis=(1, 3))
+    return np.round(small * levels) / levels
 
 
 def title_page(rows, per_page=24):
@@ -55,7 +66,7 @@ def claim_page(r, png: Path | None):
              color=COLOURS[r["verdict"]])
     if png is not None and png.is_file():
         ax = fig.add_axes((0.04, 0.42, 0.92, 0.46))
-        ax.imshow(mpimg.imread(png))
+        ax.imshow(_shrink(mpimg.imread(png)[..., :3]), interpolation="nearest")
         ax.set_axis_off()
         ax.set_title(f"figure of `{r['experiment']}` ({png.name})", fontsize=8)
     fields = (("experiment, metric", f"{r['experiment']}: {r['metric']}"),
@@ -79,7 +90,7 @@ def write(path: Path, rows: list[dict], runs: dict[str, Path]) -> Path:
     with PdfPages(tmp) as pdf:
         pages = [lambda: title_page(rows)]
         for r in rows:
-            exp = r["experiment"].split(",")[0].strip()
+            exp = r["experiment"]
             png = runs[exp] / f"{exp}.png" if exp in runs else None
             pages.append(lambda r=r, png=png: claim_page(r, png))
         for page in pages:

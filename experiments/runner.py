@@ -190,6 +190,7 @@ def run_experiment(spec, args, command: str, progress=None) -> Path:
             progress.close()
     results.check_finite(blocks)
     sweep_cols = tuple(p for p, _ in sweeps)
+    commit = git_commit()
     summary_rows = results.bootstrap_rows(spec.name, blocks, sweep_cols)
     summary_text = results.csv_text(results.RESULT_HEAD + sweep_cols + results.SUMMARY_TAIL,
                                     summary_rows)
@@ -198,9 +199,9 @@ def run_experiment(spec, args, command: str, progress=None) -> Path:
                 seed_rule="key_s = jax.random.fold_in(jax.random.key(base_seed), s)",
                 scale=scale(spec, args, seeds), code_version=code_version(),
                 summary_rows=len(summary_rows),
-                versions=versions(), git_commit=git_commit(),
+                versions=versions(), git_commit=commit,
                 devices=[str(d) for d in jax.devices()], platform=platform.platform(),
-                command=command, rerun=f"git checkout {git_commit().split('-')[0]} && {command}",
+                command=command, rerun=f"git checkout {commit.split('-')[0]} && {command}",
                 started=started, programs=timings,
                 compile_seconds=round(sum(t["compile_seconds"] for t in timings), 3),
                 run_seconds=round(sum(t["run_seconds"] for t in timings), 3))

@@ -30,17 +30,13 @@ class Reading(NamedTuple):
 class Claim:
     id: str
     claim: str          # a short quote
-    experiment: str     # the spec name(s) that test it, comma-separated
+    experiment: str     # the spec name of the experiment that tests it
     metric: str
     setting: str        # where the verdict is read
     rule: str           # the one-line rule, applied in code by ``read``
     read: Callable      # results -> Reading
     reason: str = ""    # why (part of) it is not testable in this model
     extra: tuple = ()   # experiments whose failing regimes it adds when their results exist
-
-    @property
-    def experiments(self) -> tuple[str, ...]:
-        return tuple(e.strip() for e in self.experiment.split(",") if e.strip())
 
 
 def nearest(values, x):
