@@ -21,13 +21,12 @@ import time
 import numpy as np
 
 from sim.config import ConfigError, Static, field_at, replace_path, split, stack_params
-from sim.keys import seed_keys
 from sim.spec import Experiment, batched
 
-from . import memory
+from . import devices, memory
 from .results import Block, ResultError
 
-CHUNK = 16          # seeds per call of a compiled program
+CHUNK = 16          # seeds per device per call of a compiled program
 _COMPILED: dict = {}   # (experiment, static, chunk, points) -> compiled program
 
 
@@ -93,26 +92,50 @@ def _blocks(program: Program, out: dict) -> list[Block]:
     return blocks
 
 
-def _compile(spec: Experiment, program: Program, chunk: int, label: str):
-    """Compile ``program`` for ``chunk`` seeds per call, fewer if that does not fit in memory
-    (:mod:`experiments.memory`); returns (compiled, chunk, note, bytes per call)."""
+def seeded(spec: Experiment, static: Static):
+    """``f(base_seed, seed ids (S,), params)``: :func:`sim.spec.batched` with each seed's
+    key ``fold_in(key(base_seed), s)`` made inside the program (the keys of
+    :func:`sim.keys.seed_keys`, bit for bit), so that the seed ids can be sharded."""
     import jax
+    program = batched(spec, static)
 
-    limit = memory.available_bytes(jax.devices()[0])
+    def run(base_seed, ids, params):
+        root = jax.random.key(base_seed)
+        return program(jax.vmap(lambda s: jax.random.fold_in(root, s))(ids), params)
+
+    return jax.jit(run)
+
+
+def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
+    """Compile ``program`` for ``chunk`` seeds per call over the mesh ``where``, fewer if that
+    does not fit in memory (:mod:`experiments.memory`); returns (compiled, chunk, note,
+    bytes per call). ``chunk`` stays a multiple of the number of devices."""
+    import jax
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    n = where.devices.size
+    limit = memory.available_bytes(jax.local_devices()[0])
     note = ""
     while True:
-        shape = (spec.name, program.static, chunk, len(program.points))
+        shape = (spec.name, program.static, chunk, len(program.points), n)
         if shape not in _COMPILED:   # variants that differ only in swept numbers share it
             if len(_COMPILED) >= 32:
                 _COMPILED.clear()
-            keys = seed_keys(0, chunk)
-            _COMPILED[shape] = batched(spec, program.static).lower(keys, program.params).compile()
+            ids = devices.global_array(np.arange(chunk, dtype=np.uint32),
+                                       NamedSharding(where, P(devices.AXIS)))
+            params = devices.put(program.params, NamedSharding(where, P()))
+            _COMPILED[shape] = seeded(spec, program.static).lower(
+                np.uint32(0), ids, params).compile()
         compiled = _COMPILED[shape]
-        needed = memory.program_bytes(compiled)
-        fits = memory.chunk_that_fits(needed, chunk, limit)
+        # a host's CPU devices share its memory: each of their shares counts against it
+        local = jax.local_devices()
+        needed = memory.program_bytes(compiled) * (len(local) if local[0].platform == "cpu"
+                                                   else 1)
+        fits = memory.chunk_that_fits(needed, chunk, limit) // n * n
         if fits >= chunk:
             return compiled, chunk, note, needed
-        if fits < 1 or chunk == 1:
+        if fits < n or chunk == n:
             raise memory.refusal(f"{spec.name} {label}", needed / chunk, limit, program.static,
                                  split(spec.default())[0])
         note = (f"{chunk} seeds per call need {memory.size_text(needed)}, more than "
@@ -124,37 +147,50 @@ def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: i
              progress=None) -> tuple[list[Block], list[dict]]:
     """Run every program over all seeds; returns (blocks, timings per program).
 
-    Each program runs in chunks of ``CHUNK`` seeds, fewer where the memory guard
-    says so; the keys do not depend on the chunking, so neither do the numbers."""
+    Each program runs in chunks of ``CHUNK`` seeds per device (fewer where the memory guard
+    says so), the chunk's seeds sharded over every device (:mod:`experiments.devices`);
+    the outputs stay on the devices until one gather at the end. The keys depend on
+    neither the chunking nor the devices, so neither do the numbers."""
     import jax
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
 
+    where = devices.mesh()
+    n = where.devices.size
     blocks, timings = [], []
     for program in programs:
         label = program.variant + (f" ({len(program.points)} points)" if len(program.points) > 1
                                    else "")
         t0 = time.perf_counter()
+        per_device = min(CHUNK, -(-seeds // n))
         try:
-            compiled, chunk, note, needed = _compile(spec, program, min(CHUNK, seeds), label)
+            compiled, chunk, note, needed = _compile(spec, program, per_device * n, label, where)
         except jax.errors.JaxRuntimeError as err:
             raise _out_of_memory(spec, label, err) from None
+        devices.barrier(f"{spec.name}/{len(timings)}/compiled")
         t_compile = time.perf_counter() - t0
         if progress:
             progress(f"{label} compiled" + (f" ({note})" if note else ""), True)
         t0 = time.perf_counter()
         n_chunks = -(-seeds // chunk)
-        keys = seed_keys(base_seed, n_chunks * chunk)  # padded: every call has one shape
+        ids = np.arange(n_chunks * chunk, dtype=np.uint32)  # padded: every call has one shape
+        sharding = NamedSharding(where, P(devices.AXIS))
+        params = devices.put(program.params, NamedSharding(where, P()))
         parts = []
         for c in range(n_chunks):
             try:
-                parts.append(jax.device_get(compiled(keys[c * chunk:(c + 1) * chunk],
-                                                     program.params)))
+                parts.append(jax.block_until_ready(compiled(
+                    np.uint32(base_seed),
+                    devices.global_array(ids[c * chunk:(c + 1) * chunk], sharding), params)))
             except jax.errors.JaxRuntimeError as err:
                 raise _out_of_memory(spec, label, err) from None
             if progress:
                 progress(f"{label} seeds {min((c + 1) * chunk, seeds)}/{seeds}", c == n_chunks - 1)
-        out = jax.tree.map(lambda *a: np.concatenate(a, axis=1)[:, :seeds], *parts)
+        out = jax.tree.map(lambda *a: np.concatenate(a, axis=1)[:, :seeds],
+                           *devices.gather(parts))
         blocks += _blocks(program, out)
         timings.append({"variant": program.variant, "points": len(program.points),
+                        "devices": n, "processes": jax.process_count(),
                         "seeds_per_call": chunk, "bytes_per_call": needed,
                         "compile_seconds": round(t_compile, 3),
                         "run_seconds": round(time.perf_counter() - t0, 3)})

@@ -59,6 +59,10 @@ def parser(name: str) -> _Parser:
                    help="sweep a field over values (repeatable: a product of grids)")
     p.add_argument("--variant", default=None, metavar="A,B", help="run only these variants")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                   help="several processes: process 0's address (jax.distributed)")
+    p.add_argument("--num-processes", type=int, default=None, metavar="P")
+    p.add_argument("--process-id", type=int, default=None, metavar="I")
     return p
 
 
@@ -173,13 +177,14 @@ def identity(spec, args):
 def run_experiment(spec, args, command: str, progress=None) -> Path:
     """Run one experiment from parsed arguments; returns the results folder. ``progress``
     (a callable ``(what, milestone)``) replaces the experiment's own progress line."""
-    import jax
-
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     t_start = time.perf_counter()
     config, variants, sweeps, seeds, blob, digest = identity(spec, args)
     out = _check_out(args.out)
     _enable_compile_cache()
+    engine.devices.initialize(getattr(args, "coordinator", None),
+                              getattr(args, "num_processes", None),
+                              getattr(args, "process_id", None))
     programs = engine.plan(spec, config, variants, sweeps)
     own = progress is None
     progress = Progress(spec.name) if own else progress
@@ -188,6 +193,21 @@ def run_experiment(spec, args, command: str, progress=None) -> Path:
     finally:
         if own:
             progress.close()
+    if not engine.devices.is_writer():   # process 0 writes; the others computed their share
+        engine.devices.barrier(f"{spec.name}/written")
+        return None
+    try:
+        return _write(spec, args, config, variants, sweeps, seeds, blob, digest, programs,
+                      blocks, timings, out, started, t_start, command)
+    finally:
+        engine.devices.barrier(f"{spec.name}/written")   # the others wait, then shut down
+
+
+def _write(spec, args, config, variants, sweeps, seeds, blob, digest, programs, blocks,
+           timings, out, started, t_start, command) -> Path:
+    """Process 0: check, summarise, plot and write the results folder atomically."""
+    import jax
+
     results.check_finite(blocks)
     sweep_cols = tuple(p for p, _ in sweeps)
     commit = git_commit()

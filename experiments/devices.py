@@ -1,0 +1,96 @@
+"""Where the seeds run: one mesh over every device of every process, seeds sharded on it.
+
+JAX's own machinery, nothing of ours: :func:`mesh` is ``jax.make_mesh`` over
+``jax.devices()`` (after :func:`initialize`, the devices of every process), the seed
+indices of a call are a global ``jax.Array`` sharded along the mesh's ``seeds`` axis
+(``NamedSharding(mesh, P("seeds"))``), the swept numbers are replicated, and XLA's
+partitioner splits the ``vmap`` over seeds between the devices. Each seed's key is
+``fold_in(key(base_seed), s)`` made inside the program, so a seed's numbers do not
+depend on which device, process or chunk runs it. Outputs stay on the devices until
+:func:`gather` brings them to the host once, at the end (``process_allgather`` across
+processes).
+
+One host, any devices: CPU devices with
+``XLA_FLAGS=--xla_force_host_platform_device_count=N`` (or ``jax_num_cpu_devices``),
+or GPUs. Several hosts: ``python -m experiments NAME --coordinator HOST:PORT
+--num-processes P --process-id I`` on each (or ``VNSIM_COORDINATOR``,
+``VNSIM_NUM_PROCESSES``, ``VNSIM_PROCESS_ID``; under SLURM ``jax.distributed`` finds
+them itself); process 0 writes the results, the others nothing.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+AXIS = "seeds"
+
+
+def initialize(coordinator: str | None, num_processes: int | None,
+               process_id: int | None) -> bool:
+    """``jax.distributed.initialize`` when a coordinator is given (flags, then the
+    ``VNSIM_*`` environment variables) or SLURM runs several tasks; False for one process.
+    CPU processes talk through gloo."""
+    import jax
+    coordinator = coordinator or os.environ.get("VNSIM_COORDINATOR")
+    if num_processes is None and os.environ.get("VNSIM_NUM_PROCESSES"):
+        num_processes = int(os.environ["VNSIM_NUM_PROCESSES"])
+    if process_id is None and os.environ.get("VNSIM_PROCESS_ID"):
+        process_id = int(os.environ["VNSIM_PROCESS_ID"])
+    slurm = int(os.environ.get("SLURM_NTASKS", "1")) > 1
+    if coordinator is None and not slurm:
+        return False
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator, num_processes, process_id)
+    return True
+
+
+def mesh():
+    """A one-axis mesh (``seeds``) over every device of every process. Its axis is ``Auto``:
+    XLA's partitioner shards the program from the inputs' shardings (no sharding in the
+    model's own code)."""
+    import jax
+    from jax.sharding import AxisType
+    devices = jax.devices()
+    return jax.make_mesh((len(devices),), (AXIS,), axis_types=(AxisType.Auto,),
+                         devices=devices)
+
+
+def global_array(x, sharding):
+    """A global ``jax.Array`` from host data that every process holds whole."""
+    import jax
+    x = np.asarray(x)
+    return jax.make_array_from_callback(x.shape, sharding, lambda index: x[index])
+
+
+def put(tree, sharding):
+    """:func:`global_array` over a pytree."""
+    import jax
+    return jax.tree.map(lambda leaf: global_array(leaf, sharding), tree)
+
+
+def gather(tree):
+    """The host (NumPy) copy of a pytree of global arrays, on every process."""
+    import jax
+    if jax.process_count() == 1:
+        return jax.device_get(tree)
+    from jax.experimental import multihost_utils
+    return multihost_utils.process_allgather(tree, tiled=True)
+
+
+def barrier(name: str, timeout_s: int = 3600) -> None:
+    """Wait until every process reaches ``name``: the coordination service's barrier, not a
+    collective, so that a process that compiles more slowly does not make the others' first
+    collective time out (Gloo waits 30 s for its peers)."""
+    import jax
+    if jax.process_count() == 1:
+        return
+    from jax._src import distributed   # the client jax.distributed.initialize made
+    distributed.global_state.client.wait_at_barrier(name, timeout_s * 1000)
+
+
+def is_writer() -> bool:
+    """Process 0 writes; the others compute their share and write nothing."""
+    import jax
+    return jax.process_index() == 0
