@@ -1,24 +1,27 @@
-"""``python -m experiments bench``: speed of the two kernels against plain NumPy, in one run.
+"""``python -m experiments bench``: speed, in one run, as ratios measured in that run.
 
-1. Contraction (:func:`sim.contraction_curve`): the feasible fraction after
-   each of T prohibitions taken in a given order, N = 65,536 responses,
-   T = 1,024 halfspaces, d = 8, 16 seeds, as ``jit(vmap)`` over seeds; against
-   (a) the same computation in plain NumPy and (b) the bare product
-   ``features @ normals.T`` in JAX (jit(vmap) too), the floor for any method
-   that materialises the product. The kernel works in row tiles, so it never
-   materialises it and can run under that floor. Also timed: the seeds one
-   after another (``lax.map``), which keeps each tile in cache.
+1. Contraction (:func:`sim.contraction_curve`): the feasible fraction after each of T
+   prohibitions taken in a given order, N = 65,536 responses, T = 1,024 halfspaces,
+   d = 8, 16 seeds, as ``jit(vmap)`` over seeds; against the same computation in plain
+   NumPy, and as a multiple of the compute roofline (:mod:`experiments.roofline`:
+   (2 N T d S + 2 N T S) flops at the sgemm rate measured in the same run). Also the
+   fitted exponent of its time in N x T (sizes 1/16, 1/4, 1 of the above).
 2. Bradley-Terry fitting (:func:`sim.fit_batch`): the ridge MLE on 2,000
    comparisons for 64 seeds at once (linear family, p = d + 2); against a
    per-seed ``scipy.optimize.minimize(method="L-BFGS-B")`` loop in float64.
 3. The cost model's batch fit (:func:`sim.costs.fit_costs`, linear family:
    the same features plus an intercept, binary flags, the same labels and
    seeds) against the Bradley-Terry fit of 2.; the target is at most 1.5x.
+4. Whole experiments (:mod:`experiments.throughput`): seeds per second of every
+   experiment at default scale (read from the newest default runs under ``--from``,
+   which ``all`` makes); E1's throughput on 2 CPU devices over 1 (fresh processes); the
+   fitted exponent of E1's run time in labels (reward model, online) and in N x T (rule
+   learner). ``--kernels-only`` skips 4.
 
 Times are medians of ``--repeats`` runs after one warm-up (compile excluded;
 compile seconds are reported apart). Ratios, not seconds, are the result:
-machines here are shared and noisy. Writes ``OUT/bench/<stamp>/bench.json``.
-``--quick`` uses N = 8,192 and 16 seeds for BT (seconds, for tests).
+machines here are shared and noisy. Writes ``OUT/bench/<stamp>/bench.json`` and prints
+a table. ``--quick`` uses smaller sizes (seconds, for tests).
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
+from . import roofline, throughput
+
 NAME = "bench"
-CLAIM = "speed: the kernels against NumPy and the matmul floor"
+CLAIM = "speed: the kernels against NumPy and the roofline; experiments' throughput"
 
 
 def _median_time(fn, repeats):
@@ -79,26 +84,28 @@ def run_bench(n_responses=65_536, n_prohibitions=1_024, dims=8, seeds=16, bt_lab
     args = [jnp.asarray(a) for a in (feats, normals, thresholds, orders)]
 
     kernel = jax.jit(jax.vmap(contraction_curve))
-    sequential = jax.jit(lambda *a: jax.lax.map(lambda s: contraction_curve(*s, tile=512), a))
-    floor = jax.jit(jax.vmap(lambda f, w: f @ w.T))
     t0 = time.perf_counter()
     kernel_c = kernel.lower(*args).compile()
     compile_kernel = time.perf_counter() - t0
-    floor_c = floor.lower(args[0], args[1]).compile()
-    sequential_c = sequential.lower(*args).compile()
     got = np.asarray(kernel_c(*args))
-    assert np.array_equal(got, np.asarray(sequential_c(*args)))
     ref = np.stack([contraction_numpy(feats[s], normals[s], thresholds[s], orders[s])
                     for s in range(seeds)])
     max_diff = float(np.max(np.abs(got - ref)))
-    floor_c(args[0], args[1]).block_until_ready()
-
     t_kernel = _median_time(lambda: kernel_c(*args).block_until_ready(), repeats)
-    t_floor = _median_time(lambda: floor_c(args[0], args[1]).block_until_ready(), repeats)
-    t_sequential = _median_time(lambda: sequential_c(*args).block_until_ready(), repeats)
     t_numpy = _median_time(lambda: [contraction_numpy(feats[s], normals[s], thresholds[s],
                                                       orders[s]) for s in range(seeds)], repeats)
-
+    rate = roofline.sgemm_rate(size=1024 if n_responses < 65_536 else 2048)
+    floor = roofline.roofline_seconds(n_responses, n_prohibitions, dims, seeds, rate)
+    sizes, times = [], []
+    for part in (16, 4, 1):   # N and T each a quarter, a half, all: N x T 1/16, 1/4, 1
+        k = 4 if part == 16 else 2 if part == 4 else 1
+        sub = [a[:, :n_responses // k] if i == 0 else a[:, :n_prohibitions // k]
+               for i, a in enumerate(args[:3])]
+        sub.append(jnp.argsort(args[3][:, :n_prohibitions // k], axis=1).astype(jnp.int32))
+        run = kernel.lower(*sub).compile()
+        run(*sub).block_until_ready()
+        sizes.append(n_responses * n_prohibitions / part)
+        times.append(_median_time(lambda: run(*sub).block_until_ready(), repeats))
     # Bradley-Terry: labels from a known linear utility.
     p = dims + 2
     dphi = rng.standard_normal((bt_seeds, bt_labels, p)).astype(np.float32)
@@ -140,10 +147,12 @@ def run_bench(n_responses=65_536, n_prohibitions=1_024, dims=8, seeds=16, bt_lab
         "contraction": {
             "shape": {"responses": n_responses, "prohibitions": n_prohibitions, "dims": dims,
                       "seeds": seeds},
-            "jax_seconds": t_kernel, "numpy_seconds": t_numpy, "matmul_floor_seconds": t_floor,
-            "speedup_vs_numpy": t_numpy / t_kernel, "ratio_to_floor": t_kernel / t_floor,
-            "sequential_seeds_seconds": t_sequential,
-            "sequential_speedup_vs_numpy": t_numpy / t_sequential,
+            "jax_seconds": t_kernel, "numpy_seconds": t_numpy,
+            "speedup_vs_numpy": t_numpy / t_kernel, "sgemm_flops_per_second": rate,
+            "flops": roofline.contraction_flops(n_responses, n_prohibitions, dims, seeds),
+            "roofline_seconds": floor, "multiple_of_roofline": t_kernel / floor,
+            "exponent_in_nt": throughput.fitted_exponent(sizes, times),
+            "nt_sizes": sizes, "nt_seconds": times,
             "compile_seconds": compile_kernel, "max_abs_diff_vs_numpy": max_diff,
         },
         "bradley_terry": {
@@ -161,34 +170,88 @@ def run_bench(n_responses=65_536, n_prohibitions=1_024, dims=8, seeds=16, bt_lab
     }
 
 
+def experiments_part(root: str, quick: bool) -> dict:
+    """Section 4 of the module docstring; the sizes are smaller with ``quick``."""
+    labels = (500, 1000, 2000) if quick else (2000, 4000, 8000)
+    sizes = ((512, 16), (1024, 32), (2048, 64)) if quick else ((2048, 32), (4096, 64),
+                                                                (8192, 128))
+    seeds = 8 if quick else 32
+    return {
+        "default_rates": throughput.default_rates(root),
+        "devices": throughput.devices_ratio("convergence", "online", 4 * seeds,
+                                            {"experiment.labels": labels[-1]}),
+        "exponent_labels": throughput.exponent(
+            "convergence", "online", [{"experiment.labels": n} for n in labels],
+            lambda sets: sets["experiment.labels"], seeds),
+        "exponent_nt": throughput.exponent(
+            "convergence", "rule", [{"world.responses": n, "world.prohibitions": t}
+                                    for n, t in sizes],
+            lambda sets: sets["world.responses"] * sets["world.prohibitions"], seeds),
+    }
+
+
+def table(report: dict) -> str:
+    """The printed table."""
+    c, b, k = report["contraction"], report["bradley_terry"], report["cost_model"]
+    lines = [
+        f"contraction N={c['shape']['responses']} T={c['shape']['prohibitions']} "
+        f"d={c['shape']['dims']} x{c['shape']['seeds']} seeds: jax {c['jax_seconds']:.3f}s  "
+        f"numpy {c['numpy_seconds']:.3f}s  roofline {c['roofline_seconds']:.3f}s "
+        f"(sgemm {c['sgemm_flops_per_second'] / 1e9:.0f} GFLOP/s)",
+        f"  -> {c['speedup_vs_numpy']:.1f}x faster than numpy (target >= 3), "
+        f"{c['multiple_of_roofline']:.1f}x the roofline (target <= 3); "
+        f"time ~ (N T)^{c['exponent_in_nt']:.2f}",
+        f"bradley-terry {b['shape']['labels']} labels x{b['shape']['seeds']} seeds: jax "
+        f"{b['jax_seconds']:.3f}s  scipy {b['scipy_seconds']:.3f}s  ->  "
+        f"{b['speedup_vs_scipy']:.1f}x faster (max |theta diff| "
+        f"{b['max_abs_theta_diff_vs_scipy']:.1e})",
+        f"cost model (linear, flags) same labels and seeds: jax {k['jax_seconds']:.3f}s  ->  "
+        f"{k['ratio_to_reward_model']:.2f}x the reward model's fit (target <= 1.5x)"]
+    e = report.get("experiments")
+    if e:
+        d = e["devices"]
+        lines.append(f"devices: {d['experiment']} {d['variant']} {d['seeds']} seeds: "
+                     + ", ".join(f"{n} CPU device(s) {r:.1f} seeds/s"
+                                 for n, r in d["seeds_per_second"].items())
+                     + f"  ->  {d['ratio']:.2f}x (target >= 1.5)")
+        for key, what in (("exponent_labels", "labels"), ("exponent_nt", "N x T")):
+            x = e[key]
+            lines.append(f"run time of {x['experiment']} {x['variant']} ~ ({what})^"
+                         f"{x['exponent']:.2f} (" + ", ".join(
+                             f"{p['size']:g}: {p['run_seconds']:.2f}s" for p in x["points"])
+                         + ")")
+        rates = e["default_rates"]
+        if not rates:
+            lines.append("seeds per second at default scale: no default run found "
+                         "(run `python -m experiments all` first)")
+        else:
+            lines.append(f"{'experiment':<14} {'seeds':>5} {'compile s':>9} {'run s':>8} "
+                         f"{'seeds/s':>8}")
+            lines += [f"{n:<14} {r['seeds']:>5} {r['compile_seconds']:>9.1f} "
+                      f"{r['run_seconds']:>8.1f} {r['seeds_per_second']:>8.2f}"
+                      for n, r in rates.items()]
+    return "\n".join(lines)
+
+
 def main(argv) -> int:
-    """``python -m experiments bench [--quick] [--out DIR]``."""
-    from .results import write_atomically
+    """``python -m experiments bench [--quick] [--kernels-only] [--from DIR] [--out DIR]``."""
     from .provenance import versions
+    from .results import write_atomically
     from .runner import _Parser
     parser = _Parser(prog="python -m experiments bench")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--kernels-only", action="store_true")
+    parser.add_argument("--from", dest="source", default="results")
     parser.add_argument("--out", default="results")
     args = parser.parse_args(argv)
     if args.quick:
         report = run_bench(n_responses=8_192, n_prohibitions=256, seeds=4, bt_seeds=16, repeats=2)
     else:
         report = run_bench()
+    if not args.kernels_only:
+        report["experiments"] = experiments_part(args.source, args.quick)
     report["versions"] = versions()
-    c, b = report["contraction"], report["bradley_terry"]
-    print(f"contraction N={c['shape']['responses']} T={c['shape']['prohibitions']} "
-          f"x{c['shape']['seeds']} seeds: jax {c['jax_seconds']:.3f}s  numpy "
-          f"{c['numpy_seconds']:.3f}s  floor {c['matmul_floor_seconds']:.3f}s  ->  "
-          f"{c['speedup_vs_numpy']:.1f}x faster than numpy, {c['ratio_to_floor']:.2f}x the floor")
-    print(f"  (seeds one after another with lax.map, tile 512: {c['sequential_seeds_seconds']:.3f}s, "
-          f"{c['sequential_speedup_vs_numpy']:.1f}x faster than numpy)")
-    print(f"bradley-terry {b['shape']['labels']} labels x{b['shape']['seeds']} seeds: jax "
-          f"{b['jax_seconds']:.3f}s  scipy {b['scipy_seconds']:.3f}s  ->  "
-          f"{b['speedup_vs_scipy']:.1f}x faster (max |theta diff| "
-          f"{b['max_abs_theta_diff_vs_scipy']:.1e})")
-    k = report["cost_model"]
-    print(f"cost model (linear, flags) same labels and seeds: jax {k['jax_seconds']:.3f}s  ->  "
-          f"{k['ratio_to_reward_model']:.2f}x the reward model's fit (target <= 1.5x)")
+    print(table(report))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = Path(args.out) / NAME / stamp
     write_atomically(target, {"bench.json": json.dumps(report, indent=2) + "\n"})

@@ -38,12 +38,21 @@ def initialize(coordinator: str | None, num_processes: int | None,
         num_processes = int(os.environ["VNSIM_NUM_PROCESSES"])
     if process_id is None and os.environ.get("VNSIM_PROCESS_ID"):
         process_id = int(os.environ["VNSIM_PROCESS_ID"])
-    slurm = int(os.environ.get("SLURM_NTASKS", "1")) > 1
-    if coordinator is None and not slurm:
+    if coordinator is None and not several_tasks():
         return False
+    from jax._src import distributed
+    if distributed.global_state.client is not None:   # already joined (a second experiment)
+        return True
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator, num_processes, process_id)
     return True
+
+
+def several_tasks() -> bool:
+    """Whether this process is one of several: ``VNSIM_COORDINATOR`` is set or SLURM runs
+    more than one task."""
+    return bool(os.environ.get("VNSIM_COORDINATOR")) or \
+        int(os.environ.get("SLURM_NTASKS", "1")) > 1
 
 
 def mesh():

@@ -32,13 +32,14 @@ BEGIN, END = "<!-- claims ledger: begin (python -m experiments claims) -->", \
     "<!-- claims ledger: end -->"
 
 
-def find_runs(root: Path) -> dict[str, Path]:
+def find_runs(root: Path, scale: str | None = None) -> dict[str, Path]:
     """The newest complete results folder of every experiment under ``root`` (by the start
-    time its meta.json records)."""
+    time its meta.json records); only runs at ``scale`` (``default``, ...) when given."""
     runs = {}
     for exp in sorted(p for p in Path(root).iterdir() if p.is_dir() and p.name[0] != "."):
         done = [d for d in exp.iterdir() if d.is_dir() and d.name[0] != "."
-                and (d / "summary.csv").is_file() and (d / "meta.json").is_file()]
+                and (d / "summary.csv").is_file() and (d / "meta.json").is_file()
+                and (scale is None or _meta(d).get("scale") == scale)]
         if done:
             runs[exp.name] = max(done, key=lambda d: (_meta(d).get("started", ""),
                                                       (d / "meta.json").stat().st_mtime))

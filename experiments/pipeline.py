@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import ledger, report
+from . import devices, ledger, report
 from .provenance import REPO, code_version
 from .results import ResultError
 from .runner import PROG, Progress, UsageError, _check_out, _Parser, identity, parser, \
@@ -71,6 +71,10 @@ def main(argv) -> int:
         print(f"usage: {PROG} all [--quick | --tiny] [--seeds S] [--out DIR] [--force] "
               "[--only A,B]\n\n" + __doc__.split("\n\n", 1)[1])
         return 0
+    if devices.several_tasks():
+        raise UsageError("all runs in one process, on every device of this host; across hosts, "
+                         f"run each experiment with {PROG} NAME --coordinator HOST:PORT ... "
+                         "(unset VNSIM_COORDINATOR, or use one SLURM task)")
     specs = registry()
     names = list(specs) if args.only is None else [n.strip() for n in args.only.split(",")]
     for n in names:

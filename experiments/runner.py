@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
-import os
-import platform
 import shlex
-import shutil
 import sys
 import tempfile
 import time
@@ -29,8 +25,8 @@ from pathlib import Path
 
 from sim.config import ConfigError, field_at, field_rows, replace_path, to_dict
 
-from . import engine, results
-from .provenance import REPO, code_version, config_hash, git_commit, versions
+from . import cache, engine, record
+from .provenance import config_hash
 from .results import ResultError
 
 PROG = "python -m experiments"
@@ -69,7 +65,9 @@ def parser(name: str) -> _Parser:
 def help_text(spec) -> str:
     config = spec.default()
     lines = [f"usage: {PROG} {spec.name} [--quick | --tiny] [--seeds S] [--out DIR] [--base-seed B] "
-             "[--set F=V ...] [--sweep F=A,B ...] [--variant A,B] [--debug]", "",
+             "[--set F=V ...] [--sweep F=A,B ...] [--variant A,B] [--debug]",
+             "       [--coordinator HOST:PORT --num-processes P --process-id I]   (several hosts)",
+             "",
              f"{spec.name} ({', '.join(spec.claims)}): {spec.title}", "",
              f"seeds: {spec.seeds} (quick: {spec.quick_seeds})", "variants:"]
     lines += [f"  {v.name:<16} {v.doc}" for v in spec.variants]
@@ -181,7 +179,7 @@ def run_experiment(spec, args, command: str, progress=None) -> Path:
     t_start = time.perf_counter()
     config, variants, sweeps, seeds, blob, digest = identity(spec, args)
     out = _check_out(args.out)
-    _enable_compile_cache()
+    cache.enable()
     engine.devices.initialize(getattr(args, "coordinator", None),
                               getattr(args, "num_processes", None),
                               getattr(args, "process_id", None))
@@ -197,69 +195,11 @@ def run_experiment(spec, args, command: str, progress=None) -> Path:
         engine.devices.barrier(f"{spec.name}/written")
         return None
     try:
-        return _write(spec, args, config, variants, sweeps, seeds, blob, digest, programs,
-                      blocks, timings, out, started, t_start, command)
+        return record.write_run(spec, scale(spec, args, seeds), config, variants, sweeps, seeds,
+                                blob, digest, programs, blocks, timings, out, started, t_start,
+                                command)
     finally:
         engine.devices.barrier(f"{spec.name}/written")   # the others wait, then shut down
-
-
-def _write(spec, args, config, variants, sweeps, seeds, blob, digest, programs, blocks,
-           timings, out, started, t_start, command) -> Path:
-    """Process 0: check, summarise, plot and write the results folder atomically."""
-    import jax
-
-    results.check_finite(blocks)
-    sweep_cols = tuple(p for p, _ in sweeps)
-    commit = git_commit()
-    summary_rows = results.bootstrap_rows(spec.name, blocks, sweep_cols)
-    summary_text = results.csv_text(results.RESULT_HEAD + sweep_cols + results.SUMMARY_TAIL,
-                                    summary_rows)
-    meta = dict(blob, claims=list(spec.claims), title=spec.title, config_hash=digest,
-                seeds=list(range(seeds)), n_seeds=seeds,
-                seed_rule="key_s = jax.random.fold_in(jax.random.key(base_seed), s)",
-                scale=scale(spec, args, seeds), code_version=code_version(),
-                summary_rows=len(summary_rows),
-                versions=versions(), git_commit=commit,
-                devices=[str(d) for d in jax.devices()], platform=platform.platform(),
-                command=command, rerun=f"git checkout {commit.split('-')[0]} && {command}",
-                started=started, programs=timings,
-                compile_seconds=round(sum(t["compile_seconds"] for t in timings), 3),
-                run_seconds=round(sum(t["run_seconds"] for t in timings), 3))
-    figure = importlib.import_module(f"experiments.figures.{spec.module}")
-    target = out / spec.name / digest
-    with tempfile.TemporaryDirectory() as tmp:
-        stem = Path(tmp) / spec.name
-        figure.plot(results.Summary.parse(summary_text), config, stem)
-        meta["total_seconds"] = round(time.perf_counter() - t_start, 3)
-        files = {"results.csv": results.csv_text(
-                     results.RESULT_HEAD + sweep_cols + results.RESULT_TAIL,
-                     results.long_rows(spec.name, blocks, sweep_cols)),
-                 "summary.csv": summary_text,
-                 "meta.json": json.dumps(meta, indent=2, sort_keys=True) + "\n",
-                 f"{spec.name}.pdf": stem.with_suffix(".pdf"),
-                 f"{spec.name}.png": stem.with_suffix(".png")}
-        results.write_atomically(target, files)
-    is_default = meta["scale"] == "default"
-    print(f"{spec.name}: {seeds} seeds, {len(programs)} programs, compile "
-          f"{meta['compile_seconds']:.1f}s, run {meta['run_seconds']:.1f}s, total "
-          f"{meta['total_seconds']:.1f}s")
-    print(f"wrote {target}/{{results.csv,summary.csv,meta.json,{spec.name}.pdf,{spec.name}.png}}")
-    if is_default:
-        (REPO / "figures").mkdir(exist_ok=True)
-        for ext in ("pdf", "png"):
-            shutil.copyfile(target / f"{spec.name}.{ext}", REPO / "figures" / f"{spec.name}.{ext}")
-        print(f"updated figures/{spec.name}.pdf and figures/{spec.name}.png")
-    return target
-
-
-def _enable_compile_cache():
-    """Persistent XLA compilation cache (repeat runs skip compiling); VNSIM_JAX_CACHE=0 disables."""
-    import jax
-    where = os.environ.get("VNSIM_JAX_CACHE", str(Path.home() / ".cache" / "via-negativa-sim"))
-    if where in ("", "0"):
-        return
-    jax.config.update("jax_compilation_cache_dir", where)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
 def main(argv: list[str]) -> int:

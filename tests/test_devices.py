@@ -73,3 +73,30 @@ def test_two_processes_give_the_numbers_of_one_and_only_process_0_writes(one_dev
     assert [p.returncode for p in procs] == [0, 0], [e[-1500:] for e in errs]
     _same(_values(tmp_path / "p0"), one_device)
     assert not list((tmp_path / "p1").rglob("*.csv"))
+
+
+def test_one_trace_serves_every_chunk_and_sweep_point_of_a_program(monkeypatch):
+    """0 recompiles across seeds and sweep points: the engine traces a program once,
+    whatever the number of chunks (here 3) and of points (the default sweep's 4)."""
+    from experiments import engine
+    from sim.spec import registry
+    spec = registry()["loss_aversion"]
+    traces = []
+    original = engine.batched
+
+    def counted(spec, static):
+        program = original(spec, static)
+
+        def run(*args):
+            traces.append(static)
+            return program(*args)
+        return run
+
+    monkeypatch.setattr(engine, "batched", counted)
+    monkeypatch.setattr(engine, "_COMPILED", {})
+    programs = engine.plan(spec, spec.tiny_config(), spec.variants, list(spec.sweep))
+    assert len(programs) == 1 and len(programs[0].points) == 4
+    blocks, timings = engine.simulate(spec, programs, 2 * engine.CHUNK + 3, 0)
+    assert len(traces) == 1
+    assert len(blocks) >= 4 and all(b.metrics[m].shape[0] == 2 * engine.CHUNK + 3
+                                    for b in blocks for m in b.metrics)

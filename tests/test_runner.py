@@ -8,7 +8,6 @@ import sys
 import numpy as np
 import pytest
 
-from experiments import bench
 from experiments.results import Block, ResultError, Summary, bootstrap_rows, check_finite
 from experiments.runner import main
 
@@ -125,13 +124,6 @@ def test_bad_command_lines_exit_2_with_one_line(args, match, tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and match in lines[0] and "Traceback" not in proc.stderr
     assert not any(tmp_path.iterdir())
-
-
-def test_benchmark_kernels_agree_with_their_numpy_references():
-    report = bench.run_bench(n_responses=512, n_prohibitions=16, dims=3, seeds=2, bt_labels=200,
-                             bt_seeds=3, repeats=1)
-    assert report["contraction"]["max_abs_diff_vs_numpy"] < 1e-6
-    assert report["bradley_terry"]["max_abs_theta_diff_vs_scipy"] < 1e-3
 
 
 def test_a_non_finite_result_is_refused_before_anything_is_written():
