@@ -27,17 +27,49 @@ import numpy as np
 AXIS = "seeds"
 
 
+def settings(coordinator: str | None, num_processes: int | None,
+             process_id: int | None) -> tuple:
+    """(coordinator, processes, process id) from the flags, then the ``VNSIM_*`` environment
+    variables; all None for one process (or SLURM, which ``jax.distributed`` reads itself).
+    Raises ValueError with one line naming the flag, the value and the allowed range."""
+    env = os.environ
+    coordinator = coordinator or env.get("VNSIM_COORDINATOR") or None
+    for name, value in (("num-processes", num_processes), ("process-id", process_id)):
+        text = env.get(f"VNSIM_{name.upper().replace('-', '_')}")
+        if value is None and text:
+            try:
+                value = int(text)
+            except ValueError:
+                raise ValueError(f"--{name} = {text!r} is not an integer") from None
+        num_processes, process_id = ((value, process_id) if name == "num-processes"
+                                     else (num_processes, value))
+    if coordinator is None:
+        if num_processes is not None or process_id is not None:
+            raise ValueError("--num-processes and --process-id need --coordinator HOST:PORT")
+        return None, None, None
+    host, _, port = coordinator.rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"--coordinator = {coordinator!r} is not HOST:PORT "
+                         "(allowed: a port from 1 to 65535)")
+    if num_processes is None or not 1 <= num_processes <= 65536:
+        raise ValueError(f"--num-processes = {_shown(num_processes)} is out of range "
+                         "(allowed: 1 <= num-processes <= 65536, with --coordinator)")
+    if process_id is None or not 0 <= process_id < num_processes:
+        raise ValueError(f"--process-id = {_shown(process_id)} is out of range "
+                         f"(allowed: 0 <= process-id < {num_processes})")
+    return coordinator, num_processes, process_id
+
+
+def _shown(value) -> str:
+    return "(missing)" if value is None else str(value)
+
+
 def initialize(coordinator: str | None, num_processes: int | None,
                process_id: int | None) -> bool:
-    """``jax.distributed.initialize`` when a coordinator is given (flags, then the
-    ``VNSIM_*`` environment variables) or SLURM runs several tasks; False for one process.
-    CPU processes talk through gloo."""
+    """``jax.distributed.initialize`` with :func:`settings` when a coordinator is given or
+    SLURM runs several tasks; False for one process. CPU processes talk through gloo."""
     import jax
-    coordinator = coordinator or os.environ.get("VNSIM_COORDINATOR")
-    if num_processes is None and os.environ.get("VNSIM_NUM_PROCESSES"):
-        num_processes = int(os.environ["VNSIM_NUM_PROCESSES"])
-    if process_id is None and os.environ.get("VNSIM_PROCESS_ID"):
-        process_id = int(os.environ["VNSIM_PROCESS_ID"])
+    coordinator, num_processes, process_id = settings(coordinator, num_processes, process_id)
     if coordinator is None and not several_tasks():
         return False
     from jax._src import distributed

@@ -126,6 +126,12 @@ def resolve(spec, args):
         2 if args.tiny else spec.quick_seeds if args.quick else spec.seeds)
     if not 1 <= seeds <= 1_000_000:
         raise UsageError(f"--seeds = {seeds} is out of range (allowed: 1 <= seeds <= 1000000)")
+    try:
+        engine.devices.settings(getattr(args, "coordinator", None),
+                                getattr(args, "num_processes", None),
+                                getattr(args, "process_id", None))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     if not 0 <= args.base_seed < 2**31:
         raise UsageError(f"--base-seed = {args.base_seed} is out of range "
                          "(allowed: 0 <= base-seed < 2147483648)")

@@ -114,6 +114,13 @@ def test_list_and_help_describe_every_experiment_and_field(capsys):
     (["convergence", "--sweep", "world.coupling=0,2"], "world.coupling = 2.0 is out of range"),
     (["convergence", "--variant", "best"], "--variant 'best' is not a variant"),
     (["convergence", "--out", "/proc/x"], "--out /proc/x: cannot write there"),
+    (["convergence", "--num-processes", "2"], "need --coordinator HOST:PORT"),
+    (["convergence", "--coordinator", "nohost", "--num-processes", "2", "--process-id", "0"],
+     "--coordinator = 'nohost' is not HOST:PORT"),
+    (["convergence", "--coordinator", "h:1", "--num-processes", "2", "--process-id", "2"],
+     "--process-id = 2 is out of range (allowed: 0 <= process-id < 2)"),
+    (["convergence", "--coordinator", "h:1", "--num-processes", "2"],
+     "--process-id = (missing) is out of range"),
 ])
 def test_bad_command_lines_exit_2_with_one_line(args, match, tmp_path):
     if "--out" not in args:
