@@ -27,7 +27,8 @@ from . import devices, memory
 from .results import Block, ResultError
 
 CHUNK = 16          # seeds per device per call of a compiled program
-_COMPILED: dict = {}   # (experiment, static, chunk, points) -> compiled program
+_COMPILED: dict = {}   # (experiment, static, chunk, points, devices) -> compiled program
+COMPILE_LOG: dict = {}  # the same keys -> where its compile time went, until reported
 
 
 @dataclasses.dataclass
@@ -125,8 +126,13 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
             ids = devices.global_array(np.arange(chunk, dtype=np.uint32),
                                        NamedSharding(where, P(devices.AXIS)))
             params = devices.put(program.params, NamedSharding(where, P()))
-            _COMPILED[shape] = seeded(spec, program.static).lower(
-                np.uint32(0), ids, params).compile()
+            t0 = time.perf_counter()
+            lowered = seeded(spec, program.static).lower(np.uint32(0), ids, params)
+            t1 = time.perf_counter()
+            _COMPILED[shape] = lowered.compile()
+            COMPILE_LOG[shape] = {"lower_seconds": round(t1 - t0, 3),
+                                  "xla_seconds": round(time.perf_counter() - t1, 3),
+                                  "hlo_chars": len(lowered.as_text())}
         compiled = _COMPILED[shape]
         # a host's CPU devices share its memory: each of their shares counts against it
         local = jax.local_devices()
@@ -134,7 +140,7 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
                                                    else 1)
         fits = memory.chunk_that_fits(needed, chunk, limit) // n * n
         if fits >= chunk:
-            return compiled, chunk, note, needed
+            return compiled, chunk, note, needed, COMPILE_LOG.pop(shape, {})
         if fits < n or chunk == n:
             raise memory.refusal(f"{spec.name} {label}", needed / chunk, limit, program.static,
                                  split(spec.default())[0])
@@ -164,7 +170,8 @@ def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: i
         t0 = time.perf_counter()
         per_device = min(CHUNK, -(-seeds // n))
         try:
-            compiled, chunk, note, needed = _compile(spec, program, per_device * n, label, where)
+            compiled, chunk, note, needed, where_time = _compile(spec, program, per_device * n,
+                                                                 label, where)
         except jax.errors.JaxRuntimeError as err:
             raise _out_of_memory(spec, label, err) from None
         devices.barrier(f"{spec.name}/{len(timings)}/compiled")
@@ -193,6 +200,9 @@ def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: i
                         "devices": n, "processes": jax.process_count(),
                         "seeds_per_call": chunk, "bytes_per_call": needed,
                         "compile_seconds": round(t_compile, 3),
+                        # tracing and lowering, XLA's compile (a cache hit loads), HLO size;
+                        # absent when an earlier program of this process compiled it
+                        **where_time,
                         "run_seconds": round(time.perf_counter() - t0, 3)})
     return blocks, timings
 

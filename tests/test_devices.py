@@ -98,5 +98,7 @@ def test_one_trace_serves_every_chunk_and_sweep_point_of_a_program(monkeypatch):
     assert len(programs) == 1 and len(programs[0].points) == 4
     blocks, timings = engine.simulate(spec, programs, 2 * engine.CHUNK + 3, 0)
     assert len(traces) == 1
+    assert timings[0]["hlo_chars"] > 0 and timings[0]["lower_seconds"] >= 0 \
+        and timings[0]["xla_seconds"] >= 0   # where its compile time went
     assert len(blocks) >= 4 and all(b.metrics[m].shape[0] == 2 * engine.CHUNK + 3
                                     for b in blocks for m in b.metrics)
