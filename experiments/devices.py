@@ -25,6 +25,7 @@ import os
 import numpy as np
 
 AXIS = "seeds"
+_AGREED = [0]   # how many agreements this process has made: each barrier's name is new
 
 
 def settings(coordinator: str | None, num_processes: int | None,
@@ -81,10 +82,10 @@ def initialize(coordinator: str | None, num_processes: int | None,
 
 
 def several_tasks() -> bool:
-    """Whether this process is one of several: ``VNSIM_COORDINATOR`` is set or SLURM runs
-    more than one task."""
+    """Whether this process is one of several: ``VNSIM_COORDINATOR`` is set or ``srun`` runs
+    more than one task (a batch script's own process is one, whatever ``--ntasks`` says)."""
     return bool(os.environ.get("VNSIM_COORDINATOR")) or \
-        int(os.environ.get("SLURM_NTASKS", "1")) > 1
+        int(os.environ.get("SLURM_STEP_NUM_TASKS", "1")) > 1   # a step of srun, not sbatch
 
 
 def mesh():
@@ -118,6 +119,23 @@ def gather(tree):
         return jax.device_get(tree)
     from jax.experimental import multihost_utils
     return multihost_utils.process_allgather(tree, tiled=True)
+
+
+def agree_min(value: int) -> int:
+    """The smallest of every process's ``value`` (a collective: every process calls it at the
+    same point), so that all take one decision: the same chunk of seeds, the same refusal."""
+    import jax
+    if jax.process_count() == 1:
+        return int(value)
+    from jax.experimental import multihost_utils
+    _AGREED[0] += 1
+    barrier(f"agree/{_AGREED[0]}")   # first all arrive (a slow compile), then the collective
+    return int(np.min(multihost_utils.process_allgather(np.int64(value))))
+
+
+def all_ok(ok: bool) -> bool:
+    """Whether every process says ``ok`` (process 0: the results were written)."""
+    return agree_min(int(bool(ok))) == 1
 
 
 def barrier(name: str, timeout_s: int = 3600) -> None:

@@ -110,7 +110,8 @@ def seeded(spec: Experiment, static: Static):
 def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
     """Compile ``program`` for ``chunk`` seeds per call over the mesh ``where``, fewer if that
     does not fit in memory (:mod:`experiments.memory`); returns (compiled, chunk, note,
-    bytes per call). ``chunk`` stays a multiple of the number of devices."""
+    bytes per call, where its compile time went). ``chunk`` stays a multiple of the number
+    of devices, and every process takes the same chunk (the smallest any of them fits)."""
     import jax
     from jax.sharding import NamedSharding
     from jax.sharding import PartitionSpec as P
@@ -123,6 +124,7 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
         if shape not in _COMPILED:   # variants that differ only in swept numbers share it
             if len(_COMPILED) >= 32:
                 _COMPILED.clear()
+                COMPILE_LOG.clear()
             ids = devices.global_array(np.arange(chunk, dtype=np.uint32),
                                        NamedSharding(where, P(devices.AXIS)))
             params = devices.put(program.params, NamedSharding(where, P()))
@@ -138,7 +140,7 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
         local = jax.local_devices()
         needed = memory.program_bytes(compiled) * (len(local) if local[0].platform == "cpu"
                                                    else 1)
-        fits = memory.chunk_that_fits(needed, chunk, limit) // n * n
+        fits = devices.agree_min(memory.chunk_that_fits(needed, chunk, limit) // n * n)
         if fits >= chunk:
             return compiled, chunk, note, needed, COMPILE_LOG.pop(shape, {})
         if fits < n or chunk == n:
@@ -193,8 +195,11 @@ def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: i
                 raise _out_of_memory(spec, label, err) from None
             if progress:
                 progress(f"{label} seeds {min((c + 1) * chunk, seeds)}/{seeds}", c == n_chunks - 1)
-        out = jax.tree.map(lambda *a: np.concatenate(a, axis=1)[:, :seeds],
-                           *devices.gather(parts))
+        try:   # the chunks' outputs (per-seed metrics: small) come to the host once
+            gathered = devices.gather(parts)
+        except jax.errors.JaxRuntimeError as err:
+            raise _out_of_memory(spec, label, err) from None
+        out = jax.tree.map(lambda *a: np.concatenate(a, axis=1)[:, :seeds], *gathered)
         blocks += _blocks(program, out)
         timings.append({"variant": program.variant, "points": len(program.points),
                         "devices": n, "processes": jax.process_count(),

@@ -184,8 +184,14 @@ def run_experiment(spec, args, command: str, progress=None) -> Path:
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     t_start = time.perf_counter()
     config, variants, sweeps, seeds, blob, digest = identity(spec, args)
-    out = _check_out(args.out)
-    cache.enable()
+    _, _, process_id = engine.devices.settings(getattr(args, "coordinator", None),
+                                               getattr(args, "num_processes", None),
+                                               getattr(args, "process_id", None))
+    out = _check_out(args.out) if not process_id else Path(args.out)   # process 0 writes
+    try:
+        cache.enable()
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     engine.devices.initialize(getattr(args, "coordinator", None),
                               getattr(args, "num_processes", None),
                               getattr(args, "process_id", None))
@@ -199,13 +205,20 @@ def run_experiment(spec, args, command: str, progress=None) -> Path:
             progress.close()
     if not engine.devices.is_writer():   # process 0 writes; the others computed their share
         engine.devices.barrier(f"{spec.name}/written")
+        if not engine.devices.all_ok(True):
+            raise ResultError(f"{spec.name}: process 0 could not write the results "
+                              "(its own error says why)")
         return None
+    written = False
     try:
-        return record.write_run(spec, scale(spec, args, seeds), config, variants, sweeps, seeds,
-                                blob, digest, programs, blocks, timings, out, started, t_start,
-                                command)
-    finally:
-        engine.devices.barrier(f"{spec.name}/written")   # the others wait, then shut down
+        target = record.write_run(spec, scale(spec, args, seeds), config, variants, sweeps,
+                                  seeds, blob, digest, programs, blocks, timings, out, started,
+                                  t_start, command)
+        written = True
+        return target
+    finally:   # the others wait, learn whether it worked, then shut down
+        engine.devices.barrier(f"{spec.name}/written")
+        engine.devices.all_ok(written)
 
 
 def main(argv: list[str]) -> int:
