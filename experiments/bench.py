@@ -97,14 +97,13 @@ def run_bench(n_responses=65_536, n_prohibitions=1_024, dims=8, seeds=16, bt_lab
     rate = roofline.sgemm_rate(size=1024 if n_responses < 65_536 else 2048)
     floor = roofline.roofline_seconds(n_responses, n_prohibitions, dims, seeds, rate)
     sizes, times = [], []
-    for part in (16, 4, 1):   # N and T each a quarter, a half, all: N x T 1/16, 1/4, 1
-        k = 4 if part == 16 else 2 if part == 4 else 1
-        sub = [a[:, :n_responses // k] if i == 0 else a[:, :n_prohibitions // k]
-               for i, a in enumerate(args[:3])]
-        sub.append(jnp.argsort(args[3][:, :n_prohibitions // k], axis=1).astype(jnp.int32))
+    for k in (4, 2, 1):   # N and T each a quarter, a half, all: N x T 1/16, 1/4, 1
+        n, t = n_responses // k, n_prohibitions // k
+        sub = [args[0][:, :n], args[1][:, :t], args[2][:, :t],
+               jnp.argsort(args[3][:, :t], axis=1).astype(jnp.int32)]   # a permutation of t
         run = kernel.lower(*sub).compile()
         run(*sub).block_until_ready()
-        sizes.append(n_responses * n_prohibitions / part)
+        sizes.append(n * t)
         times.append(_median_time(lambda: run(*sub).block_until_ready(), repeats))
     # Bradley-Terry: labels from a known linear utility.
     p = dims + 2

@@ -39,14 +39,15 @@ def find_runs(root: Path, scale: str | None = None) -> dict[str, Path]:
     for exp in sorted(p for p in Path(root).iterdir() if p.is_dir() and p.name[0] != "."):
         done = [d for d in exp.iterdir() if d.is_dir() and d.name[0] != "."
                 and (d / "summary.csv").is_file() and (d / "meta.json").is_file()
-                and (scale is None or _meta(d).get("scale") == scale)]
+                and (scale is None or read_meta(d).get("scale") == scale)]
         if done:
-            runs[exp.name] = max(done, key=lambda d: (_meta(d).get("started", ""),
+            runs[exp.name] = max(done, key=lambda d: (read_meta(d).get("started", ""),
                                                       (d / "meta.json").stat().st_mtime))
     return runs
 
 
-def _meta(folder: Path) -> dict:
+def read_meta(folder: Path) -> dict:
+    """A results folder's meta.json; a damaged one is one line naming the file."""
     path = folder / "meta.json"
     try:
         meta = json.loads(path.read_text())
@@ -90,7 +91,7 @@ def load_summary(folder: Path) -> Summary:
                 <= hi + 1e-9 * abs(hi):
             raise bad(f"line {line}: mean {mean:g} outside its CI [{lo:g}, {hi:g}] or not "
                       "finite")
-    expected = _meta(folder).get("summary_rows")
+    expected = read_meta(folder).get("summary_rows")
     if expected is not None and expected != len(rows) - 1:
         raise bad(f"truncated ({len(rows) - 1} rows, meta.json records {expected})")
     return Summary.parse(text)
@@ -104,7 +105,7 @@ def compute(runs: dict[str, Path]) -> list[dict]:
     """One ledger row per claim from the results folders ``runs`` (experiment -> folder)."""
     summaries, metas = {}, {}
     for name, folder in runs.items():
-        summaries[name], metas[name] = load_summary(folder), _meta(folder)
+        summaries[name], metas[name] = load_summary(folder), read_meta(folder)
     rows = []
     for c in CLAIMS:
         if c.experiment not in summaries:
@@ -195,7 +196,7 @@ def write(root: Path, runs: dict[str, Path] | None = None) -> tuple[list[dict], 
         replace_text(root / name, text)
     from sim.spec import registry
     default = set(runs) == set(registry()) and all(
-        _meta(f).get("scale") == "default" for f in runs.values())
+        read_meta(f).get("scale") == "default" for f in runs.values())
     if default:
         replace_text(REPO / "CLAIMS.md", text_md)
         refresh_readme(markdown_table(rows))

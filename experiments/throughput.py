@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 
-from .ledger import _meta, find_runs
+from .ledger import find_runs, read_meta
 
 
 def default_rates(root) -> dict:
@@ -31,7 +31,7 @@ def default_rates(root) -> dict:
     if not os.path.isdir(root):
         return rates
     for name, folder in find_runs(root, scale="default").items():
-        meta = _meta(folder)
+        meta = read_meta(folder)
         run = float(meta["run_seconds"])
         rates[name] = {"seeds": meta["n_seeds"], "compile_seconds": meta["compile_seconds"],
                        "run_seconds": run, "seeds_per_second": meta["n_seeds"] / max(run, 1e-9),
