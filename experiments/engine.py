@@ -9,7 +9,7 @@ transform is applied, so a variant keeps what defines it (the control's
 unbiased annotators, say) at every point.
 
 :func:`simulate` runs each program over chunks of seeds with
-``sim.spec.over_seeds_and_points`` (what ``sim.spec.batched`` compiles) and returns tidy :class:`~experiments.results.Block` s.
+``sim.spec.batched`` and returns tidy :class:`~experiments.results.Block` s.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ import time
 
 import numpy as np
 
-from sim import compiler
 from sim.config import ConfigError, Static, field_at, replace_path, split, stack_params
-from sim.spec import Experiment, over_seeds_and_points
+from sim.spec import Experiment, batched
 
 from . import devices, memory
 from .results import Block, ResultError
@@ -99,13 +98,13 @@ def seeded(spec: Experiment, static: Static):
     key ``fold_in(key(base_seed), s)`` made inside the program (the keys of
     :func:`sim.keys.seed_keys`, bit for bit), so that the seed ids can be sharded."""
     import jax
-    program = over_seeds_and_points(spec, static)
+    program = batched(spec, static)
 
     def run(base_seed, ids, params):
         root = jax.random.key(base_seed)
         return program(jax.vmap(lambda s: jax.random.fold_in(root, s))(ids), params)
 
-    return jax.jit(run, compiler_options=compiler.options())
+    return jax.jit(run)
 
 
 def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
@@ -121,7 +120,7 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
     limit = memory.available_bytes(jax.local_devices()[0])
     note = ""
     while True:
-        shape = (spec.name, program.static, chunk, len(program.points), n, compiler.level())
+        shape = (spec.name, program.static, chunk, len(program.points), n)
         if shape not in _COMPILED:   # variants that differ only in swept numbers share it
             if len(_COMPILED) >= 32:
                 _COMPILED.clear()

@@ -15,8 +15,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim import compiler
-
 from . import results
 from .provenance import REPO, code_version, git_commit, versions
 
@@ -38,7 +36,7 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
                 seed_rule="key_s = jax.random.fold_in(jax.random.key(base_seed), s)",
                 scale=scale, code_version=code_version(),
                 summary_rows=len(summary_rows),
-                versions=versions(), git_commit=commit, compiler_options=compiler.options(),
+                versions=versions(), git_commit=commit,
                 devices=[str(d) for d in jax.devices()], platform=platform.platform(),
                 command=command, rerun=f"git checkout {commit.split('-')[0]} && {command}",
                 started=started, programs=timings,

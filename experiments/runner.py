@@ -23,7 +23,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim import compiler
 from sim.config import ConfigError, field_at, field_rows, replace_path, to_dict
 
 from . import cache, engine, record
@@ -191,7 +190,6 @@ def run_experiment(spec, args, command: str, progress=None) -> Path:
     out = _check_out(args.out) if not process_id else Path(args.out)   # process 0 writes
     try:
         cache.enable()
-        compiler.level()
     except ValueError as err:
         raise UsageError(str(err)) from None
     engine.devices.initialize(getattr(args, "coordinator", None),

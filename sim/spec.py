@@ -36,10 +36,9 @@ from collections.abc import Callable
 
 import jax
 
-from . import compiler
 from .config import Config, Static, split, stack_params
 
-__all__ = ["Experiment", "Variant", "batched", "over_seeds_and_points", "run_configs", "registry", "TRACES", "identity"]
+__all__ = ["Experiment", "Variant", "batched", "run_configs", "registry", "TRACES", "identity"]
 
 TRACES: collections.Counter = collections.Counter()   # experiment name -> traces of its run
 
@@ -87,9 +86,13 @@ class Experiment:
         raise KeyError(name)
 
 
-def over_seeds_and_points(experiment: Experiment, static: Static) -> Callable:
-    """The function :func:`batched` compiles, not jitted (for callers that wrap it in a
-    ``jax.jit`` of their own: a nested jit cannot carry compile options)."""
+@functools.lru_cache(maxsize=128)
+def batched(experiment: Experiment, static: Static) -> Callable:
+    """``f(keys (S,), params with a leading sweep-point axis (P,))`` -> outputs (P, S, ...).
+
+    One compiled program per (experiment, static config): new seeds, sweep
+    points and values of swept numbers reuse it.
+    """
 
     def one(key, params):
         return experiment.run(key, params, static)
@@ -99,19 +102,7 @@ def over_seeds_and_points(experiment: Experiment, static: Static) -> Callable:
         over_seeds = jax.vmap(one, in_axes=(0, None))
         return jax.vmap(over_seeds, in_axes=(None, 0))(keys, params)
 
-    return traced
-
-
-@functools.lru_cache(maxsize=128)
-def batched(experiment: Experiment, static: Static) -> Callable:
-    """``f(keys (S,), params with a leading sweep-point axis (P,))`` -> outputs (P, S, ...).
-
-    One compiled program per (experiment, static config): new seeds, sweep
-    points and values of swept numbers reuse it. Compiled at the backend optimisation
-    level of :mod:`sim.compiler`.
-    """
-    return jax.jit(over_seeds_and_points(experiment, static),
-                   compiler_options=compiler.options())
+    return jax.jit(traced)
 
 
 def run_configs(experiment: Experiment, configs: list, keys: jax.Array) -> dict:

@@ -82,7 +82,7 @@ def test_one_trace_serves_every_chunk_and_sweep_point_of_a_program(monkeypatch):
     from sim.spec import registry
     spec = registry()["loss_aversion"]
     traces = []
-    original = engine.over_seeds_and_points
+    original = engine.batched
 
     def counted(spec, static):
         program = original(spec, static)
@@ -92,7 +92,7 @@ def test_one_trace_serves_every_chunk_and_sweep_point_of_a_program(monkeypatch):
             return program(*args)
         return run
 
-    monkeypatch.setattr(engine, "over_seeds_and_points", counted)
+    monkeypatch.setattr(engine, "batched", counted)
     monkeypatch.setattr(engine, "_COMPILED", {})
     programs = engine.plan(spec, spec.tiny_config(), spec.variants, list(spec.sweep))
     assert len(programs) == 1 and len(programs[0].points) == 4
