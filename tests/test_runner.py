@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import subprocess
 import sys
 
@@ -130,6 +131,18 @@ def test_bad_command_lines_exit_2_with_one_line(args, match, tmp_path):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and match in lines[0] and "Traceback" not in proc.stderr
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("value", ["12", "lots"])
+def test_a_bad_compile_cache_bound_exits_2_with_one_line(value, tmp_path):
+    env = dict(os.environ, VNSIM_JAX_CACHE_BYTES=value)
+    proc = subprocess.run([sys.executable, "-m", "experiments", "convergence", "--tiny",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=120,
+                          env=env)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"VNSIM_JAX_CACHE_BYTES = {value!r} is out of range" in lines[0]
     assert not any(tmp_path.iterdir())
 
 
