@@ -9,11 +9,14 @@ has ``deadline=None`` and random examples.
 """
 
 import os
+import shutil
 import tempfile
 
 import jax
 import pytest
 from hypothesis import HealthCheck, settings
+
+from experiments import cache
 
 settings.register_profile("ci", deadline=None, derandomize=True, max_examples=40,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -21,18 +24,28 @@ settings.register_profile("dev", deadline=None, max_examples=40,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-# Identical programs compiled by several tests (the quick E1 variants) are
-# compiled once per session.
-# Under pytest-xdist each worker process keeps its own cache (no two writers share a folder).
-_CACHE = os.environ.get("VNSIM_TEST_JAX_CACHE") or tempfile.mkdtemp(prefix="vnsim-jax-cache-")
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    os.environ["VNSIM_JAX_CACHE"] = _CACHE
+# One persistent compilation cache for the whole session, shared by pytest's workers and the
+# command lines the tests start: a program that one test compiles (the tiny and quick
+# experiment programs, the generic spec tests' programs) is loaded, not compiled, by every
+# other test. The controller makes the folder before it starts the workers, which inherit
+# it through the environment; ``experiments.cache`` bounds its size, which makes JAX lock
+# the folder (``filelock``) around every read and write, so the workers can share it.
+if not os.environ.get("VNSIM_TEST_JAX_CACHE"):
+    os.environ["VNSIM_TEST_JAX_CACHE"] = tempfile.mkdtemp(prefix="vnsim-jax-cache-")
+    _MADE_CACHE = os.environ["VNSIM_TEST_JAX_CACHE"]
 else:
-    os.environ.setdefault("VNSIM_JAX_CACHE", _CACHE)
-jax.config.update("jax_compilation_cache_dir", _CACHE)
+    _MADE_CACHE = None
+os.environ["VNSIM_JAX_CACHE"] = os.environ["VNSIM_TEST_JAX_CACHE"]
+cache.enable()
 # Strict dtype promotion: an implicit float64 or int/float mix in the model is an error in tests.
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+
+
+def pytest_sessionfinish(session):
+    """The process that made the shared cache folder removes it at the end."""
+    if _MADE_CACHE and not os.environ.get("PYTEST_XDIST_WORKER"):
+        shutil.rmtree(_MADE_CACHE, ignore_errors=True)
 
 
 @pytest.fixture

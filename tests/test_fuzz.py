@@ -6,7 +6,7 @@ from their declared ranges (the ``param`` metadata: bounds, choices, grids;
 integer sizes capped near the tiny value so the suite stays fast) and runs
 ``python -m experiments NAME --tiny --seeds 2 --variant V --set ...`` in-process
 (V drawn among the experiment's variants). CI runs
-``VNSIM_FUZZ_EXAMPLES`` (default 3) examples per experiment under the
+``VNSIM_FUZZ_EXAMPLES`` (default 2) examples per experiment under the
 deterministic profile; set it higher for a long fuzz, and ``VNSIM_FUZZ_SHARDS``
 to run that many independent (randomly seeded) searches per experiment, e.g.
 under ``pytest -n 16``. ``VNSIM_FUZZ_LOG=FILE``
@@ -24,7 +24,7 @@ from experiments.runner import main
 from sim.config import leaf_fields
 from sim.spec import registry
 
-EXAMPLES = int(os.environ.get("VNSIM_FUZZ_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("VNSIM_FUZZ_EXAMPLES", "2"))
 SHARDS = int(os.environ.get("VNSIM_FUZZ_SHARDS", "1"))   # independent runs, for pytest -n
 SPECS = registry()
 

@@ -45,7 +45,8 @@ training contexts (:mod:`sim.labels`):
 
 - Hybrid: ``rbr_tilt``, the tilt by R = r + w . phi, phi the indicators of
   the prohibitions the rule learner discovered and w fitted by Mu et al.'s
-  hinge loss on the same comparisons (:mod:`sim.hybrids`), over ``betas``.
+  hinge loss on the same comparisons (``rbr_steps`` Adam steps, :mod:`sim.hybrids`),
+  over ``betas``.
 
 Metrics (:func:`sim.specs.setting.setting_metrics`): ``sycophancy_rate`` (mean
 over false-belief contexts of pi(endorses)), and the means over contexts of
@@ -93,6 +94,8 @@ class SycophancyConfig(Config):
     cost_budget: float = param(0.05, lo=0.0, hi=1.0, sweep=True,
                                doc="d of the constrained tilt: E_pi C <= d, C = the cost model's "
                                    "predicted flag probability")
+    rbr_steps: int = param(500, lo=1, hi=100_000,
+                           doc="Adam steps fitting the rule-based reward's weights w")
     contexts: int = param(16, lo=1, hi=4096, doc="training contexts")
     labels: int = param(1024, lo=1, hi=1_000_000, doc="label budget of each signal")
     betas: tuple = param((0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0), lo=0.0, hi=1e4,
@@ -189,7 +192,8 @@ def run(key, params, static):
         violated_prohibitions(world, jnp.arange(world.features.shape[0]), b, c), known))(
         ctx.belief_true, ctx.features).astype(dtype)                               # (E, N, T + 2)
     ce, cf, cs = comparisons.context, comparisons.first, comparisons.second
-    w_rbr = fit_rbr_weights(r[ce, cf], r[ce, cs], phi[ce, cf], phi[ce, cs], target, weight)
+    w_rbr = fit_rbr_weights(r[ce, cf], r[ce, cs], phi[ce, cf], phi[ce, cs], target, weight,
+                            iters=static.rbr_steps)
     r_rbr = rbr_reward(r, phi, w_rbr)
     out["rbr_tilt"] = jax.vmap(lambda b: score(tilt(logp0, r_rbr, b)))(betas)
 
@@ -253,7 +257,8 @@ def quick() -> SycophancyConfig:
 def tiny() -> SycophancyConfig:
     return SycophancyConfig(world=WorldConfig(responses=32, prohibitions=5, prohibition_mass=0.1),
                             contexts=2, labels=16, steps=4, checkpoints=2, betas=(0.0, 1.0),
-                            best_of=(1, 4))
+                            best_of=(1, 4), rbr_steps=2,
+                            cost=CostConfig(family="maxout", maxout_iters=5))
 
 
 SPEC = Experiment(
