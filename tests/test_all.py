@@ -1,6 +1,11 @@
-"""``all``, the claims ledger and the report: end to end at the quick scale, kill-safety and
+"""``all``, the claims ledger and the report: end to end at the tiny scale, kill-safety and
 resumption under SIGKILL, one-line errors on damaged summaries, and verdicts that follow
-their rules when the numbers change."""
+their rules when the numbers change.
+
+The tiny configs carry every setting a claim's rule reads, so ``all --tiny`` exercises every
+rule on real results; its programs are the ones the fuzz and command-line tests compile
+(shared through the session's compilation cache). The quick and default configs are
+checked by tracing every one of their programs (``tests/test_specs.py``)."""
 
 from __future__ import annotations
 
@@ -36,23 +41,23 @@ def _ledger(root: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    """One ``all --quick`` (every experiment's quick config, its quick seeds)."""
+def tiny(tmp_path_factory):
+    """One ``all --tiny`` (every experiment's tiny config, 2 seeds)."""
     out = tmp_path_factory.mktemp("all") / "results"
-    run = _all("--quick", "--out", str(out))
+    run = _all("--tiny", "--out", str(out))
     assert run.returncode == 0, run.stderr[-3000:]
     return out, run
 
 
-def test_all_quick_runs_every_experiment_and_gives_every_claim_a_verdict(quick):
-    out, run = quick
+def test_all_tiny_runs_every_experiment_and_gives_every_claim_a_verdict(tiny):
+    out, run = tiny
     assert set(ledger.find_runs(out)) == set(registry())
     rows = _ledger(out)
     assert [r["claim_id"] for r in rows] == [c.id for c in CLAIMS] and len(rows) == 24
     assert set(ledger.COLUMNS) <= set(rows[0])
     for r in rows:
         assert r["verdict"] in VERDICTS, r
-        assert "lacks the setting" not in r["fails_where"], r   # every rule reads a quick run
+        assert "lacks the setting" not in r["fails_where"], r   # every rule reads a tiny run
         for folder, digest in zip(r["results"].split(), r["config_hash"].split()):
             assert Path(folder).name == digest and (Path(folder) / "summary.csv").is_file()
         assert r["commit"] and r["code_version"]
@@ -67,12 +72,12 @@ def test_all_quick_runs_every_experiment_and_gives_every_claim_a_verdict(quick):
     assert not any(e["reused"] for e in log["experiments"]) and not log["failed"]
 
 
-def _quick_axes(name: str, summary) -> None:
-    """What each experiment's quick run must hold beyond the ledger's needs: its methods on
-    the axes its quick config sets (these replaced one end-to-end run per experiment)."""
+def _axes(name: str, summary) -> None:
+    """What each experiment's tiny run must hold beyond the ledger's needs: its methods on
+    the axes its tiny config sets (these replaced one end-to-end run per experiment)."""
     from sim.spec import registry
     from sim.specs.e08_hybrid import hybrid_regimes
-    q = registry()[name].quick()
+    q = registry()[name].tiny_config()
     if name == "capability":
         assert summary.has("tilt_trend", "spearman_mean_length")
         assert summary.curve("mask", "density").x.tolist() == [float(t) for t in q.tiers]
@@ -80,8 +85,9 @@ def _quick_axes(name: str, summary) -> None:
         for kind in ("response", "context", "novel"):
             assert summary.curve("mask", "adherence_gap", kind).x.tolist() == list(q.shifts)
     elif name == "returns":
+        curves = [f"{m}_{n}" for n in q.curve_budgets for m in ("tilt", "bon")]
         for method in ("rule", "cost_model", "reward_model", "tilt", "discovery",
-                       "rule_returns", "reward_returns", "tilt_100", "bon_10000"):
+                       "rule_returns", "reward_returns", *curves):
             assert method in {r["method"] for r in summary.rows}, method
     elif name == "hybrid":
         for name_ in hybrid_regimes():
@@ -91,28 +97,30 @@ def _quick_axes(name: str, summary) -> None:
     elif name == "economics":
         assert summary.curve("cost_mask", "usd_r2", "zipf").x.tolist() == sorted(q.epsilons)
         assert summary.has("audit_1", "closed_form", "zipf")
-        assert summary.has("curator_0.5", "over_refusal", "zipf")
+        for sigma in q.curator_sigmas:
+            assert summary.has(f"curator_{sigma:g}", "over_refusal", "zipf")
     elif name == "limits":
         assert summary.curve("noise_hybrid_0.3", "lead", "default").x.tolist() == list(
             q.budgets)
-        assert summary.curve("helpfulness_rule_T8", "regret", "default").x.tolist() == list(
-            q.couplings)
+        for t in q.active:
+            assert summary.curve(f"helpfulness_rule_T{t}", "regret", "default").x.tolist() == \
+                list(q.couplings)
 
 
-def test_every_quick_run_has_its_figure_and_its_axes(quick):
-    out, _ = quick
+def test_every_tiny_run_has_its_figure_and_its_axes(tiny):
+    out, _ = tiny
     for name, folder in ledger.find_runs(out).items():
         assert (folder / f"{name}.png").stat().st_size > 0 and (folder / f"{name}.pdf").is_file()
         meta = json.loads((folder / "meta.json").read_text())
-        assert meta["scale"] == "quick" and meta["config_hash"] == folder.name
-        assert meta["rerun"].endswith(f"python -m experiments {name} --quick --out {out}")
-        _quick_axes(name, ledger.load_summary(folder))
+        assert meta["scale"] == "tiny" and meta["config_hash"] == folder.name
+        assert meta["rerun"].endswith(f"python -m experiments {name} --tiny --out {out}")
+        _axes(name, ledger.load_summary(folder))
 
 
-def test_all_reuses_finished_experiments_of_the_same_config_and_code(quick):
-    out, _ = quick
+def test_all_reuses_finished_experiments_of_the_same_config_and_code(tiny):
+    out, _ = tiny
     before = {n: (f / "meta.json").stat().st_mtime_ns for n, f in ledger.find_runs(out).items()}
-    run = _all("--quick", "--out", str(out), timeout=600)
+    run = _all("--tiny", "--out", str(out), timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "0 run, 10 reused, 0 failed" in run.stdout
     after = {n: (f / "meta.json").stat().st_mtime_ns for n, f in ledger.find_runs(out).items()}
@@ -127,7 +135,8 @@ def test_sigkill_during_all_leaves_no_partial_folder_and_the_next_all_resumes(tm
     proc = subprocess.Popen([sys.executable, "-m", "experiments", "all", *only], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 900
-    while not list(out.glob("loss_aversion/*/summary.csv")) and time.monotonic() < deadline:
+    # a finished folder (pathlib's * also matches the dot-named folder of a write under way)
+    while not list(out.glob("loss_aversion/[!.]*/summary.csv")) and time.monotonic() < deadline:
         assert proc.poll() is None, "all ended before it could be killed"
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
@@ -178,9 +187,9 @@ def _damage(path: Path, how: str):
 
 @pytest.mark.parametrize("how", ["cut mid-line", "cut at a line end",
                                  "a field that is not a number", "empty"])
-def test_a_damaged_summary_is_one_line_naming_the_file_not_a_verdict(quick, tmp_path, capsys,
+def test_a_damaged_summary_is_one_line_naming_the_file_not_a_verdict(tiny, tmp_path, capsys,
                                                                       how):
-    root = _copy(quick[0], tmp_path / "r")
+    root = _copy(tiny[0], tmp_path / "r")
     damaged = next(root.glob("sycophancy/*/summary.csv"))
     _damage(damaged, how)
     assert main(["claims", "--from", str(root)]) == 1
@@ -205,11 +214,11 @@ def _set(path: Path, method: str, metric: str, values: dict):
         csv.writer(f, lineterminator="\n").writerows(rows)
 
 
-def test_a_changed_summary_changes_the_verdict_as_its_rule_says(quick, tmp_path):
+def test_a_changed_summary_changes_the_verdict_as_its_rule_says(tiny, tmp_path):
     """P3.2's rule: supported if the CI of (the tilt's sycophancy at the largest annotator
     sycophancy minus at the smallest) lies above 0, contradicted if below, else
     inconclusive. Rewriting those numbers moves the verdict through all three."""
-    root = _copy(quick[0], tmp_path / "r")
+    root = _copy(tiny[0], tmp_path / "r")
     path = next(root.glob("sycophancy/*/summary.csv"))
     points = ledger.load_summary(path.parent).points("annotator.sycophancy")
     lo_s, hi_s = points[0], points[-1]

@@ -104,7 +104,7 @@ def test_list_and_help_describe_every_experiment_and_field(capsys):
     assert "control_online" in text
 
 
-@pytest.mark.parametrize("args,match", [
+BAD = [
     (["nosuch"], "unknown experiment 'nosuch'"),
     (["convergence", "--bogus"], "unrecognized arguments: --bogus"),
     (["convergence", "--seeds", "0"], "--seeds = 0 is out of range"),
@@ -122,27 +122,25 @@ def test_list_and_help_describe_every_experiment_and_field(capsys):
      "--process-id = 2 is out of range (allowed: 0 <= process-id < 2)"),
     (["convergence", "--coordinator", "h:1", "--num-processes", "2"],
      "--process-id = (missing) is out of range"),
-])
-def test_bad_command_lines_exit_2_with_one_line(args, match, tmp_path):
+    # the environment the command line reads (the compile cache's size bound)
+    (["convergence", "--tiny"], "VNSIM_JAX_CACHE_BYTES = '12' is out of range",
+     {"VNSIM_JAX_CACHE_BYTES": "12"}),
+    (["convergence", "--tiny"], "VNSIM_JAX_CACHE_BYTES = 'lots' is out of range",
+     {"VNSIM_JAX_CACHE_BYTES": "lots"}),
+]
+
+
+@pytest.mark.parametrize("case", BAD, ids=[" ".join(c[0]) + "".join(
+    f" {k}={v}" for k, v in (c[2] if len(c) > 2 else {}).items()) for c in BAD])
+def test_bad_command_lines_exit_2_with_one_line(case, tmp_path):
+    args, match, env = case if len(case) > 2 else (*case, {})
     if "--out" not in args:
         args = [*args, "--out", str(tmp_path)]
-    proc = subprocess.run([sys.executable, "-m", "experiments", *args],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "experiments", *args], capture_output=True,
+                          text=True, timeout=120, env=dict(os.environ, **env))
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and match in lines[0] and "Traceback" not in proc.stderr
-    assert not any(tmp_path.iterdir())
-
-
-@pytest.mark.parametrize("value", ["12", "lots"])
-def test_a_bad_compile_cache_bound_exits_2_with_one_line(value, tmp_path):
-    env = dict(os.environ, VNSIM_JAX_CACHE_BYTES=value)
-    proc = subprocess.run([sys.executable, "-m", "experiments", "convergence", "--tiny",
-                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=120,
-                          env=env)
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and f"VNSIM_JAX_CACHE_BYTES = {value!r} is out of range" in lines[0]
     assert not any(tmp_path.iterdir())
 
 

@@ -135,3 +135,20 @@ def test_float32_agrees_with_a_float64_run(spec):
         b = np.concatenate([np.ravel(x) for x in jax.tree.leaves(f64)])
         close = np.isclose(a, b, rtol=2e-3, atol=1e-3)
         assert close.mean() >= 0.9, f"{spec.name}: {close.mean():.1%} of values agree"
+
+
+@pytest.mark.parametrize("scale", ["quick", "default"])
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_every_program_of_the_quick_and_default_configs_traces_onto_its_axes(spec, scale):
+    """The scales users run (the suite runs ``all --tiny``): every program of the config,
+    its variants and its default sweep traces (``jax.eval_shape``, nothing compiled) to
+    outputs with a leading (points, seeds) pair and one value per point of each method's
+    axis (``engine._blocks`` refuses anything else as a spec bug)."""
+    from experiments import engine
+    config = spec.quick() if scale == "quick" else spec.default()
+    keys = seed_keys(0, 2)
+    for program in engine.plan(spec, config, spec.variants, list(spec.sweep)):
+        shapes = jax.eval_shape(batched(spec, program.static), keys, program.params)
+        for leaf in jax.tree.leaves(shapes):
+            assert leaf.shape[:2] == (len(program.points), 2), (program.variant, leaf.shape)
+        engine._blocks(program, jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes))
