@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -108,49 +107,34 @@ def seeded(spec: Experiment, static: Static):
     return jax.jit(run)
 
 
-def _shape(spec: Experiment, program: Program, chunk: int, where) -> tuple:
-    """The key of a compiled program: variants that differ only in swept numbers share it."""
-    return (spec.name, program.static, chunk, len(program.points), where.devices.size)
-
-
-def _build(spec: Experiment, program: Program, chunk: int, where) -> tuple:
-    """Trace, lower and compile ``program`` for ``chunk`` seeds per call over the mesh
-    ``where``: (compiled, where its compile time went)."""
-    from jax.sharding import NamedSharding
-    from jax.sharding import PartitionSpec as P
-
-    ids = devices.global_array(np.arange(chunk, dtype=np.uint32),
-                               NamedSharding(where, P(devices.AXIS)))
-    params = devices.put(program.params, NamedSharding(where, P()))
-    t0 = time.perf_counter()
-    lowered = seeded(spec, program.static).lower(np.uint32(0), ids, params)
-    t1 = time.perf_counter()
-    compiled = lowered.compile()
-    return compiled, {"lower_seconds": round(t1 - t0, 3),
-                      "xla_seconds": round(time.perf_counter() - t1, 3),
-                      "hlo_chars": len(lowered.as_text())}
-
-
-def _compile(spec: Experiment, program: Program, chunk: int, label: str, where, ahead=None):
+def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
     """Compile ``program`` for ``chunk`` seeds per call over the mesh ``where``, fewer if that
     does not fit in memory (:mod:`experiments.memory`); returns (compiled, chunk, note,
     bytes per call, where its compile time went). ``chunk`` stays a multiple of the number
-    of devices, and every process takes the same chunk (the smallest any of them fits).
-    ``ahead``: (shape, future) of a compile started earlier (:func:`_compile_ahead`)."""
+    of devices, and every process takes the same chunk (the smallest any of them fits)."""
     import jax
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
 
     n = where.devices.size
     limit = memory.available_bytes(jax.local_devices()[0])
     note = ""
     while True:
-        shape = _shape(spec, program, chunk, where)
-        if shape not in _COMPILED:
+        shape = (spec.name, program.static, chunk, len(program.points), n)
+        if shape not in _COMPILED:   # variants that differ only in swept numbers share it
             if len(_COMPILED) >= 32:
                 _COMPILED.clear()
                 COMPILE_LOG.clear()
-            ready = ahead is not None and ahead[0] == shape
-            _COMPILED[shape], COMPILE_LOG[shape] = (ahead[1].result() if ready else
-                                                    _build(spec, program, chunk, where))
+            ids = devices.global_array(np.arange(chunk, dtype=np.uint32),
+                                       NamedSharding(where, P(devices.AXIS)))
+            params = devices.put(program.params, NamedSharding(where, P()))
+            t0 = time.perf_counter()
+            lowered = seeded(spec, program.static).lower(np.uint32(0), ids, params)
+            t1 = time.perf_counter()
+            _COMPILED[shape] = lowered.compile()
+            COMPILE_LOG[shape] = {"lower_seconds": round(t1 - t0, 3),
+                                  "xla_seconds": round(time.perf_counter() - t1, 3),
+                                  "hlo_chars": len(lowered.as_text())}
         compiled = _COMPILED[shape]
         # a host's CPU devices share its memory: each of their shares counts against it
         local = jax.local_devices()
@@ -167,15 +151,6 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where, 
         chunk = fits
 
 
-def _compile_ahead(pool, spec: Experiment, program: Program | None, chunk: int, where):
-    """Start compiling ``program`` (the next one) in the background: (shape, future), or None
-    when there is none or it is compiled already. XLA's compile releases the GIL, so it runs
-    on another core while the current program runs; the compiled program is the same."""
-    if program is None or _shape(spec, program, chunk, where) in _COMPILED:
-        return None
-    return _shape(spec, program, chunk, where), pool.submit(_build, spec, program, chunk, where)
-
-
 def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: int,
              progress=None) -> tuple[list[Block], list[dict]]:
     """Run every program over all seeds; returns (blocks, timings per program).
@@ -183,73 +158,58 @@ def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: i
     Each program runs in chunks of ``CHUNK`` seeds per device (fewer where the memory guard
     says so), the chunk's seeds sharded over every device (:mod:`experiments.devices`);
     the outputs stay on the devices until one gather at the end. The keys depend on
-    neither the chunking nor the devices, so neither do the numbers. While a program runs,
-    the next one compiles on a background thread (:func:`_compile_ahead`)."""
-    import jax
-
-    where = devices.mesh()
-    n = where.devices.size
-    blocks, timings = [], []
-    per_device = min(CHUNK, -(-seeds // n))
-    with ThreadPoolExecutor(1, thread_name_prefix="compile-ahead") as pool:
-        ahead = None
-        for i, program in enumerate(programs):
-            label = program.variant + (f" ({len(program.points)} points)"
-                                       if len(program.points) > 1 else "")
-            t0 = time.perf_counter()
-            try:
-                compiled, chunk, note, needed, where_time = _compile(
-                    spec, program, per_device * n, label, where, ahead)
-            except jax.errors.JaxRuntimeError as err:
-                raise _out_of_memory(spec, label, err) from None
-            devices.barrier(f"{spec.name}/{len(timings)}/compiled")
-            t_compile = time.perf_counter() - t0
-            if progress:
-                progress(f"{label} compiled" + (f" ({note})" if note else ""), True)
-            ahead = _compile_ahead(pool, spec, programs[i + 1] if i + 1 < len(programs) else None,
-                                   per_device * n, where)
-            t0 = time.perf_counter()
-            out = _run(spec, program, compiled, chunk, seeds, base_seed, where, label, progress)
-            blocks += _blocks(program, out)
-            timings.append({"variant": program.variant, "points": len(program.points),
-                            "devices": n, "processes": jax.process_count(),
-                            "seeds_per_call": chunk, "bytes_per_call": needed,
-                            # the wait for its compile (one started ahead ran during the
-                            # previous program's run, so only its remainder counts here)
-                            "compile_seconds": round(t_compile, 3),
-                            # tracing and lowering, XLA's compile (a cache hit loads), HLO
-                            # size; absent when an earlier program of this process compiled it
-                            **where_time,
-                            "run_seconds": round(time.perf_counter() - t0, 3)})
-    return blocks, timings
-
-
-def _run(spec, program, compiled, chunk, seeds, base_seed, where, label, progress) -> dict:
-    """``compiled`` over all seeds in chunks of ``chunk``: outputs (P, seeds, ...) on the host.
-    The chunks' outputs (per-seed metrics: small) stay on the devices until one gather."""
+    neither the chunking nor the devices, so neither do the numbers."""
     import jax
     from jax.sharding import NamedSharding
     from jax.sharding import PartitionSpec as P
 
-    n_chunks = -(-seeds // chunk)
-    ids = np.arange(n_chunks * chunk, dtype=np.uint32)  # padded: every call has one shape
-    sharding = NamedSharding(where, P(devices.AXIS))
-    params = devices.put(program.params, NamedSharding(where, P()))
-    parts = []
-    for c in range(n_chunks):
+    where = devices.mesh()
+    n = where.devices.size
+    blocks, timings = [], []
+    for program in programs:
+        label = program.variant + (f" ({len(program.points)} points)" if len(program.points) > 1
+                                   else "")
+        t0 = time.perf_counter()
+        per_device = min(CHUNK, -(-seeds // n))
         try:
-            parts.append(jax.block_until_ready(compiled(
-                np.uint32(base_seed),
-                devices.global_array(ids[c * chunk:(c + 1) * chunk], sharding), params)))
+            compiled, chunk, note, needed, where_time = _compile(spec, program, per_device * n,
+                                                                 label, where)
         except jax.errors.JaxRuntimeError as err:
             raise _out_of_memory(spec, label, err) from None
+        devices.barrier(f"{spec.name}/{len(timings)}/compiled")
+        t_compile = time.perf_counter() - t0
         if progress:
-            progress(f"{label} seeds {min((c + 1) * chunk, seeds)}/{seeds}", c == n_chunks - 1)
-    try:
-        gathered = devices.gather(parts)
-    except jax.errors.JaxRuntimeError as err:
-        raise _out_of_memory(spec, label, err) from None
-    return jax.tree.map(lambda *a: np.concatenate(a, axis=1)[:, :seeds], *gathered)
+            progress(f"{label} compiled" + (f" ({note})" if note else ""), True)
+        t0 = time.perf_counter()
+        n_chunks = -(-seeds // chunk)
+        ids = np.arange(n_chunks * chunk, dtype=np.uint32)  # padded: every call has one shape
+        sharding = NamedSharding(where, P(devices.AXIS))
+        params = devices.put(program.params, NamedSharding(where, P()))
+        parts = []
+        for c in range(n_chunks):
+            try:
+                parts.append(jax.block_until_ready(compiled(
+                    np.uint32(base_seed),
+                    devices.global_array(ids[c * chunk:(c + 1) * chunk], sharding), params)))
+            except jax.errors.JaxRuntimeError as err:
+                raise _out_of_memory(spec, label, err) from None
+            if progress:
+                progress(f"{label} seeds {min((c + 1) * chunk, seeds)}/{seeds}", c == n_chunks - 1)
+        try:   # the chunks' outputs (per-seed metrics: small) come to the host once
+            gathered = devices.gather(parts)
+        except jax.errors.JaxRuntimeError as err:
+            raise _out_of_memory(spec, label, err) from None
+        out = jax.tree.map(lambda *a: np.concatenate(a, axis=1)[:, :seeds], *gathered)
+        blocks += _blocks(program, out)
+        timings.append({"variant": program.variant, "points": len(program.points),
+                        "devices": n, "processes": jax.process_count(),
+                        "seeds_per_call": chunk, "bytes_per_call": needed,
+                        "compile_seconds": round(t_compile, 3),
+                        # tracing and lowering, XLA's compile (a cache hit loads), HLO size;
+                        # absent when an earlier program of this process compiled it
+                        **where_time,
+                        "run_seconds": round(time.perf_counter() - t0, 3)})
+    return blocks, timings
 
 
 def _out_of_memory(spec: Experiment, label: str, err: Exception) -> Exception:
