@@ -113,3 +113,40 @@ def test_bad_splits_are_refused():
         dataclasses.replace(SMALL, shares=(0.5, 1.0))
     with pytest.raises(ConfigError, match="experiment.front_budget"):
         dataclasses.replace(SMALL, front_budget=32)
+
+
+def test_rbr_at_splits_equals_one_fit_per_split_and_skips_the_empty_ones(x64):
+    """The grid of rule-based rewards (fitted once per split, per total on a prefix of the
+    comparisons) equals fitting each split alone on every comparison, masked to its first
+    n_c (float64); a split with no rejection or no comparison is r itself, bit for bit."""
+    from types import SimpleNamespace
+
+    from sim.hybrids import (fit_rbr_weights, known_rule_indicators, rbr_reward,
+                             rbr_rewards_at_splits)
+    counts = ((0, 12), (3, 9), (4, 8), (12, 0), (0, 24), (4, 20), (18, 6))
+    e_n, n_n, n_t, n_max = 2, 9, 4, 24
+    ks = jax.random.split(jax.random.key(3), 6)
+    rewards = jax.random.normal(ks[0], (len(counts), e_n, n_n), jnp.float64)
+    violated = jax.random.bernoulli(ks[1], 0.3, (e_n, n_n, n_t))
+    discovered_at = jnp.asarray([1, 4, 7, 25], jnp.int32)
+    context = jax.random.randint(ks[3], (n_max,), 0, e_n)
+    first = jax.random.randint(ks[4], (n_max,), 0, n_n)
+    second = jax.random.randint(ks[5], (n_max,), 0, n_n)
+    # the annotator prefers the side violating fewer rules (a tie when as many)
+    fewer = violated[context, second].sum(-1) - violated[context, first].sum(-1)
+    target = jnp.sign(fewer).astype(jnp.float64) / 2 + 0.5
+    cmp = SimpleNamespace(context=context, first=first, second=second,
+                          answer=(target, jnp.ones((n_max,), jnp.float64)))
+    grid = rbr_rewards_at_splits(rewards, violated, discovered_at, cmp, counts, 1.0, 100)
+    for p, (n_r, n_c) in enumerate(counts):
+        if n_r == 0 or n_c == 0:
+            np.testing.assert_array_equal(grid[p], rewards[p])
+            continue
+        r = rewards[p]
+        phi = known_rule_indicators(violated, discovered_at <= n_r)
+        e, i, j = cmp.context, cmp.first, cmp.second
+        used = (jnp.arange(n_max) < n_c).astype(jnp.float64)
+        w = fit_rbr_weights(r[e, i], r[e, j], phi[e, i], phi[e, j], target, used, 1.0,
+                            iters=100)
+        assert float(jnp.max(jnp.abs(w))) > 0.01, "the anchor must fit a non-trivial w"
+        np.testing.assert_allclose(grid[p], rbr_reward(r, phi, w), rtol=1e-8, atol=1e-8)

@@ -55,7 +55,7 @@ import jax.numpy as jnp
 
 from ..config import Config, ConfigError, param
 from ..costs import CostConfig, admitted_by_cost
-from ..hybrids import fit_rbr_weights, known_rule_indicators, rbr_reward
+from ..hybrids import rbr_rewards_at_splits
 from ..keys import streams
 from ..metrics import acceptable_regret, helpfulness
 from ..oracles import AnnotatorConfig
@@ -182,30 +182,21 @@ def hybrid_scores(key, params, static, front_betas: tuple = (), methods=None, ad
     learned = learn_at_budgets(k_labels, setting, params, static, rej_grid, cmp_grid)
     ir = jnp.asarray([rej_grid.index(r) for r, _ in counts])
     ic = jnp.asarray([cmp_grid.index(c) for _, c in counts])
-    n_r = jnp.asarray([r for r, _ in counts], jnp.int32)
-    n_c = jnp.asarray([c for _, c in counts], jnp.int32)
 
-    # the rule-based reward's inputs: every prohibition's indicator, per context
-    violated = violated_table(setting)                                             # (E, N, T + 2)
-    cmp = learned.comparisons
-    target, weight = cmp.answer
-    position = jnp.arange(target.shape[0], dtype=jnp.int32)
+    # the rule-based reward at every (B, f) (it does not depend on beta: fitted once)
+    rbr = None
+    if "rbr_tilt" in methods:
+        rbr = rbr_rewards_at_splits(learned.reward[ic], violated_table(setting),
+                                    learned.discovered_at, learned.comparisons, counts,
+                                    params.rbr_margin, static.rbr_steps)
 
-    def rbr(r, rejections, comparisons):
-        phi = known_rule_indicators(violated, learned.discovered_at <= rejections).astype(dtype)
-        used = weight.astype(dtype) * (position < comparisons).astype(dtype)
-        e, i, j = cmp.context, cmp.first, cmp.second
-        w = fit_rbr_weights(r[e, i], r[e, j], phi[e, i], phi[e, j], target.astype(dtype), used,
-                            params.rbr_margin, iters=static.rbr_steps)
-        return rbr_reward(r, phi, w)
-
-    def at_row(k_r, k_c, rejections, comparisons, beta):
+    def at_row(k_r, k_c, r_rbr, beta):
         feasible, cost, r = learned.feasible[k_r], learned.cost[k_r], learned.reward[k_c]
         pols = regime_policies(logp0, feasible, cost, r, beta, params.best_of, params.cost_budget,
                                [m for m in methods if m not in ("dpo", "rbr_tilt")],
                                params.dual_rate, static.dual_steps, tilt_iters=static.tilt_iters)
         if "rbr_tilt" in methods:
-            pols["rbr_tilt"] = tilt(logp0, rbr(r, rejections, comparisons), beta)
+            pols["rbr_tilt"] = tilt(logp0, r_rbr, beta)
         cuts = {"mask": ~feasible, "mask_then_tilt": ~feasible,
                 "cost_mask": ~admitted_by_cost(cost)}
         return {name: hybrid_metrics(setting, logp, cuts.get(name))
@@ -217,11 +208,11 @@ def hybrid_scores(key, params, static, front_betas: tuple = (), methods=None, ad
     rows = jnp.concatenate([jnp.arange(n_b * n_f), jnp.tile(front, len(front_betas))])
     betas = jnp.concatenate([jnp.broadcast_to(params.beta, (n_b * n_f,)),
                              jnp.repeat(jnp.asarray(front_betas, dtype), n_f)])
-    scored = jax.vmap(at_row)(ir[rows], ic[rows], n_r[rows], n_c[rows], betas)
+    scored = jax.vmap(at_row)(ir[rows], ic[rows], None if rbr is None else rbr[rows], betas)
     grid = jax.tree.map(lambda a: a[:n_b * n_f], scored)                            # (P,) leaves
     if "dpo" in methods:
-        dpo = dpo_on_prefixes(k_train, setting, cmp, jnp.asarray(cmp_grid, jnp.int32),
-                              params.dpo_beta, params.dpo_learning_rate, static.dpo_steps,
+        dpo = dpo_on_prefixes(k_train, setting, learned.comparisons,
+                              jnp.asarray(cmp_grid, jnp.int32), params.dpo_beta, params.dpo_learning_rate, static.dpo_steps,
                               lambda logp: hybrid_metrics(setting, logp))
         grid["dpo"] = jax.tree.map(lambda a: a[ic], dpo)
     front = {m: jax.tree.map(lambda a: a[n_b * n_f:], scored[m])
