@@ -41,7 +41,10 @@ the logistic loss is its Bradley-Terry loss on [phi, 1]); ``online`` takes one
 optimiser step per label (:func:`sim.reward_fits.fit_online`). ``maxout`` is
 not convex: ``batch`` runs ``maxout_iters`` full-batch Adam steps on the first
 n labels at each checkpoint, warm-started at the previous checkpoint;
-``online`` one Adam step per label. Nothing makes the admitted sets nested:
+``online`` one Adam step per label. Given the checkpoints as a static tuple,
+a batch refit reads only a prefix of the labels: the checkpoints are grouped
+by the power of 4 at or above n (capped at the labels), so at E1's 19
+log-spaced checkpoints it touches 4.6x fewer rows than 19 full passes. Nothing makes the admitted sets nested:
 whether they re-open responses is measured, not assumed.
 
 :func:`safe_rlhf_cost_loss` is Safe RLHF's loss for when comparisons and
@@ -51,6 +54,7 @@ flags are both available.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -63,7 +67,7 @@ from .reward_fits import fit_batch, fit_online
 from .world import Contexts, World, unacceptable
 
 __all__ = ["CostConfig", "cost_inputs", "costs", "fit_costs", "admitted_by_cost",
-           "logistic_nll", "safe_rlhf_cost_loss", "maxout_init", "cost_table"]
+           "logistic_nll", "safe_rlhf_cost_loss", "maxout_init", "cost_table", "prefix_groups"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,9 +153,25 @@ def safe_rlhf_cost_loss(c_safer: jax.Array, c_unsafer: jax.Array, s_safer: jax.A
             + jax.nn.softplus(-s_unsafer * c_unsafer))
 
 
+def prefix_groups(steps, n: int, base: int = 4) -> list[tuple[jax.Array, int]]:
+    """Checkpoints grouped by the labels a refit at them reads: [(steps of the group, prefix)].
+
+    A tuple of counts groups by the power of ``base`` at or above each (capped at
+    ``n``); an array (traced: its values are unknown) is one group reading all n.
+    """
+    if not isinstance(steps, (tuple, list)):
+        return [(jnp.asarray(steps, jnp.int32), n)]
+    groups: dict[int, list[int]] = {}
+    for s in steps:
+        prefix = 1
+        while prefix < min(s, n):
+            prefix *= base
+        groups.setdefault(min(prefix, n), []).append(s)
+    return [(jnp.asarray(g, jnp.int32), p) for p, g in groups.items()]
+
+
 def _fit_maxout(key, z, flag, steps, params, static):
     n = z.shape[0]
-    position = jnp.arange(n, dtype=jnp.int32)
     opt = optax.adam(params.learning_rate)
     theta0 = maxout_init(key, static.halfspaces, z.shape[1], z.dtype)
     tau = params.temperature
@@ -173,14 +193,15 @@ def _fit_maxout(key, z, flag, steps, params, static):
             return carry, carry[0]
 
         _, history = jax.lax.scan(label, (theta0, opt.init(theta0)), (z, flag))
-        return jnp.concatenate([theta0[None], history])[steps]
+        return jnp.concatenate([theta0[None], history])[jnp.asarray(steps, jnp.int32)]
 
-    def refit(carry, n_used):
-        used = (position < n_used).astype(z.dtype)
+    def refit(z_read, flag_read, carry, n_used):
+        used = (jnp.arange(z_read.shape[0], dtype=jnp.int32) < n_used).astype(z.dtype)
         scale = 1.0 / jnp.maximum(n_used, 1).astype(z.dtype)
 
         def loss(th):
-            return scale * (jnp.sum(used * logistic_nll(_maxout(th, z, tau), flag)) + penalty(th))
+            nll = logistic_nll(_maxout(th, z_read, tau), flag_read)
+            return scale * (jnp.sum(used * nll) + penalty(th))
 
         def iteration(c, _):
             return step(c, loss), None
@@ -188,8 +209,13 @@ def _fit_maxout(key, z, flag, steps, params, static):
         carry, _ = jax.lax.scan(iteration, carry, None, length=static.maxout_iters)
         return carry, carry[0]
 
-    _, thetas = jax.lax.scan(refit, (theta0, opt.init(theta0)), steps)
-    return thetas
+    # warm-started across groups: the same refits as one scan over every checkpoint
+    carry, thetas = (theta0, opt.init(theta0)), []
+    for at, prefix in prefix_groups(steps, n):
+        carry, fitted = jax.lax.scan(functools.partial(refit, z[:prefix], flag[:prefix]),
+                                     carry, at)
+        thetas.append(fitted)
+    return jnp.concatenate(thetas)
 
 
 def fit_costs(key: jax.Array, z: jax.Array, flag: jax.Array, steps: jax.Array, params,
@@ -200,7 +226,8 @@ def fit_costs(key: jax.Array, z: jax.Array, flag: jax.Array, steps: jax.Array, p
       key: PRNG key (the maxout initialisation; unused by the linear families).
       z: (n_labels, p) inputs from :func:`cost_inputs` of the queried responses.
       flag: (n_labels,) the binary rejection labels, 1 = unacceptable.
-      steps: (K,) increasing label counts.
+      steps: (K,) increasing label counts: a tuple of ints (static; maxout's batch
+        refits then read only the labels they use, :func:`prefix_groups`) or an array.
       params, static: the :class:`CostConfig`'s typed params and static half.
 
     Returns:
@@ -209,6 +236,7 @@ def fit_costs(key: jax.Array, z: jax.Array, flag: jax.Array, steps: jax.Array, p
     flag = flag.astype(z.dtype)
     if static.family == "maxout":
         return _fit_maxout(key, z, flag, steps, params, static)
+    steps = jnp.asarray(steps, jnp.int32)
     # weight 1 for every label, computed from the data: a literal ones array is
     # constant-folded into the Newton loop's fusions and doubles the fit time (bench)
     ones = jnp.isfinite(flag).astype(z.dtype)

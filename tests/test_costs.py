@@ -120,3 +120,35 @@ def test_safe_rlhf_cost_loss_matches_the_formula_by_hand(x64):
         np.testing.assert_allclose(float(got), expected, rtol=1e-12)
     grad = jax.grad(safe_rlhf_cost_loss, argnums=(0, 1))(0.0, 0.0, -1.0, 1.0)
     assert grad[0] > 0 > grad[1]   # descent lowers the safer cost and raises the harmful one
+
+
+def test_prefix_groups_cover_every_checkpoint_with_a_prefix_that_holds_its_labels():
+    """Grouping by powers of 4: in order, every checkpoint once, each group's prefix at least
+    its largest count and at most n; an array of checkpoints is one group reading all n."""
+    from sim.costs import prefix_groups
+    steps = (0, 1, 2, 4, 5, 17, 64, 65, 300, 1000)
+    groups = prefix_groups(steps, 1000)
+    assert [int(s) for g, _ in groups for s in g] == list(steps)
+    assert [p for _, p in groups] == [1, 4, 16, 64, 256, 1000]
+    assert all(int(g.max()) <= p <= 1000 for g, p in groups)
+    (g, p), = prefix_groups(jnp.asarray(steps), 1000)
+    assert p == 1000 and g.tolist() == list(steps)
+
+
+def test_maxout_batch_refits_on_prefixes_equal_the_refits_on_every_label(x64):
+    """The maxout batch fit given its checkpoints as a tuple (each refit reads a prefix of the
+    labels) equals the same fit given them as an array (every refit reads all, the unused
+    masked), in float64: masked labels add exactly 0 to the loss and its gradient."""
+    world = make_world(jax.random.key(5), WorldConfig(responses=256, prohibitions=3,
+                                                      prohibition_mass=0.2))
+    r = _flags(world, 300, seed=6)
+    z = jax.vmap(lambda i, c, b: cost_inputs("maxout", world, i, c, b))(
+        r.response, r.contexts.features, r.belief_true)
+    static, params = split(CostConfig(family="maxout", fit="batch", halfspaces=4,
+                                      maxout_iters=30))
+    steps = (0, 3, 10, 40, 150, 300)
+    grouped = fit_costs(jax.random.key(0), z, r.flagged(), steps, params, static)
+    whole = fit_costs(jax.random.key(0), z, r.flagged(), jnp.asarray(steps), params, static)
+    assert grouped.shape == whole.shape == (len(steps), 4, z.shape[1] + 1)
+    assert float(jnp.max(jnp.abs(whole[-1] - whole[0]))) > 0.1   # the fit moved
+    np.testing.assert_allclose(grouped, whole, rtol=1e-9, atol=1e-10)

@@ -105,23 +105,23 @@ def test_list_and_help_describe_every_experiment_and_field(capsys):
 
 
 BAD = [
-    (["nosuch"], "unknown experiment 'nosuch'"),
-    (["convergence", "--bogus"], "unrecognized arguments: --bogus"),
-    (["convergence", "--seeds", "0"], "--seeds = 0 is out of range"),
-    (["convergence", "--seeds", "many"], "invalid int value"),
-    (["convergence", "--set", "world.coupling=1.5"], "world.coupling = 1.5 is out of range"),
-    (["convergence", "--set", "world.nope=1"], "unknown field 'nope'"),
-    (["convergence", "--set", "coupling"], "expected section.field=value"),
-    (["convergence", "--sweep", "world.coupling=0,2"], "world.coupling = 2.0 is out of range"),
-    (["convergence", "--variant", "best"], "--variant 'best' is not a variant"),
-    (["convergence", "--out", "/proc/x"], "--out /proc/x: cannot write there"),
-    (["convergence", "--num-processes", "2"], "need --coordinator HOST:PORT"),
+    (["nosuch"], "unknown experiment 'nosuch'", {}),
+    (["convergence", "--bogus"], "unrecognized arguments: --bogus", {}),
+    (["convergence", "--seeds", "0"], "--seeds = 0 is out of range", {}),
+    (["convergence", "--seeds", "many"], "invalid int value", {}),
+    (["convergence", "--set", "world.coupling=1.5"], "world.coupling = 1.5 is out of range", {}),
+    (["convergence", "--set", "world.nope=1"], "unknown field 'nope'", {}),
+    (["convergence", "--set", "coupling"], "expected section.field=value", {}),
+    (["convergence", "--sweep", "world.coupling=0,2"], "world.coupling = 2.0 is out of range", {}),
+    (["convergence", "--variant", "best"], "--variant 'best' is not a variant", {}),
+    (["convergence", "--out", "/proc/x"], "--out /proc/x: cannot write there", {}),
+    (["convergence", "--num-processes", "2"], "need --coordinator HOST:PORT", {}),
     (["convergence", "--coordinator", "nohost", "--num-processes", "2", "--process-id", "0"],
-     "--coordinator = 'nohost' is not HOST:PORT"),
+     "--coordinator = 'nohost' is not HOST:PORT", {}),
     (["convergence", "--coordinator", "h:1", "--num-processes", "2", "--process-id", "2"],
-     "--process-id = 2 is out of range (allowed: 0 <= process-id < 2)"),
+     "--process-id = 2 is out of range (allowed: 0 <= process-id < 2)", {}),
     (["convergence", "--coordinator", "h:1", "--num-processes", "2"],
-     "--process-id = (missing) is out of range"),
+     "--process-id = (missing) is out of range", {}),
     # the environment the command line reads (the compile cache's size bound)
     (["convergence", "--tiny"], "VNSIM_JAX_CACHE_BYTES = '12' is out of range",
      {"VNSIM_JAX_CACHE_BYTES": "12"}),
@@ -130,10 +130,12 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("case", BAD, ids=[" ".join(c[0]) + "".join(
-    f" {k}={v}" for k, v in (c[2] if len(c) > 2 else {}).items()) for c in BAD])
+@pytest.mark.parametrize("case", BAD, ids=[" ".join(args) + "".join(
+    f" {k}={v}" for k, v in env.items()) for args, _, env in BAD])
 def test_bad_command_lines_exit_2_with_one_line(case, tmp_path):
-    args, match, env = case if len(case) > 2 else (*case, {})
+    """Bad input (arguments, or the environment the command line reads): status 2, one
+    line naming the field, the value and the allowed range, and nothing written."""
+    args, match, env = case
     if "--out" not in args:
         args = [*args, "--out", str(tmp_path)]
     proc = subprocess.run([sys.executable, "-m", "experiments", *args], capture_output=True,

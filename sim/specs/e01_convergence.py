@@ -199,9 +199,8 @@ def _cost_model(world, contexts, values, acceptable, k_labels, params, static):
     rejections = collect_rejections(k_labels, world, params.annotator, static.annotator, n)
     z = jax.vmap(lambda i, c, b: cost_inputs(family, world, i, c, b))(
         rejections.response, rejections.contexts.features, rejections.belief_true)
-    steps = jnp.asarray(checkpoint_steps(n, static.checkpoints), jnp.int32)
-    thetas = fit_costs(stream(k_labels, "cost_init"), z, rejections.flagged(), steps,
-                       params.cost, static.cost)
+    thetas = fit_costs(stream(k_labels, "cost_init"), z, rejections.flagged(),
+                       checkpoint_steps(n, static.checkpoints), params.cost, static.cost)
     return cost_model_sets(thetas, world, contexts, values, acceptable, static)
 
 

@@ -201,7 +201,7 @@ def run(key, params, static):
     z = jax.vmap(lambda a, b, c: cost_inputs(static.cost.family, world, a, b, c))(
         rejections.response, rejections.contexts.features, rejections.belief_true)
     theta_c = fit_costs(stream(k_rejections, "cost_init"), z, rejections.flagged(),
-                        jnp.asarray([n], jnp.int32), params.cost, static.cost)[0]
+                        (n,), params.cost, static.cost)[0]
     c = cost_table(theta_c, static.cost.family, world, ctx)                       # (E, N)
     out["cost_mask"] = score(mask(logp0, admitted_by_cost(c)))
     p_flag = jax.nn.sigmoid(c)

@@ -202,7 +202,7 @@ def _cost_model(world, setting, queries, key, params, static):
     family = static.cost.family
     z = jax.vmap(lambda i, c, b: cost_inputs(family, world, i, c, b))(
         queries.response, queries.contexts.features, queries.contexts.belief_true)
-    thetas = fit_costs(key, z, queries.flag, jnp.asarray(static.budgets), params.cost,
+    thetas = fit_costs(key, z, queries.flag, tuple(static.budgets), params.cost,
                        static.cost)
     out = cost_model_sets(thetas, world, setting.contexts, setting.values, setting.acceptable,
                           static)

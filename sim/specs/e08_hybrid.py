@@ -212,7 +212,8 @@ def hybrid_scores(key, params, static, front_betas: tuple = (), methods=None, ad
     grid = jax.tree.map(lambda a: a[:n_b * n_f], scored)                            # (P,) leaves
     if "dpo" in methods:
         dpo = dpo_on_prefixes(k_train, setting, learned.comparisons,
-                              jnp.asarray(cmp_grid, jnp.int32), params.dpo_beta, params.dpo_learning_rate, static.dpo_steps,
+                              jnp.asarray(cmp_grid, jnp.int32), params.dpo_beta,
+                              params.dpo_learning_rate, static.dpo_steps,
                               lambda logp: hybrid_metrics(setting, logp))
         grid["dpo"] = jax.tree.map(lambda a: a[ic], dpo)
     front = {m: jax.tree.map(lambda a: a[n_b * n_f:], scored[m])

@@ -100,7 +100,7 @@ def learn_at_budgets(key: jax.Array, setting: PolicySetting, params, static,
     family_c = static.cost.family
     z = jax.vmap(lambda a, b, c: cost_inputs(family_c, world, a, b, c))(
         rejections.response, rejections.contexts.features, rejections.belief_true)
-    thetas_c = fit_costs(stream(k_rej, "cost_init"), z, rejections.flagged(), steps_r,
+    thetas_c = fit_costs(stream(k_rej, "cost_init"), z, rejections.flagged(), rejection_budgets,
                          params.cost, static.cost)
     cost = jax.vmap(lambda th: cost_table(th, family_c, world, where))(thetas_c)
 
