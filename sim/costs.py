@@ -62,12 +62,13 @@ import optax
 
 from .config import Config, param
 from .keys import normal
+from .labels import prefix_groups
 from .preferences import features, response_features
 from .reward_fits import fit_batch, fit_online
 from .world import Contexts, World, unacceptable
 
 __all__ = ["CostConfig", "cost_inputs", "costs", "fit_costs", "admitted_by_cost",
-           "logistic_nll", "safe_rlhf_cost_loss", "maxout_init", "cost_table", "prefix_groups"]
+           "logistic_nll", "safe_rlhf_cost_loss", "maxout_init", "cost_table"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,23 +154,6 @@ def safe_rlhf_cost_loss(c_safer: jax.Array, c_unsafer: jax.Array, s_safer: jax.A
             + jax.nn.softplus(-s_unsafer * c_unsafer))
 
 
-def prefix_groups(steps, n: int, base: int = 4) -> list[tuple[jax.Array, int]]:
-    """Checkpoints grouped by the labels a refit at them reads: [(steps of the group, prefix)].
-
-    A tuple of counts groups by the power of ``base`` at or above each (capped at
-    ``n``); an array (traced: its values are unknown) is one group reading all n.
-    """
-    if not isinstance(steps, (tuple, list)):
-        return [(jnp.asarray(steps, jnp.int32), n)]
-    groups: dict[int, list[int]] = {}
-    for s in steps:
-        prefix = 1
-        while prefix < min(s, n):
-            prefix *= base
-        groups.setdefault(min(prefix, n), []).append(s)
-    return [(jnp.asarray(g, jnp.int32), p) for p, g in groups.items()]
-
-
 def _fit_maxout(key, z, flag, steps, params, static):
     n = z.shape[0]
     opt = optax.adam(params.learning_rate)
@@ -227,7 +211,7 @@ def fit_costs(key: jax.Array, z: jax.Array, flag: jax.Array, steps: jax.Array, p
       z: (n_labels, p) inputs from :func:`cost_inputs` of the queried responses.
       flag: (n_labels,) the binary rejection labels, 1 = unacceptable.
       steps: (K,) increasing label counts: a tuple of ints (static; maxout's batch
-        refits then read only the labels they use, :func:`prefix_groups`) or an array.
+        refits then read only the labels they use, :func:`sim.labels.prefix_groups`) or an array.
       params, static: the :class:`CostConfig`'s typed params and static half.
 
     Returns:

@@ -92,3 +92,28 @@ def test_trends_are_the_spearman_of_each_seeds_curve():
                     for c in curves]
             np.testing.assert_allclose(out[f"{name}_trend"][f"spearman_{metric}"][0], want,
                                        atol=1e-5)
+
+
+def test_dpo_grouped_by_prefix_equals_dpo_on_every_label(x64):
+    """DPO at budgets given as a tuple (grouped: each group reads a prefix of the labels)
+    equals the same budgets as an array (every run reads all labels, those past n weighted
+    0), float64: the loss is the same weighted mean; n = 0 leaves pi0 unchanged."""
+    from sim.labels import collect_comparisons
+    from sim.specs.regimes import dpo_at_budgets
+    from sim.specs.setting import setting_metrics
+    static, params = split(SMALL)
+    setting = policy_setting(jax.random.key(4), params, static, 3)
+    cmp = collect_comparisons(jax.random.key(5), setting.world, params.annotator,
+                              static.annotator, 40, pool=setting.contexts)
+    budgets = (0, 3, 9, 17, 40)
+
+    def run(b):
+        return dpo_at_budgets(jax.random.key(6), setting, cmp, b, 0.1, 50.0, 20,
+                              lambda logp: setting_metrics(setting, logp))
+
+    grouped, whole = run(budgets), run(jnp.asarray(budgets, jnp.int32))
+    prior = setting_metrics(setting, setting.logp0)
+    for m in ("violation_rate", "value"):
+        np.testing.assert_allclose(grouped[m], whole[m], rtol=1e-9, atol=1e-12, err_msg=m)
+        np.testing.assert_allclose(grouped[m][0], prior[m], rtol=1e-9, err_msg=m)
+    assert abs(float(grouped["value"][-1] - prior["value"])) > 1e-3    # training moved it

@@ -63,7 +63,7 @@ from ..policies import PolicyConfig, tilt
 from ..preferences import LearnerConfig
 from ..spec import Experiment, Variant
 from ..world import WorldConfig
-from .regimes import dpo_on_prefixes, learn_at_budgets, regime_policies
+from .regimes import dpo_at_budgets, learn_at_budgets, regime_policies
 from .setting import policy_setting, setting_metrics, violated_table
 
 __all__ = ["HybridConfig", "SPEC", "hybrid_regimes", "split_counts", "hybrid_scores",
@@ -211,10 +211,10 @@ def hybrid_scores(key, params, static, front_betas: tuple = (), methods=None, ad
     scored = jax.vmap(at_row)(ir[rows], ic[rows], None if rbr is None else rbr[rows], betas)
     grid = jax.tree.map(lambda a: a[:n_b * n_f], scored)                            # (P,) leaves
     if "dpo" in methods:
-        dpo = dpo_on_prefixes(k_train, setting, learned.comparisons,
-                              jnp.asarray(cmp_grid, jnp.int32), params.dpo_beta,
-                              params.dpo_learning_rate, static.dpo_steps,
-                              lambda logp: hybrid_metrics(setting, logp))
+        dpo = dpo_at_budgets(k_train, setting, learned.comparisons,     # one run: many budgets
+                             jnp.asarray(cmp_grid, jnp.int32), params.dpo_beta,
+                             params.dpo_learning_rate, static.dpo_steps,
+                             lambda logp: hybrid_metrics(setting, logp))
         grid["dpo"] = jax.tree.map(lambda a: a[ic], dpo)
     front = {m: jax.tree.map(lambda a: a[n_b * n_f:], scored[m])
              for m in tilted_regimes() if m in methods}
