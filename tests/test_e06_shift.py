@@ -23,8 +23,8 @@ METHODS = ("mask", "cost_mask", "tilt", "best_of_n", "mask_then_tilt", "constrai
 
 @functools.cache
 def results(kind):
-    return jax.device_get(run_configs(SPEC, [dataclasses.replace(SMALL, kind=kind)],
-                                      seed_keys(0, SEEDS)))
+    config = {v.name: v for v in SPEC.variants}[kind].transform(SMALL)
+    return jax.device_get(run_configs(SPEC, [config], seed_keys(0, SEEDS)))
 
 
 @pytest.mark.parametrize("kind", ["response", "novel"])
@@ -58,3 +58,11 @@ def test_the_rule_learner_cannot_know_prohibitions_it_never_saw():
 def test_the_window_is_the_query_law():
     with pytest.raises(ConfigError, match="annotator.query"):
         dataclasses.replace(SMALL, annotator=AnnotatorConfig(query="uniform"))
+
+
+def test_the_three_kinds_of_shift_are_one_program():
+    """The kinds are numbers (weights), not branches: the variants share one static config,
+    so the three compile once (only the weights differ)."""
+    from sim.config import split
+    statics = {split(v.transform(SMALL))[0] for v in SPEC.variants}
+    assert len(statics) == 1 and len(SPEC.variants) == 3

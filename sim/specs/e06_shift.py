@@ -5,8 +5,11 @@ the training distribution and on a shifted one, with the shift magnitude s
 over the grid ``shifts`` (axis ``shift``; s = 0 is no shift). Per seed and s,
 in one policy setting (:mod:`sim.specs.setting`), ``labels`` labels of each
 signal are bought on the training distribution (:mod:`sim.specs.regimes`;
-the hybrids spend ``labels / 2`` of each). Three kinds of shift
-(``kind``, the variants):
+the hybrids spend ``labels / 2`` of each). Three kinds of shift (the
+variants; each has a weight in [0, 1], ``response_shift``, ``context_shift``
+and ``novel_shift``, numbers, so the three variants are one compiled program;
+the default config is the response shift alone, and weights between 0 and 1
+scale or mix the kinds):
 
 - ``response``: training queries come from a Gaussian window in latent space,
   pi_train(i) proportional to exp(s u . x_i), u a random unit direction (for
@@ -69,12 +72,16 @@ class ShiftConfig(Config):
     learner: LearnerConfig = param(LearnerConfig(family="quadratic"))
     cost: CostConfig = param(CostConfig(family="quadratic"))
     policy: PolicyConfig = param(PolicyConfig())
-    kind: str = param("response", choices=("response", "context", "novel"),
-                      doc="what shifts (module docstring)")
+    response_shift: float = param(1.0, lo=0.0, hi=1.0, sweep=True,
+                                  doc="weight of the response shift (module docstring)")
+    context_shift: float = param(0.0, lo=0.0, hi=1.0, sweep=True,
+                                 doc="weight of the context shift")
+    novel_shift: float = param(0.0, lo=0.0, hi=1.0, sweep=True,
+                               doc="weight of the novel prohibitions' shift")
     shifts: tuple = param((0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0), lo=0.0, hi=20.0,
                           doc="shift magnitudes s (latent sd, context sd, or log-odds for novel)")
     novel_share: float = param(0.25, lo=0.0, hi=1.0, lo_open=True,
-                               doc="share of the T prohibitions that are novel (kind = novel)")
+                               doc="share of the T prohibitions that are novel (novel shift)")
     contexts: int = param(16, lo=1, hi=4096, doc="training contexts")
     eval_contexts: int = param(16, lo=1, hi=4096, doc="held-out evaluation contexts")
     labels: int = param(1024, lo=2, hi=1_000_000, doc="label budget of each signal")
@@ -94,18 +101,15 @@ def _unit(key, size, dtype):
     return v / jnp.maximum(jnp.linalg.norm(v), 1e-12)
 
 
-def _windows(static, world, u, s, dtype):
-    """(log weight of training queries, log weight of the shifted evaluation), per response."""
-    if static.kind == "response":
-        along = world.features @ u
-        return s * along, -s * along
-    if static.kind == "novel":
-        t = world.normals.shape[0]
-        k = max(1, round(static.novel_share * t))
-        novel = jnp.any(world.violates[:, :k], axis=1).astype(dtype)
-        return -s * novel, jnp.zeros_like(novel)
-    zero = jnp.zeros(world.features.shape[:1], dtype)
-    return zero, zero
+def _windows(params, static, world, u, s, dtype):
+    """(log weight of training queries, log weight of the shifted evaluation), per response:
+    the response window s u . x (training) against -s u . x (shifted), and the novel
+    prohibitions' -s in training, each times its kind's weight."""
+    along = world.features @ u
+    k = max(1, round(static.novel_share * world.normals.shape[0]))
+    novel = jnp.any(world.violates[:, :k], axis=1).astype(dtype)
+    response, novel_w = params.response_shift * s, params.novel_shift * s
+    return response * along - novel_w * novel, -response * along
 
 
 def run(key, params, static):
@@ -121,8 +125,8 @@ def run(key, params, static):
     methods = regime_names() + ["prior"]
 
     def at(s):
-        train_w, shift_w = _windows(static, world, u, s, dtype)
-        moved = base.features + (s * e_dir if static.kind == "context" else 0.0)
+        train_w, shift_w = _windows(params, static, world, u, s, dtype)
+        moved = base.features + params.context_shift * s * e_dir
         both = Contexts(jnp.concatenate([base.features, moved]),
                         jnp.concatenate([base.belief_true, base.belief_true]))
         query = jax.nn.log_softmax(setting.logp0 * 0.0 + train_w, axis=-1)
@@ -167,7 +171,9 @@ def tiny() -> ShiftConfig:
 
 
 def _kind(kind):
-    return lambda config: dataclasses.replace(config, kind=kind)
+    """The variant with only ``kind``'s weight at 1."""
+    return lambda config: dataclasses.replace(
+        config, **{f"{k}_shift": float(k == kind) for k in ("response", "context", "novel")})
 
 
 SPEC = Experiment(
