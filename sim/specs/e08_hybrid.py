@@ -211,8 +211,7 @@ def hybrid_scores(key, params, static, front_betas: tuple = (), methods=None, ad
     scored = jax.vmap(at_row)(ir[rows], ic[rows], None if rbr is None else rbr[rows], betas)
     grid = jax.tree.map(lambda a: a[:n_b * n_f], scored)                            # (P,) leaves
     if "dpo" in methods:
-        dpo = dpo_at_budgets(k_train, setting, learned.comparisons,     # one run: many budgets
-                             jnp.asarray(cmp_grid, jnp.int32), params.dpo_beta,
+        dpo = dpo_at_budgets(k_train, setting, learned.comparisons, cmp_grid, params.dpo_beta,
                              params.dpo_learning_rate, static.dpo_steps,
                              lambda logp: hybrid_metrics(setting, logp))
         grid["dpo"] = jax.tree.map(lambda a: a[ic], dpo)

@@ -158,8 +158,9 @@ def dpo_at_budgets(key: jax.Array, setting: PolicySetting, comparisons, budgets,
     unchanged). ``budgets``: a tuple of ints, grouped by
     :func:`sim.labels.prefix_groups` (each group vmapped on its prefix of the
     labels, shorter budgets masked: work about 4.6x less than every budget on
-    all labels, at a few copies of the training loop), or a (K,) array: one
-    vmapped run over all labels (one copy, for many budgets as E8's splits).
+    all labels, at a few copies of the training loop; E5's tiers, E8's and E9's
+    comparison counts), or a (K,) array (traced budgets): one vmapped run over
+    all labels, one copy of the loop.
     Returns ``evaluate(log pi)`` after ``steps`` steps, stacked over the budgets.
     """
     z0, logp0 = setting.z0, setting.logp0
