@@ -42,10 +42,10 @@ optimiser step per label (:func:`sim.reward_fits.fit_online`). ``maxout`` is
 not convex: ``batch`` runs ``maxout_iters`` full-batch Adam steps on the first
 n labels at each checkpoint, warm-started at the previous checkpoint;
 ``online`` one Adam step per label. Given the checkpoints as a static tuple,
-a batch refit reads only a prefix of the labels: the checkpoints are grouped
-by the power of 4 at or above n (capped at the labels), so at E1's 19
-log-spaced checkpoints it touches 4.6x fewer rows than 19 full passes. Nothing makes the admitted sets nested:
-whether they re-open responses is measured, not assumed.
+a batch refit reads only a prefix of the labels (:func:`sim.labels.prefix_groups`:
+at E1's 19 log-spaced checkpoints 4.6x fewer rows than 19 full passes).
+Nothing makes the admitted sets nested: whether they re-open responses is
+measured, not assumed.
 
 :func:`safe_rlhf_cost_loss` is Safe RLHF's loss for when comparisons and
 flags are both available.
@@ -211,7 +211,7 @@ def fit_costs(key: jax.Array, z: jax.Array, flag: jax.Array, steps: jax.Array, p
       z: (n_labels, p) inputs from :func:`cost_inputs` of the queried responses.
       flag: (n_labels,) the binary rejection labels, 1 = unacceptable.
       steps: (K,) increasing label counts: a tuple of ints (static; maxout's batch
-        refits then read only the labels they use, :func:`sim.labels.prefix_groups`) or an array.
+        refits then read only the labels they use) or an array.
       params, static: the :class:`CostConfig`'s typed params and static half.
 
     Returns:

@@ -125,7 +125,7 @@ def test_safe_rlhf_cost_loss_matches_the_formula_by_hand(x64):
 def test_prefix_groups_cover_every_checkpoint_with_a_prefix_that_holds_its_labels():
     """Grouping by powers of 4: in order, every checkpoint once, each group's prefix at least
     its largest count and at most n; an array of checkpoints is one group reading all n."""
-    from sim.costs import prefix_groups
+    from sim.labels import prefix_groups
     steps = (0, 1, 2, 4, 5, 17, 64, 65, 300, 1000)
     groups = prefix_groups(steps, 1000)
     assert [int(s) for g, _ in groups for s in g] == list(steps)
