@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 import time
 
 import numpy as np
@@ -107,6 +108,15 @@ def seeded(spec: Experiment, static: Static):
     return jax.jit(run)
 
 
+def compiler_options(spec: Experiment) -> dict:
+    """XLA options for the spec's programs: its ``backend_level``, unless ``XLA_FLAGS`` sets
+    the level itself (as the test suite does), which then holds for every program."""
+    if spec.backend_level is None or "xla_backend_optimization_level" in os.environ.get(
+            "XLA_FLAGS", ""):
+        return {}
+    return {"xla_backend_optimization_level": spec.backend_level}
+
+
 def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
     """Compile ``program`` for ``chunk`` seeds per call over the mesh ``where``, fewer if that
     does not fit in memory (:mod:`experiments.memory`); returns (compiled, chunk, note,
@@ -131,7 +141,7 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
             t0 = time.perf_counter()
             lowered = seeded(spec, program.static).lower(np.uint32(0), ids, params)
             t1 = time.perf_counter()
-            _COMPILED[shape] = lowered.compile()
+            _COMPILED[shape] = lowered.compile(compiler_options=compiler_options(spec))
             COMPILE_LOG[shape] = {"lower_seconds": round(t1 - t0, 3),
                                   "xla_seconds": round(time.perf_counter() - t1, 3),
                                   "hlo_chars": len(lowered.as_text())}

@@ -15,7 +15,8 @@ defines ``SPEC = Experiment(...)``:
   a method not listed is a scalar (axis ``none``);
 - ``run(key, params, static) -> {method: {metric: array}}``: one seed, a pure
   function; each array has the shape ``(len(xs),)`` of its method's axis, or ``()``;
-- ``tiny`` (optional): the smallest config that runs every branch, for the tests.
+- ``tiny`` (optional): the smallest config that runs every branch, for the tests;
+- ``backend_level`` (optional): XLA's backend optimisation level for its programs.
 
 :func:`batched` turns ``run`` into ``jit(vmap over sweep points(vmap over seeds))``
 and caches it per static config, so sweep points and seeds never recompile
@@ -74,6 +75,12 @@ class Experiment:
     quick_seeds: int = 8
     tiny: Callable[[], Config] | None = None
     module: str = ""
+    backend_level: int | None = None
+
+    # ``backend_level``: XLA's backend (LLVM) optimisation level for this experiment's
+    # programs; None is XLA's default, 3. Level 2 compiles 10-30% faster; it runs most
+    # programs as fast, but E2's to E4's and E6's tabular training loops 10-40% slower, so
+    # it is set only where whole runs, measured back to back, were faster (README, Speed).
 
     def tiny_config(self) -> Config:
         """The smallest config that runs every branch (for tests); the quick one by default."""

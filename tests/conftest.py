@@ -15,8 +15,9 @@ import tempfile
 # XLA's backend optimisation level 0 for every program the suite compiles (and the command
 # lines it starts, which inherit the variable): at the tiny sizes the tests run, compiling
 # is most of the time, and level 0 compiles 1.6x faster (``all --tiny``: 7.6 against 12.5
-# CPU minutes) for numbers that differ from level 2 in the last bits. Set XLA_FLAGS
-# yourself to test at another level.
+# CPU minutes) for numbers that differ from XLA's default, level 3, in the last bits. This
+# level holds for every program, whatever a spec's ``backend_level``. Set XLA_FLAGS yourself
+# to test at another level.
 os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
 
 import jax  # noqa: E402  (after XLA_FLAGS)

@@ -86,6 +86,22 @@ def test_every_experiment_has_a_spec_a_figure_module_and_a_test_module():
         importlib.import_module(f"experiments.figures.{spec.module}")  # no import error
         assert f"test_{spec.module}" in tests, spec.module
         assert spec.claims and spec.title and spec.variants
+        assert spec.backend_level in (None, 0, 1, 2, 3), spec.name
+
+
+def test_backend_level_reaches_xla_unless_xla_flags_set_the_level(monkeypatch):
+    """A spec's ``backend_level`` is passed to XLA as its backend optimisation level, which
+    XLA accepts; a level in ``XLA_FLAGS`` (the suite's 0) holds for every program instead;
+    no level passes nothing (XLA's default)."""
+    from experiments.engine import compiler_options
+    spec = dataclasses.replace(SPECS[0], backend_level=2)
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
+    options = compiler_options(spec)
+    assert options == {"xla_backend_optimization_level": 2}
+    assert float(jax.jit(lambda x: x + 1).lower(1.0).compile(compiler_options=options)(1.0)) == 2
+    assert compiler_options(dataclasses.replace(spec, backend_level=None)) == {}
+    monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=0")
+    assert compiler_options(spec) == {}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
