@@ -55,7 +55,8 @@ def plot(summary, config, stem):
     _draw(a, summary, "rule", "acceptable_fraction", dict(color="gray", ls=":"),
           "acceptable fraction $|A|/N$ (truth)")
     a.set(title="(a) Rule learner: contraction", ylabel="fraction of responses")
-    a.legend(loc="center left")
+    if a.get_legend_handles_labels()[0]:   # a run without the rule learner leaves (a) empty
+        a.legend(loc="center left")
 
     # (axis, metric, variants drawn, title, y label, extra axis settings)
     panels = (
