@@ -193,41 +193,56 @@ def feasible_curve(violates: jax.Array, order: jax.Array) -> jax.Array:
 
 
 def contraction_curve(features: jax.Array, normals: jax.Array, thresholds: jax.Array,
-                      order: jax.Array, tile: int = 64) -> jax.Array:
+                      order: jax.Array, tile: int = 1024, chunk: int = 32) -> jax.Array:
     """:func:`feasible_curve` straight from the halfspaces (the benchmarked kernel).
 
     Same result as ``feasible_curve(violations(features, normals, thresholds), order)``
     for a permutation ``order``. The prohibitions are put in ``order`` first, so each
-    response's first violated prohibition is one reduction over its row,
+    response's first violated prohibition is a running minimum over its row,
 
         first(i) = min { k : sum_{l < d} x_{i,l} w_{order[k],l} > theta_{order[k]} },
 
-    and the row is never written: the d multiply-adds, the compare and the min are one
-    fused elementwise loop (a reduce fusion in XLA), ``tile`` rows at a time
-    (``jax.lax.map``). The sum runs over l in order, one multiply-add at a time; the
-    materialised product ``features @ normals.T`` may sum in another order, so a
+    and the N x T scores are never written. ``tile`` responses at a time
+    (``jax.lax.map``), the prohibitions are taken ``chunk`` at a time
+    (``jax.lax.fori_loop``): the d multiply-adds, the compare and the min over the chunk
+    are one fused loop in XLA, folded into the running minimum. The chunk is what keeps
+    it fused: XLA's CPU backend rewrites a min over more than 32 entries into a windowed
+    min and a second min (its tree-reduction pass), and writes the scores in between
+    (the former kernel, a min over all T at once, wrote 4 MB per tile and was 2-3x
+    slower; README, Speed). The sum runs over l in order, one multiply-add at a time;
+    the materialised product ``features @ normals.T`` may sum in another order, so a
     response within a rounding error of a threshold can fall the other way (float32:
     about 1e-7 relative; the tests check equality on their worlds).
 
     Args:
       features: (N, d); normals: (T, d); thresholds: (T,); order: (T,) permutation.
-      tile: rows per block (static); N is padded up to a multiple of it.
+      tile: responses per block (static); N is padded up to a multiple of it.
+      chunk: prohibitions per step (static, at most 32 to stay fused); T is padded up to
+        a multiple of it with prohibitions that nothing violates (threshold +inf).
 
     Returns:
       (T + 1,) the feasible fraction after the first k prohibitions, k = 0..T.
     """
     n, t = features.shape[0], normals.shape[0]
-    tile = max(1, min(tile, n))
-    blocks = -(-n // tile)
+    tile, chunk = max(1, min(tile, n)), max(1, min(chunk, t))
+    blocks, steps = -(-n // tile), -(-t // chunk)
     padded = jnp.pad(features, ((0, blocks * tile - n), (0, 0)))
-    w_t, theta = normals[order].T, thresholds[order]                      # (d, T), (T,)
-    position = jnp.arange(t, dtype=jnp.int32)
+    extra = steps * chunk - t
+    w = jnp.pad(normals[order], ((0, extra), (0, 0)))                      # (T', d)
+    theta = jnp.pad(thresholds[order], (0, extra), constant_values=jnp.inf)
+    w_chunks = w.reshape(steps, chunk, -1).transpose(0, 2, 1)             # (steps, d, chunk)
+    theta_chunks = theta.reshape(steps, chunk)
+    offsets = jnp.arange(chunk, dtype=jnp.int32)
 
     def first_violated(rows):                                              # (tile, d)
-        score = rows[:, 0:1] * w_t[0]
-        for col in range(1, rows.shape[1]):
-            score = score + rows[:, col:col + 1] * w_t[col]
-        return jnp.min(jnp.where(score > theta, position, t), axis=1)
+        def step(c, first):
+            w_c = w_chunks[c]
+            score = rows[:, 0:1] * w_c[0]
+            for col in range(1, rows.shape[1]):
+                score = score + rows[:, col:col + 1] * w_c[col]
+            hit = jnp.where(score > theta_chunks[c], c * chunk + offsets, t)
+            return jnp.minimum(first, jnp.min(hit, axis=1))
+        return jax.lax.fori_loop(0, steps, step, jnp.full((rows.shape[0],), t, jnp.int32))
 
     first = jax.lax.map(first_violated, padded.reshape(blocks, tile, -1)).reshape(-1)[:n]
     return _curve_from_first(first, n, t)

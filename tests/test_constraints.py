@@ -6,6 +6,7 @@ import hypothesis.extra.numpy as hnp
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy import integrate, stats
@@ -67,12 +68,18 @@ def test_off_centre_cuts_match_the_exact_expectation(x64):
     assert np.all(np.abs(mean - expected) <= 4 * se + 1e-9), (mean, expected)
 
 
-def test_contraction_kernel_equals_feasible_curve_of_the_halfspaces():
+@pytest.mark.parametrize("tile, chunk", [(1024, 32), (64, 7), (999, 40), (1, 1)])
+def test_contraction_kernel_equals_feasible_curve_of_the_halfspaces(tile, chunk):
+    """Any blocking gives the same curve: N = 1000 and T = 40 padded to whole tiles and
+    chunks (the padded prohibitions, threshold +inf, cut nothing)."""
     w = make_world(jax.random.key(2), WorldConfig(responses=1000, prohibitions=40,
                                                   prohibition_mass=0.1))
     order = jax.random.permutation(jax.random.key(3), 40)
-    np.testing.assert_array_equal(contraction_curve(w.features, w.normals, w.thresholds, order),
-                                  feasible_curve(w.violates, order))
+    expected = feasible_curve(w.violates, order)
+    assert expected[-1] < 0.5 < expected[1]   # the curve really falls along the order
+    np.testing.assert_array_equal(
+        contraction_curve(w.features, w.normals, w.thresholds, order, tile=tile, chunk=chunk),
+        expected)
 
 
 # ------------------------------------------------------- properties of the feasible curve
