@@ -22,6 +22,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from .labels import prefix_for
+
 __all__ = ["known_rule_indicators", "rbr_hinge_loss", "fit_rbr_weights", "rbr_reward",
            "rbr_rewards_at_splits"]
 
@@ -91,9 +93,10 @@ def rbr_rewards_at_splits(rewards, violated, discovered_at, comparisons, counts,
     At a split, phi knows the prohibitions discovered within n_r rejections and w
     is fitted on the first n_c comparisons. Where n_r = 0 (phi = 0) or n_c = 0 (no
     pair) the hinge's gradient is 0, Adam stays at w = 0, and R = r: no fit is run.
-    The other splits are fitted per total n_r + n_c (a static loop), vmapped over
-    the splits of that total, each on the comparisons' first max n_c only (the
-    shorter prefixes masked by weight), not on all of them.
+    The other splits are grouped by the comparisons they read, by the rule of
+    :func:`sim.labels.prefix_for` (the power of 4 at or above n_c; a static loop over
+    the groups), and each group's fits are vmapped on that prefix of the comparisons,
+    the shorter n_c masked by weight, not on all of them.
 
     Args:
       rewards: (P, E, N) r at each split (the reward model of its n_c comparisons).
@@ -106,10 +109,12 @@ def rbr_rewards_at_splits(rewards, violated, discovered_at, comparisons, counts,
     dtype = rewards.dtype
     target, weight = comparisons.answer
     out = rewards
-    totals = sorted({r + c for r, c in counts if r > 0 and c > 0})
-    for total in totals:
-        at = [p for p, (r, c) in enumerate(counts) if r > 0 and c > 0 and r + c == total]
-        prefix = max(counts[p][1] for p in at)
+    n = target.shape[0]
+    groups: dict[int, list[int]] = {}
+    for p, (r, c) in enumerate(counts):
+        if r > 0 and c > 0:
+            groups.setdefault(prefix_for(c, n), []).append(p)
+    for prefix, at in sorted(groups.items()):
         e, i, j = (a[:prefix] for a in (comparisons.context, comparisons.first,
                                         comparisons.second))
         tgt, wgt = target[:prefix].astype(dtype), weight[:prefix].astype(dtype)

@@ -38,7 +38,7 @@ from .preferences import features, response_features
 from .world import Contexts, World, sample_contexts, unacceptable
 
 __all__ = ["Rejections", "Comparisons", "sample_pairs", "collect_rejections",
-           "collect_comparisons", "feature_differences", "prefix_groups"]
+           "collect_comparisons", "feature_differences", "prefix_for", "prefix_groups"]
 
 
 class Rejections(NamedTuple):
@@ -162,12 +162,22 @@ def feature_differences(family: str, world: World, comparisons: Comparisons) -> 
             - jax.vmap(phi)(comparisons.second, ctx.features, ctx.belief_true))
 
 
+def prefix_for(budget: int, n: int, base: int = 4) -> int:
+    """The labels a fit at ``budget`` reads in a group: the power of ``base`` at or above
+    it, capped at ``n`` (the one grouping rule of :func:`prefix_groups` and
+    :func:`sim.hybrids.rbr_rewards_at_splits`)."""
+    prefix = 1
+    while prefix < min(budget, n):
+        prefix *= base
+    return min(prefix, n)
+
+
 def prefix_groups(steps, n: int, base: int = 4) -> list[tuple[jax.Array, int]]:
     """Label budgets grouped by the labels a fit at them reads: [(budgets, prefix), ...].
 
     A learner at budget m reads the first m of the n labels. A tuple of budgets
     (increasing) groups them by the power of ``base`` at or above each (capped
-    at n), so a group's fits run vmapped on its prefix, the shorter budgets
+    at n; :func:`prefix_for`), so a group's fits run vmapped on its prefix, the shorter budgets
     masked: on a log grid about 4.6x fewer rows than every fit on all n, in a
     few programs' worth of compile, not one per budget. An array (traced: its
     values unknown) is one group reading all n.
@@ -176,8 +186,5 @@ def prefix_groups(steps, n: int, base: int = 4) -> list[tuple[jax.Array, int]]:
         return [(jnp.asarray(steps, jnp.int32), n)]
     groups: dict[int, list[int]] = {}
     for s in steps:
-        prefix = 1
-        while prefix < min(s, n):
-            prefix *= base
-        groups.setdefault(min(prefix, n), []).append(s)
+        groups.setdefault(prefix_for(s, n, base), []).append(s)
     return [(jnp.asarray(g, jnp.int32), p) for p, g in groups.items()]

@@ -116,7 +116,7 @@ def test_bad_splits_are_refused():
 
 
 def test_rbr_at_splits_equals_one_fit_per_split_and_skips_the_empty_ones(x64):
-    """The grid of rule-based rewards (fitted once per split, per total on a prefix of the
+    """The grid of rule-based rewards (fitted once per split, grouped by the prefix of the
     comparisons) equals fitting each split alone on every comparison, masked to its first
     n_c (float64); a split with no rejection or no comparison is r itself, bit for bit."""
     from types import SimpleNamespace
