@@ -57,7 +57,9 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
                  f"{spec.name}.png": stem.with_suffix(".png")}
         results.write_atomically(target, files)
     is_default = meta["scale"] == "default"
-    print(f"{spec.name}: {seeds} seeds, {len(programs)} programs, compile "
+    compiled = sum("xla_seconds" in t for t in timings)   # the others reused a compiled one
+    shared = f" ({compiled} compiled)" if compiled < len(programs) else ""
+    print(f"{spec.name}: {seeds} seeds, {len(programs)} programs{shared}, compile "
           f"{meta['compile_seconds']:.1f}s, run {meta['run_seconds']:.1f}s, total "
           f"{meta['total_seconds']:.1f}s")
     print(f"wrote {target}/{{results.csv,summary.csv,meta.json,{spec.name}.pdf,{spec.name}.png}}")

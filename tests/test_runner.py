@@ -150,3 +150,16 @@ def test_a_non_finite_result_is_refused_before_anything_is_written():
     check_finite([Block("v", {}, "m", "none", (None,), {"ok": np.zeros((2, 1))})])
     with pytest.raises(ResultError, match="v/m/bad"):
         check_finite([Block("v", {}, "m", "none", (None,), {"bad": np.array([[0.0], [np.nan]])})])
+
+
+def test_the_summary_line_counts_programs_that_share_a_compile(tmp_path, capsys, monkeypatch):
+    """E6's three kinds of shift are three programs of one static config: the run says it
+    compiled one (meta.json: one program with XLA's compile time, two that reused it)."""
+    from experiments import engine
+    monkeypatch.setattr(engine, "_COMPILED", {})
+    assert main(["shift", "--tiny", "--out", str(tmp_path)]) == 0
+    line, = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("shift: ")]
+    assert "3 programs (1 compiled)" in line, line
+    (folder,) = (tmp_path / "shift").iterdir()
+    meta = json.loads((folder / "meta.json").read_text())
+    assert [("xla_seconds" in p) for p in meta["programs"]] == [True, False, False]
