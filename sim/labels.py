@@ -176,9 +176,9 @@ def prefix_groups(steps, n: int, base: int = 4) -> list[tuple[jax.Array, int]]:
     """Label budgets grouped by the labels a fit at them reads: [(budgets, prefix), ...].
 
     A learner at budget m reads the first m of the n labels. A tuple of budgets
-    (increasing) groups them by the power of ``base`` at or above each (capped
-    at n; :func:`prefix_for`), so a group's fits run vmapped on its prefix, the shorter budgets
-    masked: on a log grid about 4.6x fewer rows than every fit on all n, in a
+    (increasing) groups them by the power of ``base`` at or above each, capped at n
+    (:func:`prefix_for`), so a group's fits run vmapped on its prefix, the shorter
+    budgets masked: on a log grid about 4.6x fewer rows than every fit on all n, in a
     few programs' worth of compile, not one per budget. An array (traced: its
     values unknown) is one group reading all n.
     """

@@ -123,8 +123,11 @@ def test_rbr_at_splits_equals_one_fit_per_split_and_skips_the_empty_ones(x64):
 
     from sim.hybrids import (fit_rbr_weights, known_rule_indicators, rbr_reward,
                              rbr_rewards_at_splits)
+    from sim.labels import prefix_for
     counts = ((0, 12), (3, 9), (4, 8), (12, 0), (0, 24), (4, 20), (18, 6))
     e_n, n_n, n_t, n_max = 2, 9, 4, 24
+    # the fitted splits fall in two groups, one with several n_c masked on its prefix
+    assert {prefix_for(c, n_max) for r, c in counts if r and c} == {16, 24}
     ks = jax.random.split(jax.random.key(3), 6)
     rewards = jax.random.normal(ks[0], (len(counts), e_n, n_n), jnp.float64)
     violated = jax.random.bernoulli(ks[1], 0.3, (e_n, n_n, n_t))
