@@ -1,8 +1,12 @@
-"""``python -m experiments NAME [options]`` | ``list`` | ``bench``; ``NAME --help`` for options."""
+"""``python -m experiments NAME [options]`` | ``list`` | ``bench`` | ...; ``--help`` lists them."""
 
 import sys
 
-from experiments.runner import main
+from experiments import interrupt
+
+interrupt.install()   # before JAX is imported: Ctrl-C at any moment is exit 130, nothing written
+
+from experiments.runner import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

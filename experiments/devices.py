@@ -145,7 +145,7 @@ def barrier(name: str, timeout_s: int = 3600) -> None:
     import jax
     if jax.process_count() == 1:
         return
-    from jax._src import distributed   # the client jax.distributed.initialize made
+    from jax._src import distributed  # the client jax.distributed.initialize made
     distributed.global_state.client.wait_at_barrier(name, timeout_s * 1000)
 
 

@@ -49,11 +49,18 @@ def parse_sweep(config, text: str) -> tuple[str, tuple]:
     owner, f = field_at(config, path)
     if f.metadata["kind"] is tuple:
         raise ConfigError(f"--sweep {path}: a grid field cannot be swept; set it with --set")
-    parsed = tuple(getattr(replace_path(owner, f.name, v.strip()), f.name)
-                   for v in values.split(",") if v.strip())
-    if not parsed:
-        raise ConfigError(f"--sweep {path}: no values given")
-    return f"{owner.section}.{f.name}", tuple(dict.fromkeys(parsed))
+    items = [v.strip() for v in values.split(",")]
+    if not any(items):
+        raise ConfigError(f"--sweep {path}: no values given (allowed: a,b,c)")
+    if not all(items):
+        raise ConfigError(f"--sweep {path}={values}: value {items.index('') + 1} is empty "
+                          "(allowed: a comma-separated list of numbers, a,b,c)")
+    parsed = tuple(getattr(replace_path(owner, f.name, v), f.name) for v in items)
+    repeated = [v for k, v in enumerate(parsed) if v in parsed[:k]]
+    if repeated:
+        raise ConfigError(f"--sweep {path}={values}: {repeated[0]} is given twice "
+                          "(allowed: distinct values)")
+    return f"{owner.section}.{f.name}", parsed
 
 
 def plan(spec: Experiment, config, variants, sweeps) -> list[Program]:

@@ -5,9 +5,9 @@ complete results folder under DIR (``DIR/NAME/<config hash>/`` with ``summary.cs
 ``meta.json``; folders whose names start with a dot are unfinished writes and are
 skipped), checks each ``summary.csv`` (a corrupt or truncated one is a one-line error
 naming the file, never a wrong verdict), applies every claim's rule
-(:mod:`experiments.claims`) and writes ``DIR/claims.csv`` and ``DIR/CLAIMS.md``. When
-every experiment was read at its default scale, it also refreshes ``CLAIMS.md`` at the
-repository root and the README's ledger between its markers.
+(:mod:`experiments.claims`) and writes ``DIR/claims.csv`` and ``DIR/CLAIMS.md``, nothing
+else: ``python -m experiments publish DIR`` copies a default-scale ledger into the
+repository (:mod:`experiments.publish`).
 
 A claim whose experiment has no results, or whose run lacks the setting its rule reads (a
 quick run may), gets ``inconclusive`` and says so in ``fails_where``.
@@ -22,14 +22,11 @@ import math
 from pathlib import Path
 
 from .claims import CLAIMS, VERDICTS
-from .provenance import REPO
-from .results import RESULT_HEAD, SUMMARY_TAIL, ResultError, Summary, csv_text
+from .results import RESULT_HEAD, SUMMARY_TAIL, ResultError, Summary, csv_text, replace_file
 
 COLUMNS = ("claim_id", "claim", "experiment", "metric", "setting", "effect", "ci_low",
            "ci_high", "verdict", "fails_where", "rule", "results", "config_hash", "commit",
            "code_version")
-BEGIN, END = "<!-- claims ledger: begin (python -m experiments claims) -->", \
-    "<!-- claims ledger: end -->"
 
 
 def find_runs(root: Path, scale: str | None = None) -> dict[str, Path]:
@@ -37,7 +34,7 @@ def find_runs(root: Path, scale: str | None = None) -> dict[str, Path]:
     time its meta.json records); only runs at ``scale`` (``default``, ...) when given."""
     runs = {}
     for exp in sorted(p for p in Path(root).iterdir() if p.is_dir() and p.name[0] != "."):
-        done = [d for d in exp.iterdir() if d.is_dir() and d.name[0] != "."
+        done = [d for d in exp.iterdir() if d.is_dir() and d.name[0] != "." and not d.is_symlink()
                 and (d / "summary.csv").is_file() and (d / "meta.json").is_file()
                 and (scale is None or read_meta(d).get("scale") == scale)]
         if done:
@@ -137,7 +134,7 @@ def _short(x: str) -> str:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    """The ledger as a Markdown table (the README's and CLAIMS.md's)."""
+    """The ledger as a Markdown table (CLAIMS.md's)."""
     out = ["| id | claim | experiment | effect [95% CI] | verdict | where it fails |",
            "| --- | --- | --- | --- | --- | --- |"]
     for r in rows:
@@ -164,43 +161,28 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replace_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (a temporary file, then a rename)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
-def refresh_readme(table: str, readme: Path = REPO / "README.md") -> bool:
-    """Replace the README's ledger between its markers; False if the markers are absent."""
-    text = readme.read_text()
-    if BEGIN not in text or END not in text:
-        return False
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    replace_text(readme, f"{head}{BEGIN}\n{table}\n{END}{tail}")
-    return True
+replace_text = replace_file   # whole or not at all
 
 
 def write(root: Path, runs: dict[str, Path] | None = None) -> tuple[list[dict], bool]:
     """Compute the ledger from ``runs`` (default: the newest run of each experiment under
-    ``root``) and write ``root/claims.csv`` and ``root/CLAIMS.md``; returns the rows and
-    whether it was a default-scale ledger (then the repository's CLAIMS.md and README are
-    refreshed too)."""
+    ``root``) and write ``root/claims.csv`` and ``root/CLAIMS.md``, nothing else; returns
+    the rows and whether it was a default-scale ledger (one that ``python -m experiments
+    publish`` accepts)."""
     root = Path(root)
     runs = find_runs(root) if runs is None else runs
     rows = compute(runs)
     text_csv = csv_text(COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
-    text_md = markdown(rows)
-    for name, text in (("claims.csv", text_csv), ("CLAIMS.md", text_md)):
+    for name, text in (("claims.csv", text_csv), ("CLAIMS.md", markdown(rows))):
         replace_text(root / name, text)
+    return rows, is_default(runs)
+
+
+def is_default(runs: dict[str, Path]) -> bool:
+    """Every experiment present, each at its default scale."""
     from sim.spec import registry
-    default = set(runs) == set(registry()) and all(
+    return set(runs) == set(registry()) and all(
         read_meta(f).get("scale") == "default" for f in runs.values())
-    if default:
-        replace_text(REPO / "CLAIMS.md", text_md)
-        refresh_readme(markdown_table(rows))
-    return rows, default
 
 
 def screen(rows: list[dict], root: Path) -> str:
@@ -232,5 +214,6 @@ def main(argv) -> int:
     rows, default = write(root, runs)
     print(screen(rows, root))
     print(f"wrote {root}/claims.csv and {root}/CLAIMS.md"
-          + (" and refreshed CLAIMS.md and the README's ledger" if default else ""))
+          + (f"; a default-scale ledger: python -m experiments publish {root} refreshes the "
+             "repository's copy" if default else ""))
     return 0

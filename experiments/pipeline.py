@@ -6,7 +6,8 @@ report (:mod:`experiments.report`) into ``--out``, and prints one screen: each c
 verdict and the folder it was read from.
 
 - **Resumable.** An experiment whose folder ``OUT/NAME/<config hash>`` exists, whole, with
-  the same code version (:func:`experiments.provenance.code_version`) is reused, not rerun;
+  the same code version (:func:`experiments.provenance.numbers_version`) is reused, not rerun
+  (its figures redrawn if only the figure code changed);
   ``--force`` reruns it.
 - **Kill-safe.** Each folder appears whole or not at all (written under a dot-name and
   renamed into place), so a run killed at any moment, even by SIGKILL, leaves no partial
@@ -23,11 +24,10 @@ import sys
 import time
 from pathlib import Path
 
-from . import devices, ledger, report
-from .provenance import REPO, code_version
+from . import devices, ledger, plot, report
+from .provenance import dirty_note, figure_version, numbers_version
 from .results import ResultError
-from .runner import PROG, Progress, UsageError, _check_out, _Parser, identity, parser, \
-    run_experiment
+from .runner import PROG, Progress, UsageError, _check_out, _Parser, identity, parser, run_experiment
 
 
 def _parser() -> _Parser:
@@ -52,15 +52,21 @@ def clean_stale(out: Path) -> list[Path]:
     return stale
 
 
-def reusable(folder: Path, version: str) -> bool:
-    """A whole results folder computed by this code version."""
+def reusable(folder: Path, spec) -> bool:
+    """A whole results folder whose numbers this code computes; its figures are redrawn
+    when only the figure code changed since."""
     try:
         meta = json.loads((folder / "meta.json").read_text())
         ledger.load_summary(folder)
     except (OSError, ValueError, ResultError):
         return False
-    return meta.get("code_version") == version and all(
-        (folder / f).is_file() for f in ("results.csv", f"{folder.parent.name}.png"))
+    if meta.get("code_version") != numbers_version(spec.module) or \
+            not (folder / "results.csv").is_file():
+        return False
+    if meta.get("figure_version") != figure_version(spec.module) or \
+            not (folder / f"{spec.name}.png").is_file():
+        plot.redraw(folder)
+    return True
 
 
 def main(argv) -> int:
@@ -88,13 +94,13 @@ def main(argv) -> int:
         run_args = parser(n).parse_args(flags)
         plan.append((specs[n], run_args, out / n / identity(specs[n], run_args)[-1]))
     stale = clean_stale(out)
-    version, t0 = code_version(), time.perf_counter()
+    t0 = time.perf_counter()
     overall = Progress("all")
     done, log, failed = {}, [], []
     try:
         for i, (spec, run_args, target) in enumerate(plan):
             step = f"{len(done)}/{len(plan)} done, {spec.name}:"
-            if not args.force and reusable(target, version):
+            if not args.force and reusable(target, spec):
                 done[spec.name] = target
                 log.append({"experiment": spec.name, "folder": str(target), "reused": True})
                 overall(f"{step} reused", milestone=True)
@@ -114,18 +120,21 @@ def main(argv) -> int:
         overall.close()
     runs = {**ledger.find_runs(out), **done}
     rows, default = ledger.write(out, runs)
-    pdf = report.write(out / "report.pdf", rows, runs)
-    if default:
-        shutil.copyfile(pdf, REPO / "figures" / "report.pdf")
+    report.write(out / "report.pdf", rows, runs)
     seconds = round(time.perf_counter() - t0, 1)
     ledger.replace_text(out / "all.json", json.dumps(
-        {"seconds": seconds, "flags": flags, "code_version": version, "experiments": log,
+        {"seconds": seconds, "flags": flags,
+         "code_versions": {s.name: numbers_version(s.module) for s, _, _ in plan},
+         "experiments": log,
          "failed": failed, "stale_removed": [str(s) for s in stale]}, indent=2) + "\n")
     print(ledger.screen(rows, out))
     ran = sum(not e["reused"] for e in log)
     print(f"all: {ran} run, {len(log) - ran} reused, {len(failed)} failed in {seconds:.0f}s; "
           f"wrote {out}/claims.csv, CLAIMS.md, report.pdf, all.json"
-          + ("; refreshed figures/, CLAIMS.md and the README's ledger" if default else ""))
+          + (f"; python -m experiments publish {out} copies this default run's figures and "
+             "ledger into the repository" if default else ""))
+    if note := dirty_note():
+        print(note)
     for line in failed:
         print(f"{PROG}: error: {line}", file=sys.stderr)
     return 1 if failed else 0

@@ -3,10 +3,12 @@
 - ``config_hash``: the first 12 hex digits of SHA-256 over the run's config,
   seeds, base seed, variants and sweep (sorted JSON); it names the folder.
 - ``code_version``: the first 12 hex digits of SHA-256 over the source files
-  that compute results (``sim/``, the engine, the results writer and the
-  figure modules), so ``all`` reuses a folder only when neither the config nor
-  that code changed. The command line, the ledger and the report are left out:
-  changing them changes no number.
+  that compute one experiment's numbers (``sim/`` without the other experiments'
+  specs, the engine, the results writer: :func:`numbers_version`), so ``all``
+  reuses a folder only when neither the config nor that code changed. The
+  command line, the ledger, the report and the figures are left out: changing
+  them changes no number. ``figure_version`` covers the figure's code; ``all``
+  redraws a reused folder's figures when only it changed.
 - ``git_commit`` (``-dirty`` when tracked files differ) and ``versions``.
 """
 
@@ -15,26 +17,59 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CODE = ("sim", "experiments/engine.py", "experiments/results.py", "experiments/figures")
+NUMBERS = ("sim", "experiments/engine.py", "experiments/results.py")
+FIGURES = ("experiments/figures/plotting.py", "experiments/drawing.py")
+SPECS = "sim/specs"
 
 
 def config_hash(blob: dict) -> str:
     return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def code_version(root: Path = REPO) -> str:
-    """SHA-256 (12 hex digits) over the path and bytes of every ``.py`` file in ``CODE``."""
+def _digest(files, root: Path) -> str:
     digest = hashlib.sha256()
-    for part in CODE:
-        path = root / part
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-        for f in files:
-            digest.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    for f in sorted(set(files)):
+        digest.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
     return digest.hexdigest()[:12]
+
+
+def _files(parts, root: Path) -> list[Path]:
+    out = []
+    for part in parts:
+        path = root / part
+        out += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return out
+
+
+def spec_files(module: str, root: Path = REPO) -> list[Path]:
+    """An experiment's spec module and the spec modules it imports, transitively."""
+    found, todo = [], [module]
+    while todo:
+        path = root / SPECS / f"{todo.pop()}.py"
+        if path in found:
+            continue
+        found.append(path)
+        todo += re.findall(r"^from \.(e\d\d_\w+) import", path.read_text(), re.M)
+    return found
+
+
+def numbers_version(module: str, root: Path = REPO) -> str:
+    """The code that computes one experiment's numbers: ``sim/`` without the other
+    experiments' specs, its own spec (and the specs it imports), the engine and the results
+    writer. A change to a figure or to another experiment leaves it unchanged."""
+    shared = [f for f in _files(NUMBERS, root)
+              if not (f.parent == root / SPECS and re.match(r"e\d\d_", f.name))]
+    return _digest(shared + spec_files(module, root), root)
+
+
+def figure_version(module: str, root: Path = REPO) -> str:
+    """The code that draws one experiment's figures (its module, the shared plotting)."""
+    return _digest(_files(FIGURES, root) + [root / "experiments/figures" / f"{module}.py"], root)
 
 
 def git_commit() -> str:
@@ -57,3 +92,12 @@ def versions() -> dict:
     return {"sim": sim.__version__, "jax": jax.__version__, "jaxlib": jaxlib.__version__,
             "numpy": numpy.__version__, "optax": optax.__version__,
             "python": platform.python_version()}
+
+
+def dirty_note(commit: str | None = None) -> str:
+    """One line when tracked files differ from the commit (the run records ``-dirty``)."""
+    commit = git_commit() if commit is None else commit
+    if not commit.endswith("-dirty"):
+        return ""
+    return (f"note: the working tree has uncommitted changes; meta.json records the commit "
+            f"as {commit[:12]}...-dirty, so a rerun from that commit may differ")

@@ -7,22 +7,20 @@ folder appears whole or not at all.
 
 from __future__ import annotations
 
-import importlib
 import json
 import platform
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
-from . import results
-from .provenance import REPO, code_version, git_commit, versions
+from . import drawing, glossary, headline, interrupt, results
+from .provenance import dirty_note, figure_version, git_commit, numbers_version, versions
 
 
 def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, programs, blocks,
            timings, out, started, t_start, command) -> Path:
     """Check, summarise, plot and write ``OUT/NAME/<digest>/`` atomically (process 0 only);
-    a default run also refreshes ``figures/NAME.{pdf,png}``. Returns the folder."""
+    nothing else is written (``python -m experiments publish`` refreshes the repository's
+    figures). Returns the folder."""
     import jax
 
     results.check_finite(blocks)
@@ -34,7 +32,8 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
     meta = dict(blob, claims=list(spec.claims), title=spec.title, config_hash=digest,
                 seeds=list(range(seeds)), n_seeds=seeds,
                 seed_rule="key_s = jax.random.fold_in(jax.random.key(base_seed), s)",
-                scale=scale, code_version=code_version(),
+                scale=scale, code_version=numbers_version(spec.module),
+                figure_version=figure_version(spec.module),
                 summary_rows=len(summary_rows),
                 versions=versions(), git_commit=commit,
                 devices=[str(d) for d in jax.devices()], platform=platform.platform(),
@@ -42,30 +41,36 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
                 started=started, programs=timings,
                 compile_seconds=round(sum(t["compile_seconds"] for t in timings), 3),
                 run_seconds=round(sum(t["run_seconds"] for t in timings), 3))
-    figure = importlib.import_module(f"experiments.figures.{spec.module}")
+    meta["glossary"] = glossary.describe({
+        "experiment": [spec.name],
+        "variants": list(dict.fromkeys(b.variant for b in blocks)),
+        "methods": list(dict.fromkeys(b.method for b in blocks)),
+        "metrics": list(dict.fromkeys(m for b in blocks for m in b.metrics)),
+        "axes": list(dict.fromkeys(b.axis for b in blocks))})
     target = out / spec.name / digest
-    with tempfile.TemporaryDirectory() as tmp:
-        stem = Path(tmp) / spec.name
-        figure.plot(results.Summary.parse(summary_text), config, stem)
+    with interrupt.temporary_folder(prefix="vnsim-figures-") as tmp:
+        figures = drawing.draw(spec, results.Summary.parse(summary_text), config, tmp)
+        meta["figures"] = figures
         meta["total_seconds"] = round(time.perf_counter() - t_start, 3)
         files = {"results.csv": results.csv_text(
                      results.RESULT_HEAD + sweep_cols + results.RESULT_TAIL,
                      results.long_rows(spec.name, blocks, sweep_cols)),
                  "summary.csv": summary_text,
                  "meta.json": json.dumps(meta, indent=2, sort_keys=True) + "\n",
-                 f"{spec.name}.pdf": stem.with_suffix(".pdf"),
-                 f"{spec.name}.png": stem.with_suffix(".png")}
-        results.write_atomically(target, files)
-    is_default = meta["scale"] == "default"
+                 **{name: tmp / name for name in figures}}
+        results.write_atomically(target, files, latest=True)
     compiled = sum("xla_seconds" in t for t in timings)   # the others reused a compiled one
     shared = f" ({compiled} compiled)" if compiled < len(programs) else ""
     print(f"{spec.name}: {seeds} seeds, {len(programs)} programs{shared}, compile "
           f"{meta['compile_seconds']:.1f}s, run {meta['run_seconds']:.1f}s, total "
           f"{meta['total_seconds']:.1f}s")
-    print(f"wrote {target}/{{results.csv,summary.csv,meta.json,{spec.name}.pdf,{spec.name}.png}}")
-    if is_default:
-        (REPO / "figures").mkdir(exist_ok=True)
-        for ext in ("pdf", "png"):
-            shutil.copyfile(target / f"{spec.name}.{ext}", REPO / "figures" / f"{spec.name}.{ext}")
-        print(f"updated figures/{spec.name}.pdf and figures/{spec.name}.png")
+    shown = sorted(set(figures) - {f"{spec.name}.pdf", f"{spec.name}.png"})
+    print(f"wrote {target}/{{results.csv,summary.csv,meta.json,{spec.name}.pdf,{spec.name}.png}}"
+          + (f" and {len(shown) // 2} figures, one per sweep point ({spec.name}@...)" if shown
+             else ""))
+    line = headline.text(spec.name, results.Summary.parse(summary_text))
+    if line:
+        print(line)
+    if note := dirty_note(commit):
+        print(note)
     return target

@@ -15,6 +15,8 @@ import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
+from . import interrupt  # noqa: E402
+
 COLOURS = {"supported": "#1b7837", "contradicted": "#b2182b", "mixed": "#e08214",
            "inconclusive": "#4d4d4d", "not testable in this model": "#6a51a3"}
 A4 = (8.27, 11.69)
@@ -87,7 +89,7 @@ def write(path: Path, rows: list[dict], runs: dict[str, Path]) -> Path:
     """Write the report to ``path`` (whole or not at all); returns ``path``."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    with PdfPages(tmp) as pdf:
+    with interrupt.scratch(tmp), PdfPages(tmp) as pdf:
         pages = [lambda: title_page(rows)]
         for r in rows:
             exp = r["experiment"]
@@ -99,5 +101,6 @@ def write(path: Path, rows: list[dict], runs: dict[str, Path]) -> Path:
             plt.close(fig)
         info = pdf.infodict()
         info["Title"] = "via-negativa-sim: claims ledger and report"
-    tmp.replace(path)
+    with interrupt.COMMIT:
+        tmp.replace(path)
     return path

@@ -22,11 +22,12 @@ import dataclasses
 import io
 import os
 import shutil
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+
+from . import interrupt
 
 BOOTSTRAP = 1000    # bootstrap resamples for the 95% bands
 RESULT_HEAD = ("experiment", "variant")
@@ -44,6 +45,10 @@ class Block:
     axis: str             # "none" for a scalar
     xs: tuple
     metrics: dict
+
+
+class AmbiguousPoint(ValueError):
+    """A curve asked of a swept run without naming the sweep point (a bug in the caller)."""
 
 
 class ResultError(Exception):
@@ -110,12 +115,20 @@ def csv_text(header, rows) -> str:
     return buf.getvalue()
 
 
-def write_atomically(target: Path, files: dict[str, str | bytes | Path]):
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomically(target: Path, files: dict[str, str | bytes | Path], latest: bool = False):
     """Write all files into a fresh temporary folder beside ``target``, then rename it into
-    place: the folder appears whole or not at all."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    place: the folder appears whole or not at all, even on Ctrl-C (:mod:`experiments.interrupt`).
+    It is readable by the group and others as the umask allows (not ``mkdtemp``'s 0700).
+    With ``latest``, ``target.parent/latest`` then points at it (a symbolic link, replaced
+    atomically)."""
+    interrupt.make_folder(target.parent)
+    with interrupt.temporary_folder(prefix=f".{target.name}.", dir=target.parent) as tmp:
         for fname, content in files.items():
             path = tmp / fname
             if isinstance(content, Path):
@@ -124,16 +137,31 @@ def write_atomically(target: Path, files: dict[str, str | bytes | Path]):
                 path.write_bytes(content)
             else:
                 path.write_text(content)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old.{os.getpid()}")
-            target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        os.chmod(tmp, 0o777 & ~_umask())
+        with interrupt.COMMIT:
+            if target.exists():
+                old = target.with_name(f".{target.name}.old.{os.getpid()}")
+                target.rename(old)
+                tmp.rename(target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.rename(target)
+            if latest:
+                link = target.parent / f".latest.{os.getpid()}"
+                link.unlink(missing_ok=True)
+                link.symlink_to(target.name)
+                link.replace(target.parent / "latest")
+            interrupt.committed(target)
+
+
+def replace_file(path: Path, content: str | bytes) -> None:
+    """Write one file whole or not at all (a temporary file beside it, then a rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with interrupt.scratch(tmp):
+        tmp.write_bytes(content) if isinstance(content, bytes) else tmp.write_text(content)
+        with interrupt.COMMIT:
+            tmp.replace(path)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,6 +221,25 @@ class Summary:
         """The sweep values of a swept field, in order."""
         return sorted({r[column] for r in self.rows})
 
+    def grid(self, columns=None) -> list[dict]:
+        """Every sweep point of ``columns`` (default: all swept fields) that has rows, in
+        order: ``[{"world.coupling": 0.0}, {"world.coupling": 0.5}, ...]``; ``[{}]`` when none."""
+        columns = tuple(self.sweep_cols if columns is None else columns)
+        seen = dict.fromkeys(tuple(r[c] for c in columns) for r in self.rows)
+        return [dict(zip(columns, p)) for p in sorted(seen)] or [{}]
+
+    def at(self, point: dict) -> Summary:
+        """The rows at one sweep point of some swept fields; those fields are no longer swept
+        in the result (a figure drawn from it shows that point only)."""
+        unknown = [c for c in point if c not in self.sweep_cols]
+        if unknown:
+            raise KeyError(f"{', '.join(unknown)} is not swept in this run "
+                           f"(swept: {', '.join(self.sweep_cols) or 'nothing'})")
+        rows = [r for r in self.rows if all(r[c] == v for c, v in point.items())]
+        if not rows:
+            raise KeyError(f"no summary rows at {point}")
+        return Summary(rows, tuple(c for c in self.sweep_cols if c not in point))
+
     def has(self, method, metric, variant=None, where=None) -> bool:
         try:
             self.curve(method, metric, variant, where)
@@ -202,11 +249,22 @@ class Summary:
 
     def curve(self, method: str, metric: str, variant: str | None = None,
               where: dict | None = None) -> Curve:
+        """One method's curve; a swept field with more than one value must be named in
+        ``where`` (:class:`AmbiguousPoint` otherwise: a figure never shows one point under
+        another's name)."""
         variant = self.variants[0] if variant is None else variant
         where = where or {}
-        point = tuple(where.get(c, self.points(c)[0] if c not in where else None)
-                      for c in self.sweep_cols)
-        key = (variant, method, metric, point)
+        point = []
+        for c in self.sweep_cols:
+            if c in where:
+                point.append(where[c])
+                continue
+            values = self.points(c)
+            if len(values) > 1:
+                raise AmbiguousPoint(f"{c} is swept over {len(values)} values "
+                                     f"({', '.join(map(str, values))}); name one in where=")
+            point.append(values[0])
+        key = (variant, method, metric, tuple(point))
         if key not in self._table:
             raise KeyError(f"no summary rows for {key}")
         return self._table[key]

@@ -1,16 +1,19 @@
-"""The command line: ``python -m experiments NAME [options]``, ``list``, ``bench``.
+"""The command line: ``python -m experiments NAME [options]``, ``list``, ``bench``, ``all``,
+``claims``, ``plot``, ``compare``, ``publish``.
 
 Every experiment is a spec (:mod:`sim.spec`) found by :func:`sim.spec.registry`
 and a figure module ``experiments/figures/<spec module>.py``; the runner serves
 all of them unchanged. It parses the options, plans the programs
 (:mod:`experiments.engine`), runs them, and writes, atomically,
 ``OUT/NAME/<config hash>/``: ``results.csv``, ``summary.csv`` (see
-:mod:`experiments.results`), ``meta.json`` and the figure as PDF and PNG.
-A default run (default config, seeds, variants and sweep, base seed 0) also
-refreshes ``figures/NAME.{pdf,png}``.
+:mod:`experiments.results`), ``meta.json`` and the figures as PDF and PNG (one per sweep
+point: :mod:`experiments.drawing`), then points ``OUT/NAME/latest`` at it and prints the
+headline (:mod:`experiments.headline`). It writes nothing else: only ``publish`` rewrites
+tracked files.
 
 Exit status: 0 done, 2 bad input (one line naming the field, the value and the
-allowed range), 1 a failure during the run (one line), 130 interrupted.
+allowed range), 1 a failure during the run (one line), 130 interrupted (Ctrl-C at any
+moment: :mod:`experiments.interrupt`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 
 from sim.config import ConfigError, field_at, field_rows, replace_path, to_dict
 
-from . import cache, engine, record
+from . import cache, engine, interrupt, record
 from .provenance import config_hash
 from .results import ResultError
 
@@ -91,7 +94,7 @@ def _check_out(out: str) -> Path:
     if path.exists() and not path.is_dir():
         raise UsageError(f"--out {out}: is a file, not a folder")
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        interrupt.make_folder(path)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test."):
             pass
     except OSError as err:
@@ -110,11 +113,21 @@ def resolve(spec, args):
             raise UsageError(f"--set {item}: expected section.field=value")
         path, text = (t.strip() for t in item.split("=", 1))
         owner, f = field_at(config, path)
+        if f"{owner.section}.{f.name}" in set_paths:
+            raise UsageError(f"--set {owner.section}.{f.name} is given twice (allowed: once)")
         set_paths.add(f"{owner.section}.{f.name}")
         config = replace_path(config, path, text)
     sweeps = {p: v for p, v in spec.sweep if p not in set_paths}   # --set fixes a default sweep
+    swept = set()
     for item in args.sweep:
         path, values = engine.parse_sweep(config, item)
+        if path in set_paths:
+            raise UsageError(f"--sweep {path} and --set {path} name the same field "
+                             "(allowed: one of them)")
+        if path in swept:
+            raise UsageError(f"--sweep {path} is given twice (allowed: once; list every "
+                             "value in one --sweep)")
+        swept.add(path)
         sweeps[path] = values
     names = [v.name for v in spec.variants]
     chosen = names if args.variant is None else [v.strip() for v in args.variant.split(",")]
@@ -229,20 +242,24 @@ def main(argv: list[str]) -> int:
     debug = "--debug" in argv
     try:
         specs = registry()
-        names = [*specs, "list", "bench", "all", "claims"]
+        commands = ("list", "bench", "all", "claims", "publish", "plot", "compare")
+        names = [*specs, *commands]
         if not argv or argv[0] in ("-h", "--help"):
-            print(f"usage: {PROG} NAME [options] | list | bench | all | claims\n\n"
+            print(f"usage: {PROG} NAME [options] | {' | '.join(commands)}\n\n"
                   f"{list_text(specs)}\n\n{PROG} NAME --help lists the options and every "
                   f"config field of NAME; {PROG} all --help runs them all and writes the "
-                  "claims ledger and the report.")
+                  f"claims ledger and the report; {PROG} plot DIR redraws a run's figure; "
+                  f"{PROG} compare DIR_A DIR_B prints what differs; {PROG} publish DIR "
+                  "copies a default run's figures and ledger into the repository.")
             return 0
         name = argv[0]
         if name == "list":
             print(list_text(specs))
             return 0
-        if name in ("bench", "all", "claims"):
+        if name in commands:
             module = importlib.import_module(
-                f".{ {'all': 'pipeline', 'claims': 'ledger'}.get(name, name)}", __package__)
+                f".{ {'all': 'pipeline', 'claims': 'ledger', 'compare': 'comparison'}.get(name, name)}",
+                __package__)
             return module.main(argv[1:])
         if name not in specs:
             raise UsageError(f"unknown experiment {name!r} (known: {', '.join(names)})")

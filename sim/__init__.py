@@ -1,7 +1,7 @@
 """via-negativa-sim: a formal toy model of negative constraints versus positive preferences.
 
-The mathematics is fixed in MODEL.md (kept beside the repository as
-``shared/MODEL.md``); each module is one concept of it:
+The mathematics is fixed in docs/model.md (kept beside the repository as
+``shared/docs/model.md``); each module is one concept of it:
 
 - :mod:`sim.world`        responses, contexts, the coupled utility U, prohibitions, V
 - :mod:`sim.oracles`      the rejection and preference annotators

@@ -226,6 +226,20 @@ def to_dict(config: Config) -> dict:
     return dataclasses.asdict(config)
 
 
+def from_dict(config: Config, values: dict) -> Config:
+    """``config`` with every field taken from ``values`` (the nested dict of :func:`to_dict`,
+    as meta.json stores it: lists for tuples); each value is checked as a ``--set`` is."""
+    changes = {}
+    for f in dataclasses.fields(config):
+        current = getattr(config, f.name)
+        if isinstance(current, Config):
+            changes[f.name] = from_dict(current, values[f.name])
+        else:
+            value = values[f.name]
+            changes[f.name] = tuple(value) if isinstance(current, tuple) else value
+    return dataclasses.replace(config, **changes)
+
+
 def _parse(text: str, m: dict, where: str):
     kind = m["kind"]
     if kind is bool:
@@ -236,7 +250,11 @@ def _parse(text: str, m: dict, where: str):
             return False
         raise ConfigError(f"{where} = {text!r} is not a boolean (allowed: true, false)")
     if kind is tuple:
-        return tuple(_parse(t, dict(m, kind=m["element"]), where) for t in text.split(",") if t.strip())
+        items = [t.strip() for t in text.split(",")]
+        if "" in items and any(items):
+            raise ConfigError(f"{where} = {text!r}: value {items.index('') + 1} is empty "
+                              "(allowed: a comma-separated list, a,b,c)")
+        return tuple(_parse(t, dict(m, kind=m["element"]), where) for t in items if t)
     if kind in (int, float):
         try:
             return kind(text)

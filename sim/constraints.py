@@ -1,4 +1,4 @@
-"""The constraint learner (via negativa): MODEL.md section 3, paper section 4.
+"""The constraint learner (via negativa): docs/model.md section 3, paper section 4.
 
 After n labels the learned set D_n is the union of the prohibitions the
 rejection oracle has revealed; the feasible set is
@@ -209,7 +209,7 @@ def contraction_curve(features: jax.Array, normals: jax.Array, thresholds: jax.A
     it fused: XLA's CPU backend rewrites a min over more than 32 entries into a windowed
     min and a second min (its tree-reduction pass), and writes the scores in between
     (the former kernel, a min over all T at once, wrote 4 MB per 64 responses at 16
-    seeds and T = 1,024, and was 2-3.5x slower; README, Speed). The sum runs over l in
+    seeds and T = 1,024, and was 2-3.5x slower; docs/performance.md). The sum runs over l in
     order, one multiply-add at a time; the materialised product ``features @ normals.T``
     may sum in another order, so a response within a rounding error of a threshold can
     fall the other way (float32: about 1e-7 relative; the tests check equality on their

@@ -1,4 +1,4 @@
-"""The cost model: a constraint learned from binary rejection labels (MODEL.md section 3).
+"""The cost model: a constraint learned from binary rejection labels (docs/model.md section 3).
 
 The rule learner (:mod:`sim.constraints`) is told *which* prohibition a
 response violates, so one label fixes a whole halfspace. The cost model is

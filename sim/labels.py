@@ -1,4 +1,4 @@
-"""Collecting labels from either annotator (MODEL.md section 2): queries, answers, features.
+"""Collecting labels from either annotator (docs/model.md section 2): queries, answers, features.
 
 Every experiment buys its labels here, so both signals get the same kind of
 queries and one label budget buys n answers from either oracle:

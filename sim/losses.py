@@ -1,4 +1,4 @@
-"""Training objectives of MODEL.md section 5, one loss per example, no reduction.
+"""Training objectives of docs/model.md section 5, one loss per example, no reduction.
 
 Every function takes arrays and returns an array of per-example losses, so it
 can be called on toy numbers and checked by hand. Log-ratios are
@@ -10,7 +10,7 @@ for log-ratios up to +-1e4.
 - :func:`ipo`  Azar et al. 2023 (arXiv 2310.12036)
 - :func:`kto`  Ethayarajh et al. 2024 (arXiv 2402.01306)
 - :func:`npo`  Zhang et al. 2024 (arXiv 2404.05868)
-- :func:`d2o`  Duan et al. 2024 (arXiv 2403.03419), as reported in MODEL.md
+- :func:`d2o`  Duan et al. 2024 (arXiv 2403.03419), as reported in docs/model.md
 - :func:`psr`, :func:`nsr`, :func:`w_reinforce`  Zhu et al. 2025 (arXiv 2506.01347)
 """
 

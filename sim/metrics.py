@@ -1,4 +1,4 @@
-"""Metrics of MODEL.md section 4: set, ranking and policy metrics.
+"""Metrics of docs/model.md section 4: set, ranking and policy metrics.
 
 Set metrics, for an admitted set S (the feasible set F_n of the constraint
 learner, or the top q of a learned reward) in one context c, with A = A(c):

@@ -1,4 +1,4 @@
-"""The annotators: a rejection oracle and a preference oracle (MODEL.md section 2).
+"""The annotators: a rejection oracle and a preference oracle (docs/model.md section 2).
 
 Both answer one query per label, so a label budget buys the same number of
 queries from either.
@@ -16,7 +16,7 @@ g_fact (index T + 1):
   though i violates something;
 - false-flag rate eta_fp (``false_flag``): with that probability it also
   returns a spurious prohibition, a fresh halfspace that i violates and that is
-  not in the true set. Choice (MODEL.md leaves the law open): its normal w is
+  not in the true set. Choice (docs/model.md leaves the law open): its normal w is
   uniform on the sphere, turned to face x_i (w . x_i >= 0), and its threshold
   is theta = min(Phi^-1(1 - p), w . x_i - 1e-4), p the mass of a true
   prohibition chosen uniformly: the spurious halfspace covers at least mass p
@@ -66,7 +66,7 @@ __all__ = [
 
 @dataclasses.dataclass(frozen=True)
 class AnnotatorConfig(Config):
-    """Both oracles' noise and bias parameters (MODEL.md section 2)."""
+    """Both oracles' noise and bias parameters (docs/model.md section 2)."""
 
     section = "annotator"
     reveal: str = param("all", choices=("all", "one", "flag"),

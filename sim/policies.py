@@ -1,4 +1,4 @@
-"""Softmax policies over the N responses and their closed forms (MODEL.md section 5).
+"""Softmax policies over the N responses and their closed forms (docs/model.md section 5).
 
 All functions work in log space on the last axis and broadcast over leading
 axes (contexts, seeds).

@@ -1,4 +1,4 @@
-"""The preference learner: Bradley-Terry reward models (MODEL.md section 3).
+"""The preference learner: Bradley-Terry reward models (docs/model.md section 3).
 
 A reward model r_theta(i, c) = theta . phi(i, c) is linear in its parameters,
 with one of three feature maps (``family``):
@@ -41,7 +41,7 @@ __all__ = [
 
 @dataclasses.dataclass(frozen=True)
 class LearnerConfig(Config):
-    """The preference learner's reward family and fitting (MODEL.md section 3)."""
+    """The preference learner's reward family and fitting (docs/model.md section 3)."""
 
     section = "learner"
     family: str = param("quadratic", choices=("linear", "quadratic", "contextual"),

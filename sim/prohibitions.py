@@ -1,4 +1,4 @@
-"""The prohibitions' halfspaces and masses (MODEL.md section 1; the formulas are in
+"""The prohibitions' halfspaces and masses (docs/model.md section 1; the formulas are in
 :mod:`sim.world`'s docstring): g_j(i) = 1[w_j . x_i > theta_j], the context-dependent
 g_j(i, c) = 1[w_j . x_i + u_j . c > theta_j], and the Zipf mass law. Functions of arrays
 and of a :class:`sim.world.World`, which :mod:`sim.world` re-exports."""

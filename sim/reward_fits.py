@@ -1,4 +1,4 @@
-"""Fitting Bradley-Terry reward models to comparisons (MODEL.md section 3).
+"""Fitting Bradley-Terry reward models to comparisons (docs/model.md section 3).
 
 The reward model r_theta = theta . phi and its feature maps are in
 :mod:`sim.preferences`; this module fits theta to the labels.

@@ -1,9 +1,9 @@
 """One shape for every experiment: the spec, its variants and axes, and the batched program.
 
-An experiment (MODEL.md section 6) is one module ``sim/specs/eNN_name.py`` that
+An experiment (docs/model.md section 6) is one module ``sim/specs/eNN_name.py`` that
 defines ``SPEC = Experiment(...)``:
 
-- ``name``, ``claims`` (MODEL.md ids, e.g. ``("E1",)``) and ``title`` (the claim in a line);
+- ``name``, ``claims`` (docs/model.md ids, e.g. ``("E1",)``) and ``title`` (the claim in a line);
 - ``config_type``, ``default`` and ``quick`` (functions returning configs),
   ``seeds`` and ``quick_seeds``;
 - ``variants``: named *config transforms* (``Variant(name, transform, doc)``),
@@ -80,7 +80,7 @@ class Experiment:
     # ``backend_level``: XLA's backend (LLVM) optimisation level for this experiment's
     # programs; None is XLA's default, 3. Level 2 compiles 10-30% faster; it runs most
     # programs as fast, but E2's to E4's and E6's tabular training loops 10-40% slower, so
-    # it is set only where whole runs, measured back to back, were faster (README, Speed).
+    # it is set only where whole runs, measured back to back, were faster (docs/performance.md).
 
     def tiny_config(self) -> Config:
         """The smallest config that runs every branch (for tests); the quick one by default."""

@@ -1,4 +1,4 @@
-"""Policy training with optax: any objective, many seeds, exact or sampled (MODEL.md section 5).
+"""Policy training with optax: any objective, many seeds, exact or sampled (docs/model.md section 5).
 
 The policy is a softmax over the N responses in each of E training contexts,
 with logits z_theta(i, c) = z0(i, c) + theta(i, c) (``policy_family="tabular"``:

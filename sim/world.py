@@ -1,6 +1,6 @@
 """The world: responses, contexts, the coupled utility and the prohibitions.
 
-MODEL.md section 1. Response i = 1..N has latent content x_i ~ N(0, I_d), a
+docs/model.md section 1. Response i = 1..N has latent content x_i ~ N(0, I_d), a
 surface flag ``endorses_i`` (it endorses the user's stated belief), a length in
 tokens and a number of substantive claims (claims <= length; density =
 claims / length). A context c has features in R^m, c ~ N(0, I_m), and a flag
@@ -50,7 +50,7 @@ Response i is unacceptable in c when any prohibition fires; the full human evalu
 
     V(i, c) = U(x_i, c) - Lambda * 1[i unacceptable in c].
 
-Choice (MODEL.md leaves it open): Lambda (``penalty``) defaults to 1000, far
+Choice (docs/model.md leaves it open): Lambda (``penalty``) defaults to 1000, far
 above the spread of U at the default sizes, so every unacceptable response is
 worse than every acceptable one (a test checks this for the default world).
 """
@@ -77,7 +77,7 @@ __all__ = [
 
 @dataclasses.dataclass(frozen=True)
 class WorldConfig(Config):
-    """Sizes and parameters of the synthetic world (MODEL.md section 1)."""
+    """Sizes and parameters of the synthetic world (docs/model.md section 1)."""
 
     section = "world"
     responses: int = param(2048, lo=2, hi=1 << 22, doc="N, the number of responses")

@@ -26,6 +26,8 @@ from experiments.claims import CLAIMS, VERDICTS
 from experiments.runner import main
 from sim.spec import registry
 
+pytestmark = pytest.mark.slow   # whole experiments, several ways: the full suite only
+
 REPO = Path(__file__).resolve().parent.parent
 FILES = ("results.csv", "summary.csv", "meta.json")
 
@@ -40,13 +42,42 @@ def _ledger(root: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def _tree_state() -> str:
+    """What git sees in the working tree: tracked changes and untracked files."""
+    return subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True,
+                          text=True, timeout=60).stdout
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    """One ``all --tiny`` (every experiment's tiny config, 2 seeds)."""
+    """One ``all --tiny`` (every experiment's tiny config, 2 seeds); then ``claims --from``
+    on it. Neither touches the working tree: git status is what it was before."""
     out = tmp_path_factory.mktemp("all") / "results"
+    before = _tree_state()
     run = _all("--tiny", "--out", str(out))
     assert run.returncode == 0, run.stderr[-3000:]
+    claims = subprocess.run([sys.executable, "-m", "experiments", "claims", "--from", str(out)],
+                            cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert claims.returncode == 0, claims.stderr[-3000:]
+    assert _tree_state() == before
     return out, run
+
+
+def test_publish_refreshes_figures_claims_report_and_the_readme_line_only(tiny, tmp_path):
+    """publish is the one command that rewrites tracked files: here into a copy of the
+    repository's README and figures (a tiny run; the command itself accepts only default)."""
+    from experiments import publish
+    out, _ = tiny
+    (tmp_path / "README.md").write_text(f"intro\n{publish.BEGIN}\nold\n{publish.END}\ntail\n")
+    written = publish.publish(out, repo=tmp_path, scale="tiny")
+    assert {"CLAIMS.md", "README.md", "figures/report.pdf", "figures/convergence.png"} <= set(
+        written)
+    readme = (tmp_path / "README.md").read_text().splitlines()
+    assert readme[0] == "intro" and readme[2].startswith("Verdicts on 24 claims: ")
+    assert readme[3:] == [publish.END, "tail"]
+    assert str(out.parent) not in (tmp_path / "CLAIMS.md").read_text()   # no absolute path
+    with pytest.raises(ValueError, match="no complete default-scale run"):
+        publish.publish(out, repo=tmp_path)
 
 
 def test_all_tiny_runs_every_experiment_and_gives_every_claim_a_verdict(tiny):
@@ -136,7 +167,7 @@ def test_sigkill_during_all_leaves_no_partial_folder_and_the_next_all_resumes(tm
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 900
     # a finished folder (pathlib's * also matches the dot-named folder of a write under way)
-    while not list(out.glob("loss_aversion/[!.]*/summary.csv")) and time.monotonic() < deadline:
+    while not list(out.glob("loss_aversion/[0-9a-f]*/summary.csv")) and time.monotonic() < deadline:
         assert proc.poll() is None, "all ended before it could be killed"
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
@@ -146,14 +177,14 @@ def test_sigkill_during_all_leaves_no_partial_folder_and_the_next_all_resumes(tm
         if not folder.name.startswith("."):
             assert all((folder / f).is_file() for f in FILES), folder
             ledger.load_summary(folder)
-    assert not list(out.glob("negative_only/[!.]*"))   # killed before it finished
+    assert not list(out.glob("negative_only/[0-9a-f]*"))   # killed before it finished
     leftover = out / "negative_only" / ".0123456789ab.half"   # what a kill mid-write leaves
     leftover.mkdir(parents=True)
     (leftover / "summary.csv").write_text("experiment,variant\nnegative_only,re")
     run = _all(*only, timeout=900)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "1 run, 1 reused, 0 failed" in run.stdout
-    assert not leftover.exists() and len(list(out.glob("negative_only/[!.]*"))) == 1
+    assert not leftover.exists() and len(list(out.glob("negative_only/[0-9a-f]*"))) == 1
     rows = _ledger(out)
     for r in rows:   # the experiments not run: said, not guessed
         if r["experiment"] not in ("loss_aversion", "negative_only"):
@@ -190,7 +221,7 @@ def _damage(path: Path, how: str):
 def test_a_damaged_summary_is_one_line_naming_the_file_not_a_verdict(tiny, tmp_path, capsys,
                                                                       how):
     root = _copy(tiny[0], tmp_path / "r")
-    damaged = next(root.glob("sycophancy/*/summary.csv"))
+    damaged = next(root.glob("sycophancy/[0-9a-f]*/summary.csv"))
     _damage(damaged, how)
     assert main(["claims", "--from", str(root)]) == 1
     err = capsys.readouterr().err.strip()
@@ -219,7 +250,7 @@ def test_a_changed_summary_changes_the_verdict_as_its_rule_says(tiny, tmp_path):
     sycophancy minus at the smallest) lies above 0, contradicted if below, else
     inconclusive. Rewriting those numbers moves the verdict through all three."""
     root = _copy(tiny[0], tmp_path / "r")
-    path = next(root.glob("sycophancy/*/summary.csv"))
+    path = next(root.glob("sycophancy/[0-9a-f]*/summary.csv"))
     points = ledger.load_summary(path.parent).points("annotator.sycophancy")
     lo_s, hi_s = points[0], points[-1]
     for values, verdict in (({hi_s: (0.9, 0.85, 0.95), lo_s: (0.1, 0.05, 0.15)}, "supported"),

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,6 +32,7 @@ def _bad(world, rejections):
                                                             rejections.belief_true)
 
 
+@pytest.mark.slow
 @given(st.integers(0, 2**20), st.integers(1, 8), st.floats(0.01, 0.6))
 def test_without_noise_a_flag_is_raised_exactly_for_unacceptable_responses(seed, t, mass):
     """reveal="flag", no miss and no false flag: flagged <=> unacceptable in the query's context
@@ -59,6 +61,7 @@ def _angle(a, b):
     return float(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
+@pytest.mark.slow
 def test_linear_cost_model_recovers_a_single_halfspace_as_labels_grow(x64):
     """One true prohibition w . x > theta (no factual one, endorse_prob = 0): the logistic
     MLE on flags points along w, and its angle to w shrinks as labels grow (float64)."""
@@ -94,6 +97,7 @@ def test_maxout_with_the_true_halfspaces_represents_the_union_exactly():
 
 @given(st.integers(0, 2**20), st.integers(0, 63), st.integers(2, 12),
        st.sampled_from(["linear", "quadratic"]))
+@pytest.mark.slow
 def test_a_cost_model_reopens_a_response_after_one_flag_and_repeated_clears(seed, a, m, family):
     """The cost model is not nested (unlike the rule learner): flag response a once and it
     is excluded; then m >= 2 labels say a is fine and the refit admits a again."""
@@ -135,6 +139,7 @@ def test_prefix_groups_cover_every_checkpoint_with_a_prefix_that_holds_its_label
     assert p == 1000 and g.tolist() == list(steps)
 
 
+@pytest.mark.slow
 def test_maxout_batch_refits_on_prefixes_equal_the_refits_on_every_label(x64):
     """The maxout batch fit given its checkpoints as a tuple (each refit reads a prefix of the
     labels) equals the same fit given them as an array (every refit reads all, the unused

@@ -15,12 +15,14 @@ import pytest
 
 from experiments.runner import main
 
+pytestmark = pytest.mark.slow   # whole experiments, several ways: the full suite only
+
 REPO = Path(__file__).resolve().parent.parent
 RUN = ["loss_aversion", "--tiny", "--seeds", "4"]
 
 
 def _values(out: Path) -> tuple[list, np.ndarray]:
-    [path] = out.glob("loss_aversion/*/results.csv")
+    [path] = out.glob("loss_aversion/[0-9a-f]*/results.csv")
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
     return [r[:-1] for r in rows], np.array([float(r[-1]) for r in rows[1:]])
@@ -53,7 +55,7 @@ def test_two_cpu_devices_give_the_numbers_of_one(one_device, tmp_path):
     _, err = proc.communicate(timeout=900)
     assert proc.returncode == 0, err[-2000:]
     _same(_values(tmp_path), one_device)
-    [meta] = tmp_path.glob("loss_aversion/*/meta.json")
+    [meta] = tmp_path.glob("loss_aversion/[0-9a-f]*/meta.json")
     assert '"devices": 2' in meta.read_text()
 
 

@@ -5,6 +5,7 @@ import functools
 
 import jax
 import numpy as np
+import pytest
 
 from sim.keys import seed_keys
 from sim.spec import registry, run_configs
@@ -35,6 +36,7 @@ def test_rule_learner_contracts_monotonically_in_every_seed_and_never_reopens():
     np.testing.assert_allclose(out["feasible_fraction"][:, -1], out["acceptable_fraction"][:, -1])
 
 
+@pytest.mark.slow
 def test_reward_models_reopen_and_flip_as_comparisons_arrive():
     """The contrast (paper sec. 4): a reward model's admitted set is not nested;
     responses leave and come back and its top-1 changes as labels arrive."""
@@ -45,6 +47,7 @@ def test_reward_models_reopen_and_flip_as_comparisons_arrive():
         assert np.all(np.diff(out["reopenings"], axis=1) >= 0), variant  # counted so far
 
 
+@pytest.mark.slow
 def test_well_specified_control_learns_the_ranking_and_the_misspecified_one_does_not():
     control, default = quick_results("control_batch"), quick_results("batch")
     assert control["kendall_tau_true"][:, -1].mean() > default["kendall_tau_true"][:, -1].mean() + 0.2

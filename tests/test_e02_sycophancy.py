@@ -8,6 +8,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from sim.config import split
 from sim.constraints import feasible_sets, learn_constraints
@@ -43,6 +44,7 @@ def results():
     return out, TRACES[SPEC.name] - before
 
 
+@pytest.mark.slow
 def test_e2_outputs_follow_the_axes_are_finite_and_share_one_program():
     out, traces = results()
     assert traces == 1                     # six sycophancy rates, four seeds: one trace

@@ -7,6 +7,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from scipy import stats
 
 from sim.config import split
@@ -66,6 +67,7 @@ def test_the_second_axis_reproduces_the_prior_at_its_own_weight():
     assert not np.array_equal(np.asarray(other), np.asarray(setting.logp0))
 
 
+@pytest.mark.slow
 def test_the_rule_learners_mask_violates_less_with_every_tier():
     """Claim (sec. 4 feeding sec. 5): with no false flags F_n only loses unacceptable
     responses, so the masked prior's violation rate never rises with the tier, in every seed."""
@@ -74,6 +76,7 @@ def test_the_rule_learners_mask_violates_less_with_every_tier():
     assert np.all(v[:, -1] <= v[:, 0])
 
 
+@pytest.mark.slow
 def test_the_hybrid_spends_half_the_budget_on_each_signal():
     """At beta = 0 mask-then-tilt is the mask: at tier n it equals the mask at tier n/2."""
     out = results(0.0)
@@ -94,6 +97,7 @@ def test_trends_are_the_spearman_of_each_seeds_curve():
                                        atol=1e-5)
 
 
+@pytest.mark.slow
 def test_dpo_grouped_by_prefix_equals_dpo_on_every_label(x64):
     """DPO at budgets given as a tuple (grouped: each group reads a prefix of the labels)
     equals the same budgets as an array (every run reads all labels, those past n weighted

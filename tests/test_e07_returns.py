@@ -32,6 +32,7 @@ def results():
     return jax.device_get(run_configs(SPEC, [SMALL], seed_keys(0, SEEDS)))
 
 
+@pytest.mark.slow
 def test_the_feasible_fraction_follows_the_exact_law_within_monte_carlo_error():
     """Reveal = all, uniform queries: P(i feasible after n) = (1 - mu_i)^n exactly, so the
     measured fraction minus the law has mean 0 over seeds: within 4 standard errors, plus
@@ -45,6 +46,7 @@ def test_the_feasible_fraction_follows_the_exact_law_within_monte_carlo_error():
     assert np.all(np.diff(rule["feasible_law"][0], axis=1) <= 1e-7)   # monotone contraction
 
 
+@pytest.mark.slow
 def test_discovery_time_lies_within_the_coupon_collector_bounds():
     """1/p_min <= E[N_all] <= sum_j 1/p_j, and the measured mean is near the integral."""
     d = results()["discovery"]
@@ -65,6 +67,7 @@ def test_missing_mass_reaches_zero_once_every_prohibition_is_found():
     assert np.all(rule["discovered_share"][0][done, -1] == 1.0)
 
 
+@pytest.mark.slow
 def test_the_streamed_rule_learner_is_the_plain_one_block_by_block():
     """stream_constraints(block = b) equals learn_constraints on the concatenated blocks, false
     flags included (they cut responses through the spurious halfspaces)."""

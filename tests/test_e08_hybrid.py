@@ -43,6 +43,7 @@ def test_split_counts_spend_the_whole_budget():
     assert all(r + c == b for (r, c), b in zip(counts, (10,) * 3 + (100,) * 3))
 
 
+@pytest.mark.slow
 def test_all_rejections_make_mask_then_tilt_the_mask():
     """At f = 1 there are no comparisons: the reward is constant and the hybrid is the mask."""
     out = results()
@@ -121,8 +122,7 @@ def test_rbr_at_splits_equals_one_fit_per_split_and_skips_the_empty_ones(x64):
     n_c (float64); a split with no rejection or no comparison is r itself, bit for bit."""
     from types import SimpleNamespace
 
-    from sim.hybrids import (fit_rbr_weights, known_rule_indicators, rbr_reward,
-                             rbr_rewards_at_splits)
+    from sim.hybrids import fit_rbr_weights, known_rule_indicators, rbr_reward, rbr_rewards_at_splits
     from sim.labels import prefix_for
     counts = ((0, 12), (3, 9), (4, 8), (12, 0), (0, 24), (4, 20), (18, 6))
     e_n, n_n, n_t, n_max = 2, 9, 4, 24

@@ -40,6 +40,7 @@ def test_label_costs_are_linear_in_labels():
     np.testing.assert_allclose(equal, 0.3 * np.array([10, 10, 10, 20, 20, 20]), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_audit_detection_follows_the_closed_form():
     """Claim 13's audit: P(detect within m uniform probes) = 1 - (1 - p_missing)^m; the share
     of seeds that detect lies within 4 standard errors of the mean closed form."""
@@ -57,6 +58,7 @@ def test_audit_detection_follows_the_closed_form():
     assert out[f"audit_{max(SMALL.audit_missing)}"]["missing_mass"][0].mean() > 0
 
 
+@pytest.mark.slow
 def test_a_complete_curator_refuses_only_the_unacceptable():
     """rho = 1, sigma = 0: the library is the true set, so no harm and no over-refusal;
     over-refusal comes from spurious rules alone (it does not depend on rho)."""

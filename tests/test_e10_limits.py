@@ -111,6 +111,7 @@ def test_with_false_flags_the_feasible_set_never_grows_and_false_exclusion_never
 # ------------------------------------------------------------------ the maps
 
 
+@pytest.mark.slow
 def test_the_winner_leads_by_the_gap_to_the_runner_up():
     """lead = value minus the best other value: at most one contender leads (> 0), and the
     winner's lead is minus the largest lead of the others."""

@@ -1,4 +1,4 @@
-"""The objectives of MODEL.md section 5: hand-computed values (x64), limits, extremes."""
+"""The objectives of docs/model.md section 5: hand-computed values (x64), limits, extremes."""
 
 import math
 

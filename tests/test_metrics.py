@@ -1,4 +1,4 @@
-"""Metrics of MODEL.md section 4 against references and hand-computed values."""
+"""Metrics of docs/model.md section 4 against references and hand-computed values."""
 
 import hypothesis.extra.numpy as hnp
 import jax

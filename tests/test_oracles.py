@@ -1,4 +1,4 @@
-"""The annotators of MODEL.md section 2: laws checked by Monte Carlo within 4 standard errors."""
+"""The annotators of docs/model.md section 2: laws checked by Monte Carlo within 4 standard errors."""
 
 import jax
 import jax.numpy as jnp
@@ -135,6 +135,7 @@ def test_queries_are_distinct_pairs_covering_all_responses(n):
     assert np.all(i != j) and i.min() == 0 and i.max() == n - 1 and j.max() == n - 1
 
 
+@pytest.mark.slow
 def test_on_policy_queries_from_the_uniform_policy_equal_uniform_queries_in_law():
     """query = policy with pi uniform: queried responses are uniform and pairs are uniform over
     i != j (chi-square goodness of fit at the 0.1% level, 20,000 draws each)."""
@@ -160,6 +161,7 @@ def test_on_policy_queries_from_the_uniform_policy_equal_uniform_queries_in_law(
     assert chisquare(off).pvalue > 1e-3
 
 
+@pytest.mark.slow
 def test_on_policy_queries_follow_the_policy():
     """A policy with all its mass on response 3 in every context: every rejection query asks
     about 3, and every pair contains 3 (its partner uniform over the others)."""

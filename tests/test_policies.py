@@ -1,4 +1,4 @@
-"""Closed-form policies and policy metrics (MODEL.md sections 4 and 5)."""
+"""Closed-form policies and policy metrics (docs/model.md sections 4 and 5)."""
 
 import itertools
 
@@ -155,6 +155,7 @@ def _problem(seed, n=6):
     return logp0, rng.normal(size=n), rng.uniform(0.0, 1.0, size=n)
 
 
+@pytest.mark.slow
 def test_constrained_tilt_meets_a_binding_budget_exactly_and_is_the_plain_tilt_otherwise(x64):
     """E_pi C = d to 1e-6 when the plain tilt spends more than d (lambda > 0); lambda = 0 and
     pi = pi0 exp(r / beta) (normalised) when it spends less."""

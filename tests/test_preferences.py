@@ -1,4 +1,4 @@
-"""The Bradley-Terry preference learner of MODEL.md section 3."""
+"""The Bradley-Terry preference learner of docs/model.md section 3."""
 
 import jax
 import jax.numpy as jnp

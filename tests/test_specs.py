@@ -32,6 +32,12 @@ def _release_after_each_test():
     jax.clear_caches()
 
 SPECS = list(registry().values())
+FAST = "loss_aversion"   # the fast tier (pytest -m "not slow") checks this one experiment
+
+
+def _tiered(specs):
+    """Every spec as a parameter; all but the fast tier's one are marked slow."""
+    return [pytest.param(s, marks=() if s.name == FAST else pytest.mark.slow) for s in specs]
 IDS = [s.name for s in SPECS]
 
 
@@ -104,7 +110,7 @@ def test_backend_level_reaches_xla_unless_xla_flags_set_the_level(monkeypatch):
     assert compiler_options(spec) == {}
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@pytest.mark.parametrize("spec", _tiered(SPECS), ids=IDS)
 def test_one_trace_serves_every_seed_and_sweep_point(spec):
     for configs in _variant_configs(spec):
         before = TRACES[spec.name]
@@ -115,7 +121,7 @@ def test_one_trace_serves_every_seed_and_sweep_point(spec):
         assert TRACES[spec.name] - before <= 1  # 0 when an earlier test traced it
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@pytest.mark.parametrize("spec", _tiered(SPECS), ids=IDS)
 def test_the_same_key_gives_bitwise_the_same_numbers(spec):
     configs = _variant_configs(spec)[0]
     a = jax.device_get(run_configs(spec, configs, seed_keys(3, 2)))
@@ -125,6 +131,7 @@ def test_the_same_key_gives_bitwise_the_same_numbers(spec):
     assert any(not np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(c)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_jitted_and_unjitted_runs_agree(spec):
     for configs in _variant_configs(spec, "last"):
@@ -138,7 +145,7 @@ def test_jitted_and_unjitted_runs_agree(spec):
             np.testing.assert_allclose(j[0, 1], p, rtol=2e-4, atol=2e-4, err_msg=str(path))
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@pytest.mark.parametrize("spec", _tiered(SPECS), ids=IDS)
 def test_float32_agrees_with_a_float64_run(spec):
     """Tolerance: 90% of all numbers within 2e-3 (relative, 1e-3 absolute); discrete outcomes
     (an admitted set, an argmax, a sampled response) can flip where float32 rounds differently."""
@@ -154,7 +161,7 @@ def test_float32_agrees_with_a_float64_run(spec):
 
 
 @pytest.mark.parametrize("scale", ["quick", "default"])
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@pytest.mark.parametrize("spec", _tiered(SPECS), ids=IDS)
 def test_every_program_of_the_quick_and_default_configs_traces_onto_its_axes(spec, scale):
     """The scales users run (the suite runs ``all --tiny``): every program of the config,
     its variants and its default sweep traces (``jax.eval_shape``, nothing compiled) to

@@ -1,4 +1,4 @@
-"""The world of MODEL.md section 1: shapes, the coupled utility, the prohibitions."""
+"""The world of docs/model.md section 1: shapes, the coupled utility, the prohibitions."""
 
 import jax
 import jax.numpy as jnp
@@ -64,7 +64,7 @@ def test_metric_is_coupled_correlation_and_identity_at_zero_coupling(x64):
 
 
 def test_default_penalty_puts_every_unacceptable_response_below_every_acceptable_one():
-    """Lambda = 1000 (the default) is large enough at the default sizes (MODEL.md section 1)."""
+    """Lambda = 1000 (the default) is large enough at the default sizes (docs/model.md section 1)."""
     w = make_world(jax.random.key(5), WorldConfig())
     ctx = sample_contexts(jax.random.key(6), w, 32)
     for c, b in zip(ctx.features, ctx.belief_true):
@@ -99,6 +99,7 @@ def test_context_beliefs_follow_their_probability(prob):
 def test_zipf_masses_have_the_stated_exponent_and_total(x64):
     """E7's world option: log p_j is linear in log j with slope -a, and sum_j p_j = T p."""
     import jax.numpy as jnp
+
     from sim.world import zipf_masses
     for t, p, a in ((16, 0.05, 1.0), (1024, 0.01, 0.7), (64, 0.02, 1.5)):
         masses = np.asarray(zipf_masses(t, jnp.float64(p), jnp.float64(a), jnp))

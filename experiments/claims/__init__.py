@@ -1,4 +1,4 @@
-"""The claims ledger's 24 rows (MODEL.md section 6).
+"""The claims ledger's 24 rows (docs/model.md section 6).
 
 The 15 claims of the summary's table (seed ``001_f2f92074cafd8102.txt``, S1 to S15) and
 the paper's own claims in sections 3.1, 3.2, 3.3, 3.4, 4, 5 (one row per metric:

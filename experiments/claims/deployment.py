@@ -4,8 +4,7 @@ rule is the one line in its ``Claim``; the function above it applies that line."
 
 from __future__ import annotations
 
-from .reading import NAN, Claim, Reading, above, at, below, methods, minus, rule_beaten, \
-    with_failures
+from .reading import NAN, Claim, Reading, above, at, below, methods, minus, rule_beaten, with_failures
 
 SHIFT = 2.0   # E6's reading point: a moderate shift (the sweep runs 0 to 6)
 

@@ -7,8 +7,20 @@ from __future__ import annotations
 
 import math
 
-from .reading import NAN, Claim, Reading, above, at, below, largest_k, methods, minus, \
-    nearest, rule_beaten, with_failures
+from .reading import (
+    NAN,
+    Claim,
+    Reading,
+    above,
+    at,
+    below,
+    largest_k,
+    methods,
+    minus,
+    nearest,
+    rule_beaten,
+    with_failures,
+)
 
 SYC = "annotator.sycophancy"
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 VERDICTS = ("supported", "contradicted", "mixed", "inconclusive", "not testable in this model")
 NAN = (math.nan, math.nan, math.nan)

@@ -20,6 +20,7 @@ import numpy as np
 from .plotting import save
 
 SYC = "annotator.sycophancy"
+FACETS = (SYC,)    # drawn here (the bottom row's x axis); other swept fields: a figure per point
 FOCUS = 0.3        # the s_syc of the top row
 BETA, BEST_OF = 4.0, 32   # the points of the grids in the bottom row
 STYLE = {
@@ -66,7 +67,7 @@ def plot(summary, config, stem):
     points = _points(summary, config)
     focus, where = points[_nearest([s for s, _ in points], FOCUS)]
     for ax, (metric, title, ylabel) in zip(axes[0], TOP):
-        for method in (m for m in STYLE if summary.has(m, metric)):
+        for method in (m for m in STYLE if summary.has(m, metric, where=where)):
             label, ms, style = _style(method)
             kl = summary.curve(method, "kl_to_prior", where=where)
             c = summary.curve(method, metric, where=where)
@@ -89,14 +90,22 @@ def plot(summary, config, stem):
     pick = {"tilt": beta_at, "corrected": beta_at, "constrained_tilt": beta_at, "rbr_tilt": beta_at,
             "best_of_n": n_at}   # else: the last point
     for ax, (metric, title, ylabel) in zip(axes[1], BOTTOM):
-        for method in (m for m in STYLE if summary.has(m, metric)):
+        for method in (m for m in STYLE if summary.has(m, metric, where=points[0][1])):
             _, ms, style = _style(method)
             style.pop("ls", None)
             rows = [summary.curve(method, metric, where=w) for _, w in points]
             k = pick.get(method, -1)
             mean, lo, hi = (np.array([getattr(r, f)[k] for r in rows]) for f in ("mean", "lo", "hi"))
-            ax.plot(shares, mean, ms=ms, lw=1.4, **style)
-            ax.fill_between(shares, lo, hi, color=style["color"], alpha=0.2, lw=0)
+            if len(shares) > 1:
+                ax.plot(shares, mean, ms=ms, lw=1.4, **style)
+                ax.fill_between(shares, lo, hi, color=style["color"], alpha=0.2, lw=0)
+            else:   # one rate: its point and CI, not a curve shrunk to a dot
+                ax.errorbar(shares, mean, yerr=[mean - lo, hi - mean], ms=ms + 2, capsize=4,
+                            lw=1.4, **style)
+        if len(shares) == 1:
+            ax.text(0.5, 0.97, f"only $s_{{syc}}$ = {shares[0]:g} was run: sweep\n"
+                    f"annotator.sycophancy to draw this curve", transform=ax.transAxes,
+                    ha="center", va="top", fontsize=9, color="dimgray")
         ax.set(xlabel="annotators' sycophancy rate $s_{syc}$ (share of annotators)", ylabel=ylabel,
                title=f"{title} against $s_{{syc}}$\n(tilts at $\\beta$ = "
                      f"{config.betas[beta_at]:g}, best-of-{config.best_of[n_at]}, trained "

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 from .plotting import save
 
 SHARE = "experiment.desirable_share"
+FACETS = (SHARE,)  # a line per share here; other swept fields: a figure per point
 COLORS = ("tab:red", "tab:orange", "tab:green", "tab:blue", "tab:purple", "tab:brown",
           "tab:pink", "tab:cyan")
 PANELS = (("violation_rate", "(a) Violation rate after training", "violation rate $\\pi(\\neg A)$"),
@@ -42,11 +43,12 @@ def plot(summary, config, stem):
             ax.plot(ratio, c.mean, marker="o", ms=3, lw=1.6, color=color,
                     label=f"KTO, {100 * share:g}% desirable")
             ax.fill_between(ratio, c.lo, c.hi, color=color, alpha=0.2, lw=0)
-        dpo = summary.curve("dpo", metric)       # the same at every share: the first one
+        first = _shares(summary, config)[0][1]   # DPO and the prior: the same at every share
+        dpo = summary.curve("dpo", metric, where=first)
         ax.axhline(dpo.mean[0], color="black", ls="--", lw=1.2, label="DPO, same budget in pairs")
         ax.axhspan(dpo.lo[0], dpo.hi[0], color="black", alpha=0.1, lw=0)
         if metric != "kl_to_prior":              # the prior's KL to itself is 0
-            prior = summary.curve("prior", metric)
+            prior = summary.curve("prior", metric, where=first)
             ax.axhline(prior.mean[0], color="gray", ls=":", lw=1.4, label="prior $\\pi_0$")
         ax.axvspan(1.0, 4.0 / 3.0, color="gold", alpha=0.35, lw=0,
                    label="KTO's recommended [1, 4/3]")

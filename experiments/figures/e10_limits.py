@@ -24,7 +24,7 @@ from matplotlib.patches import Rectangle
 
 from sim.specs.e10_limits import contenders, maps
 
-from .plotting import band, save
+from .plotting import band, plain, save
 
 COLOURS = {"rule": "black", "cost": "tab:orange", "reward": "tab:red", "hybrid": "tab:blue"}
 NAMES = {"rule": "rule learner (mask)", "cost": "cost model (mask)",
@@ -73,7 +73,8 @@ def _map_panel(ax, summary, config, variant, name):
             if not clear:
                 ax.add_patch(Rectangle((k - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
                                        edgecolor="white", lw=0))
-            ax.text(k, i, f"{winner}\n{mean:+.3g}\n[{lo:.2g}, {hi:.2g}]", ha="center",
+            ax.text(k, i, f"{winner}\n{plain(mean, True)}\n[{plain(lo)}, {plain(hi)}]",
+                    ha="center",
                     va="center", fontsize=6.3, color="white" if clear else "black",
                     bbox=None if clear else dict(fc="white", ec="none", alpha=0.7, pad=1))
     ax.imshow(image, aspect="auto", origin="lower")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from pathlib import Path
 
 import matplotlib
@@ -28,7 +30,31 @@ def band(ax, summary, method, metric, style, label=None, variant=None, where=Non
     return c
 
 
+_CAPTION = contextvars.ContextVar("caption", default=None)
+
+
+@contextlib.contextmanager
+def caption(text: str | None):
+    """Figures saved inside this block carry ``text`` under their panels (the sweep point
+    they show: :mod:`experiments.drawing`)."""
+    token = _CAPTION.set(text)
+    try:
+        yield
+    finally:
+        _CAPTION.reset(token)
+
+
+def plain(x: float, signed: bool = False) -> str:
+    """A number for a cell's text in plain decimals, never ``1.1e+02``: three significant
+    digits down to 0.001, whole numbers from 100 on."""
+    a = abs(x)
+    digits = 0 if a >= 100 else 1 if a >= 10 else 2 if a >= 1 else 3
+    return f"{x:{'+' if signed else ''},.{digits}f}"
+
+
 def save(fig, stem: Path):
-    fig.savefig(Path(stem).with_suffix(".pdf"), metadata={"CreationDate": None})
-    fig.savefig(Path(stem).with_suffix(".png"), dpi=150)
+    if _CAPTION.get():
+        fig.supxlabel(_CAPTION.get(), fontsize=10, color="darkred")
+    fig.savefig(f"{stem}.pdf", metadata={"CreationDate": None})   # a stem may hold dots
+    fig.savefig(f"{stem}.png", dpi=150)
     plt.close(fig)

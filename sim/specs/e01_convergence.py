@@ -49,6 +49,7 @@ import numpy as np
 from ..config import Config, ConfigError, param
 from ..constraints import feasible_sets, learn_constraints
 from ..costs import CostConfig, admitted_by_cost, cost_inputs, cost_table, fit_costs
+from ..ensembles import ensemble_rewards, fit_reward_models
 from ..keys import stream, streams
 from ..labels import collect_comparisons, collect_rejections, feature_differences
 from ..metrics import (
@@ -60,7 +61,6 @@ from ..metrics import (
     update_changes,
 )
 from ..oracles import AnnotatorConfig
-from ..ensembles import ensemble_rewards, fit_reward_models
 from ..preferences import LearnerConfig, response_features, surface_loadings
 from ..spec import Experiment, Variant
 from ..world import WorldConfig, sample_contexts, sample_world, unacceptable, value
@@ -267,7 +267,7 @@ def tiny() -> ConvergenceConfig:
 
 SPEC = Experiment(
     name="convergence", claims=("E1",),
-    backend_level=2,  # compiles faster, runs no slower here: measured (README, Speed)
+    backend_level=2,  # compiles faster, runs no slower here: measured (docs/performance.md)
     title="constraints contract monotonically and converge; preferences drift (paper sec. 4)",
     config_type=ConvergenceConfig, default=ConvergenceConfig, quick=quick, tiny=tiny, run=run,
     axes=axes,

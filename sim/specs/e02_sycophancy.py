@@ -65,13 +65,13 @@ import jax.numpy as jnp
 from .. import losses
 from ..config import Config, ConfigError, param
 from ..constraints import feasible_sets, learn_constraints
-from ..keys import stream, streams
-from ..labels import collect_comparisons, collect_rejections, feature_differences
-from ..hybrids import fit_rbr_weights, known_rule_indicators, rbr_reward
-from ..oracles import AnnotatorConfig, violated_prohibitions
-from ..policies import PolicyConfig, best_of_n, constrained_tilt, mask, tilt
 from ..costs import CostConfig, admitted_by_cost, cost_inputs, cost_table, fit_costs
 from ..ensembles import ensemble_rewards, fit_reward_models
+from ..hybrids import fit_rbr_weights, known_rule_indicators, rbr_reward
+from ..keys import stream, streams
+from ..labels import collect_comparisons, collect_rejections, feature_differences
+from ..oracles import AnnotatorConfig, violated_prohibitions
+from ..policies import PolicyConfig, best_of_n, constrained_tilt, mask, tilt
 from ..preferences import LearnerConfig
 from ..spec import Experiment, Variant
 from ..training import preference_pairs_loss, train_logits

@@ -178,7 +178,7 @@ def _control(config: CapabilityConfig) -> CapabilityConfig:
 
 SPEC = Experiment(
     name="capability", claims=("E5",),
-    backend_level=2,  # compiles faster, runs no slower here: measured (README, Speed)
+    backend_level=2,  # compiles faster, runs no slower here: measured (docs/performance.md)
     title="capability = negative knowledge: shorter, denser, less sycophantic (paper sec. 5)",
     config_type=CapabilityConfig, default=CapabilityConfig, quick=quick, tiny=tiny, run=run,
     axes=axes,

@@ -309,7 +309,7 @@ def tiny() -> ReturnsConfig:
 
 SPEC = Experiment(
     name="returns", claims=("E7",),
-    backend_level=2,  # compiles faster, runs no slower here: measured (README, Speed)
+    backend_level=2,  # compiles faster, runs no slower here: measured (docs/performance.md)
     title="diminishing returns of negatives; preferences keep drifting (summary)",
     config_type=ReturnsConfig, default=ReturnsConfig, quick=quick, tiny=tiny, run=run, axes=axes,
     variants=(Variant("default", doc="Zipf prohibition masses, T = 1,024"),),

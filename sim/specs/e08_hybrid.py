@@ -22,7 +22,7 @@ reads a prefix of each stream) and uses what its signal can use:
   halfspace gets no indicator (the rule learner enforces it, the RBR
   cannot weigh it), so false flags do not reach the RBR.
 
-Metrics (MODEL.md section 4, means over the E contexts): safety is
+Metrics (docs/model.md section 4, means over the E contexts): safety is
 ``violation_rate``; helpfulness is ``helpfulness`` = E_pi[V | A(c)] (value over
 acceptable responses) and ``regret`` = max_{A(c)} V - E_pi[V | A(c)]; the paper's
 sycophancy-contamination claim is read on ``sycophancy_rate``; ``value`` =
@@ -271,7 +271,7 @@ def _noisy(config: HybridConfig) -> HybridConfig:
 
 SPEC = Experiment(
     name="hybrid", claims=("E8",),
-    backend_level=2,  # compiles faster, runs no slower here: measured (README, Speed)
+    backend_level=2,  # compiles faster, runs no slower here: measured (docs/performance.md)
     title="negatives plus sparse preferences beat preferences alone (paper sec. 6.3, summary)",
     config_type=HybridConfig, default=HybridConfig, quick=quick, tiny=tiny, run=run, axes=axes,
     variants=(Variant("default", doc="every method at every budget and split"),

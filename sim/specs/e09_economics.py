@@ -5,7 +5,7 @@
 reported with AlpacaEval (Dubois et al. 2023). A rejection costs the
 comparison's cost divided by a ratio rho_c in ``cost_ratios`` (default 1, 2,
 4). No primary source gives the cost of a binary "is something wrong" label;
-the ratio is a modelling choice (MODEL.md section 5), swept over [1, 4]. A
+the ratio is a modelling choice (docs/model.md section 5), swept over [1, 4]. A
 point (B, f) of E8's grid (:func:`sim.specs.e08_hybrid.hybrid_scores`: f B
 rejections, (1 - f) B comparisons, the same labels for every method) costs
 
@@ -267,7 +267,7 @@ def _noisy(config):
 
 SPEC = Experiment(
     name="economics", claims=("E9",),
-    backend_level=2,  # compiles faster, runs no slower here: measured (README, Speed)
+    backend_level=2,  # compiles faster, runs no slower here: measured (docs/performance.md)
     title="cost per unit of harm reduced, the best budget split, audits and curators (summary)",
     config_type=EconomicsConfig, default=EconomicsConfig, quick=quick, tiny=tiny, run=run,
     axes=axes,

@@ -246,7 +246,7 @@ def _quadratic(config: LimitsConfig) -> LimitsConfig:
 
 SPEC = Experiment(
     name="limits", claims=("E10",),
-    backend_level=2,  # compiles faster, runs no slower here: measured (README, Speed)
+    backend_level=2,  # compiles faster, runs no slower here: measured (docs/performance.md)
     title="where via negativa fails: noise, context, helpfulness, long tails, misses (sec. 6.3)",
     config_type=LimitsConfig, default=LimitsConfig, quick=quick, tiny=tiny, run=run, axes=axes,
     variants=(Variant("default", doc="the five failure-mode maps, linear reward and cost models"),

@@ -24,8 +24,8 @@ import jax
 import jax.numpy as jnp
 
 from ..keys import stream, streams
-from ..oracles import violated_prohibitions
 from ..metrics import expected, kl_to_prior, policy_value, sycophancy_rate, violation_rate
+from ..oracles import violated_prohibitions
 from ..policies import prior_logits
 from ..world import Contexts, World, density, sample_contexts, sample_world, unacceptable, value
 

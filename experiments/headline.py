@@ -1,0 +1,70 @@
+"""The few numbers a run prints when it ends, so a ``--set`` can be judged without a figure.
+
+For each experiment, :data:`METRICS` names its main metrics (those its docs page quotes).
+The headline is a table: one row per variant and method that has them, one column per
+metric, each cell the mean and 95% bootstrap band over seeds at the method's last x (the
+largest label budget, the last training step, ...; the scalar when there is no axis). A
+swept run gets one table per sweep point, each titled with its point.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+METRICS = {
+    "convergence": ("unacceptable_share", "reopenings", "ranking_drift"),
+    "sycophancy": ("sycophancy_rate", "violation_rate", "value"),
+    "negative_only": ("pass_at_1", "entropy", "violation_rate"),
+    "loss_aversion": ("violation_rate", "value"),
+    "capability": ("mean_length", "density", "sycophancy_rate"),
+    "shift": ("adherence_gap", "violation_shift", "value_shift"),
+    "returns": ("budget_90", "drift_late", "regret_mean"),
+    "hybrid": ("violation_rate", "value", "helpfulness_gain"),
+    "economics": ("usd", "harm", "detected"),
+    "limits": ("lead", "value", "violation_rate"),
+}
+MAX_POINTS = 8     # a sweep with more points prints its first ones and says so
+
+
+def _cell(curve) -> str:
+    k = -1 if np.all(np.isnan(curve.x)) or len(curve.x) == 1 else int(np.nanargmax(curve.x))
+    return f"{curve.mean[k]:.3g} [{curve.lo[k]:.3g}, {curve.hi[k]:.3g}]"
+
+
+def _point_text(point: dict) -> str:
+    return ", ".join(f"{c} = {v:g}" if isinstance(v, float) else f"{c} = {v}"
+                     for c, v in point.items())
+
+
+def table(summary, metrics) -> list[str]:
+    """The rows of one sweep point's table (``summary`` has no swept field left)."""
+    keys = dict.fromkeys((r["variant"], r["method"]) for r in summary.rows)
+    rows = []
+    for variant, method in keys:
+        cells = [_cell(summary.curve(method, m, variant)) if summary.has(method, m, variant)
+                 else "-" for m in metrics]
+        if any(c != "-" for c in cells):
+            name = method if variant in ("default", method) else f"{variant}/{method}"
+            rows.append((name, *cells))
+    if not rows:
+        return []
+    widths = [max(len(str(r[i])) for r in [("", *metrics), *rows]) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(f"{c:<{w}}" for c, w in zip(r, widths)).rstrip()
+            for r in [("", *metrics), *rows]]
+
+
+def text(name: str, summary) -> str:
+    """The headline of experiment ``name`` from its summary; empty when it has none."""
+    metrics = METRICS.get(name, ())
+    if not metrics:
+        return ""
+    grid = summary.grid()
+    lines = [f"headline: mean [95% CI] over {summary.n_seeds} seeds at each method's last x"]
+    for point in grid[:MAX_POINTS]:
+        rows = table(summary.at(point) if point else summary, metrics)
+        if point and rows:
+            lines.append(f" at {_point_text(point)}:")
+        lines += rows
+    if len(grid) > MAX_POINTS:
+        lines.append(f" ... and {len(grid) - MAX_POINTS} more sweep points in summary.csv")
+    return "\n".join(lines) if len(lines) > 1 else ""

@@ -1,0 +1,102 @@
+"""The researcher's loop: the Python API, the headline, compare, plot and the notebook."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import experiments
+from experiments import comparison, headline, ledger, plot, stats
+from experiments.runner import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """E4 tiny at the default and with one number changed (the same program)."""
+    out = tmp_path_factory.mktemp("api")
+    df, folder = experiments.run("loss_aversion", tiny=True, out=out)
+    df_b, folder_b = experiments.run("loss_aversion", tiny=True, out=out,
+                                     set={"experiment.beta": 1.0})
+    return out, (df, folder), (df_b, folder_b)
+
+
+def test_run_returns_the_results_table_and_its_folder(two_runs):
+    out, (df, folder), (_, folder_b) = two_runs
+    assert isinstance(df, pd.DataFrame)
+    assert list(df.columns[-6:]) == ["method", "seed", "axis", "x", "metric", "value"]
+    assert folder.parent == out / "loss_aversion" and (folder / "results.csv").is_file()
+    assert (out / "loss_aversion" / "latest").resolve() == folder_b.resolve()   # the newest
+    back = experiments.load(folder)
+    pd.testing.assert_frame_equal(back, df)
+    summary = experiments.load(folder, "summary")
+    assert {"mean", "ci_low", "ci_high", "n_seeds"} <= set(summary.columns)
+
+
+def test_bad_input_to_the_api_is_one_line_value_error(tmp_path):
+    with pytest.raises(ValueError, match="world.coupling = 1.5 is out of range"):
+        experiments.run("loss_aversion", tiny=True, out=tmp_path, set={"world.coupling": 1.5})
+    with pytest.raises(ValueError, match="unknown experiment 'nope'"):
+        experiments.run("nope")
+    with pytest.raises(ValueError, match="table = 'x' is not a table"):
+        experiments.load(tmp_path, "x")
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_api_command_line_is_the_command_lines(tmp_path):
+    argv = experiments.api.arguments("sycophancy", quick=True, set={"experiment.betas": (0, 4.0)},
+                                     sweep={"world.coupling": [0.0, 0.5]}, out=tmp_path)
+    assert argv[:2] == ["sycophancy", "--quick"]
+    assert "experiment.betas=0,4.0" in argv and "world.coupling=0.0,0.5" in argv
+
+
+def test_compare_pairs_seeds_and_finds_the_changed_number(two_runs, capsys):
+    """A - B paired over seeds; a run compared with itself differs nowhere."""
+    _, (df, folder), (df_b, folder_b) = two_runs
+    rows, paired = comparison.differences(folder_b, folder)
+    assert paired and rows
+    same, _ = comparison.differences(folder, folder)
+    assert all(m == lo == hi == 0.0 for _, m, lo, hi, *_ in same)
+    assert main(["compare", str(folder_b), str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "config: experiment.beta: 1.0 -> 0.1" in out and "rows differ" in out
+
+
+def test_paired_and_unpaired_bands_contain_their_mean_and_pairing_narrows():
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=64)
+    a, b = base + 0.1 + 0.01 * rng.normal(size=64), base
+    m, lo, hi = stats.paired(a, b)
+    mu, lou, hiu = stats.unpaired(a, b)
+    assert lo <= m <= hi and lou <= mu <= hiu and np.isclose(m, mu)
+    assert lo > 0 and hi - lo < (hiu - lou) / 10   # the shared seed cancels
+
+
+def test_every_run_prints_a_headline_of_its_main_numbers(two_runs):
+    _, (_, folder), _ = two_runs
+    text = headline.text("loss_aversion", ledger.load_summary(folder))
+    assert text.startswith("headline: mean [95% CI]") and "violation_rate" in text
+
+
+def test_plot_redraws_a_run_from_its_files(two_runs):
+    _, (_, folder), _ = two_runs
+    before = (folder / "loss_aversion.png").stat().st_mtime_ns
+    names = plot.redraw(folder)
+    assert "loss_aversion.png" in names
+    assert (folder / "loss_aversion.png").stat().st_mtime_ns >= before
+
+
+@pytest.mark.slow
+def test_the_starter_notebook_runs(tmp_path):
+    """docs/notebook.py, whole, as a new user runs it (two quick E1 runs)."""
+    proc = subprocess.run([sys.executable, str(REPO / "docs" / "notebook.py")], cwd=tmp_path,
+                          env=dict(os.environ, VNSIM_NOTEBOOK_OUT=str(tmp_path)),
+                          capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "notebook_drift.png").is_file()
+    assert "paired over" in proc.stdout

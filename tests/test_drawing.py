@@ -1,0 +1,76 @@
+"""A swept run's figures: every point shown under its own name, never under another's."""
+
+import pytest
+
+from experiments import drawing
+from experiments.figures import plotting
+from experiments.results import AmbiguousPoint, Summary
+from sim.spec import registry
+
+HEADER = ["experiment", "variant", "world.coupling", "method", "axis", "x", "metric", "mean",
+          "ci_low", "ci_high", "n_seeds"]
+
+
+def _summary(points=(0.0, 0.5, 0.9)):
+    rows = [["convergence", "batch", k, "reward_model", "labels", x, "ranking_drift",
+             k + x, k + x - 0.1, k + x + 0.1, 2] for k in points for x in (0.0, 10.0)]
+    return Summary.from_rows(HEADER, rows)
+
+
+def test_a_curve_of_a_swept_run_must_name_its_point():
+    """Defect: the reader silently returned the first sweep point (kappa = 0) to a figure
+    titled with the default (kappa = 0.5). Now the point must be named."""
+    s = _summary()
+    with pytest.raises(AmbiguousPoint, match="world.coupling is swept over 3 values"):
+        s.curve("reward_model", "ranking_drift", "batch")
+    assert s.curve("reward_model", "ranking_drift", "batch",
+                   where={"world.coupling": 0.5}).mean.tolist() == [0.5, 10.5]
+    one = _summary(points=(0.5,))   # a single value needs no name
+    assert one.curve("reward_model", "ranking_drift", "batch").mean.tolist() == [0.5, 10.5]
+
+
+def test_a_swept_run_gets_one_figure_per_point_titled_and_captioned_with_it(tmp_path,
+                                                                            monkeypatch):
+    """Each point's figure sees only that point's rows, a config carrying the point's value
+    (the title's numbers), and a caption naming it; NAME.png is the first point's."""
+    spec = registry()["convergence"]
+    seen = []
+
+    def fake_plot(summary, config, stem):
+        seen.append((summary.sweep_cols, {r["world.coupling"] for r in summary.rows},
+                     config.world.coupling, plotting._CAPTION.get(), stem.name))
+        for ext in ("pdf", "png"):
+            (tmp_path / f"{stem.name}.{ext}").write_text(ext)
+
+    module = drawing.figure_module(spec)
+    monkeypatch.setattr(module, "plot", fake_plot)
+    names = drawing.draw(spec, _summary(), spec.default(), tmp_path)
+    assert [s[:3] for s in seen] == [((), {k}, k) for k in (0.0, 0.5, 0.9)]
+    assert [s[4] for s in seen] == [f"convergence@world.coupling={k:g}" for k in (0.0, 0.5, 0.9)]
+    assert "sweep point 2 of 3: world.coupling = 0.5" in seen[1][3]
+    assert set(names) >= {"convergence.png", "convergence@world.coupling=0.9.png"}
+    assert (tmp_path / "convergence.png").read_text() == "png"
+
+
+def test_an_unswept_run_gets_one_figure_without_a_caption(tmp_path, monkeypatch):
+    spec = registry()["convergence"]
+    seen = []
+    module = drawing.figure_module(spec)
+    monkeypatch.setattr(module, "plot", lambda s, c, stem: seen.append(
+        (c.world.coupling, plotting._CAPTION.get(), stem.name)))
+    assert drawing.draw(spec, _summary(points=(0.9,)), spec.default(), tmp_path) == [
+        "convergence.pdf", "convergence.png"]
+    assert seen == [(0.9, None, "convergence")]   # the single value is in the title
+
+
+def test_a_figure_that_facets_a_field_draws_it_itself(tmp_path, monkeypatch):
+    """E2 draws annotator sycophancy on its own axes: one figure gets every rate."""
+    spec = registry()["sycophancy"]
+    header = [*HEADER[:2], "annotator.sycophancy", *HEADER[3:]]
+    rows = [["sycophancy", "default", k, "tilt", "beta", 0.0, "sycophancy_rate", 0.1, 0.0,
+             0.2, 2] for k in (0.0, 0.3)]
+    seen = []
+    monkeypatch.setattr(drawing.figure_module(spec), "plot",
+                        lambda s, c, stem: seen.append((s.sweep_cols, stem.name)))
+    drawing.draw(spec, Summary.from_rows(header, rows), spec.default(), tmp_path)
+    assert seen == [(("annotator.sycophancy",), "sycophancy")]
