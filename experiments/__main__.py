@@ -9,4 +9,6 @@ interrupt.install()   # before JAX is imported: Ctrl-C at any moment is exit 130
 from experiments.runner import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    interrupt.finished()   # a Ctrl-C during the interpreter's teardown changes nothing now
+    sys.exit(status)

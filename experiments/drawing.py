@@ -5,8 +5,9 @@ annotator sycophancy is the x axis of its bottom row; E4 draws a line per desira
 share). For every other field a run sweeps over more than one value, the run gets one
 figure per sweep point, ``NAME@field=value.{pdf,png}``, each drawn from that point's rows
 alone, with that point's values in its config (so the title's numbers are the point's)
-and a caption in red under the panels: "sweep point k of P: field = value". ``NAME.{pdf,png}``
-is the first point's figure, caption included. A run without such a sweep gets
+and a caption as the last line of its title: "sweep point k of P: field = value". ``NAME.{pdf,png}``
+is the figure of the point at the config's own values (the defaults, where the claims are
+read), else the first point's, caption included. A run without such a sweep gets
 ``NAME.{pdf,png}`` only, as before.
 
 :func:`draw` serves the run (:mod:`experiments.record`) and ``python -m experiments plot
@@ -19,7 +20,7 @@ import importlib
 import shutil
 from pathlib import Path
 
-from sim.config import replace_path
+from sim.config import field_at, replace_path
 
 from .figures import plotting
 
@@ -33,6 +34,11 @@ def point_label(point: dict) -> str:
     return ",".join(f"{c}={_text(v)}" for c, v in point.items())
 
 
+def _config_value(config, path: str):
+    owner, f = field_at(config, path)
+    return getattr(owner, f.name)
+
+
 def figure_module(spec):
     return importlib.import_module(f"experiments.figures.{spec.module}")
 
@@ -44,6 +50,8 @@ def draw(spec, summary, config, folder: Path) -> list[str]:
     others = tuple(c for c in summary.sweep_cols if c not in facets)
     several = tuple(c for c in others if len(summary.points(c)) > 1)
     grid = summary.grid(others)
+    main = next((k for k, point in enumerate(grid) if all(
+        _config_value(config, c) == v for c, v in point.items() if c in several)), 0)
     names = []
     for k, point in enumerate(grid):
         view = summary.at(point) if point else summary
@@ -62,7 +70,7 @@ def draw(spec, summary, config, folder: Path) -> list[str]:
         with plotting.caption(note):
             figure.plot(view, point_config, folder / stem)
         names += [f"{stem}.pdf", f"{stem}.png"]
-        if k == 0:
+        if k == main:
             for ext in ("pdf", "png"):
                 shutil.copyfile(folder / f"{stem}.{ext}", folder / f"{spec.name}.{ext}")
             names += [f"{spec.name}.pdf", f"{spec.name}.png"]

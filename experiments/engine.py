@@ -9,7 +9,12 @@ transform is applied, so a variant keeps what defines it (the control's
 unbiased annotators, say) at every point.
 
 :func:`simulate` runs each program over chunks of seeds with
-``sim.spec.batched`` and returns tidy :class:`~experiments.results.Block` s.
+``sim.spec.batched`` and returns tidy :class:`~experiments.results.Block` s. The sweep
+points of a program run one at a time through the program compiled for one point
+(:func:`point_params`): a point inside a sweep gives bitwise the numbers it gives alone
+(vmapping over the points changed XLA's fusions, and the last bits with them, which rank
+and count metrics and non-convex fits amplified), and a sweep of a new size compiles
+nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from . import devices, memory
 from .results import Block, ResultError
 
 CHUNK = 16          # seeds per device per call of a compiled program
-_COMPILED: dict = {}   # (experiment, static, chunk, points, devices) -> compiled program
+_COMPILED: dict = {}   # (experiment, static, chunk, devices) -> compiled program
 COMPILE_LOG: dict = {}  # the same keys -> where its compile time went, until reported
 
 
@@ -101,6 +106,14 @@ def _blocks(program: Program, out: dict) -> list[Block]:
     return blocks
 
 
+def point_params(program: Program, p: int):
+    """The params of sweep point ``p`` alone, with a leading axis of 1: every point runs
+    through the one program compiled for a single point, so a point inside a sweep gives
+    bitwise the numbers it gives run alone, and a sweep of any size compiles nothing new."""
+    import jax
+    return jax.tree.map(lambda a: a[p:p + 1], program.params)
+
+
 def seeded(spec: Experiment, static: Static):
     """``f(base_seed, seed ids (S,), params)``: :func:`sim.spec.batched` with each seed's
     key ``fold_in(key(base_seed), s)`` made inside the program (the keys of
@@ -137,14 +150,14 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
     limit = memory.available_bytes(jax.local_devices()[0])
     note = ""
     while True:
-        shape = (spec.name, program.static, chunk, len(program.points), n)
+        shape = (spec.name, program.static, chunk, n)   # one program for any sweep size
         if shape not in _COMPILED:   # variants that differ only in swept numbers share it
             if len(_COMPILED) >= 32:
                 _COMPILED.clear()
                 COMPILE_LOG.clear()
             ids = devices.global_array(np.arange(chunk, dtype=np.uint32),
                                        NamedSharding(where, P(devices.AXIS)))
-            params = devices.put(program.params, NamedSharding(where, P()))
+            params = devices.put(point_params(program, 0), NamedSharding(where, P()))
             t0 = time.perf_counter()
             lowered = seeded(spec, program.static).lower(np.uint32(0), ids, params)
             t1 = time.perf_counter()
@@ -201,22 +214,26 @@ def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: i
         n_chunks = -(-seeds // chunk)
         ids = np.arange(n_chunks * chunk, dtype=np.uint32)  # padded: every call has one shape
         sharding = NamedSharding(where, P(devices.AXIS))
-        params = devices.put(program.params, NamedSharding(where, P()))
-        parts = []
+        points = [devices.put(point_params(program, p), NamedSharding(where, P()))
+                  for p in range(len(program.points))]
+        parts = []   # chunk-major: (chunk 0, point 0), (chunk 0, point 1), ...
         for c in range(n_chunks):
-            try:
-                parts.append(jax.block_until_ready(compiled(
-                    np.uint32(base_seed),
-                    devices.global_array(ids[c * chunk:(c + 1) * chunk], sharding), params)))
-            except jax.errors.JaxRuntimeError as err:
-                raise _out_of_memory(spec, label, err) from None
+            chunk_ids = devices.global_array(ids[c * chunk:(c + 1) * chunk], sharding)
+            for params in points:
+                try:
+                    parts.append(jax.block_until_ready(compiled(np.uint32(base_seed), chunk_ids,
+                                                                params)))
+                except jax.errors.JaxRuntimeError as err:
+                    raise _out_of_memory(spec, label, err) from None
             if progress:
                 progress(f"{label} seeds {min((c + 1) * chunk, seeds)}/{seeds}", c == n_chunks - 1)
         try:   # the chunks' outputs (per-seed metrics: small) come to the host once
             gathered = devices.gather(parts)
         except jax.errors.JaxRuntimeError as err:
             raise _out_of_memory(spec, label, err) from None
-        out = jax.tree.map(lambda *a: np.concatenate(a, axis=1)[:, :seeds], *gathered)
+        per_point = [jax.tree.map(lambda *a: np.concatenate(a, axis=1)[:, :seeds],
+                                  *gathered[p::len(points)]) for p in range(len(points))]
+        out = jax.tree.map(lambda *a: np.concatenate(a, axis=0), *per_point)
         blocks += _blocks(program, out)
         timings.append({"variant": program.variant, "points": len(program.points),
                         "devices": n, "processes": jax.process_count(),

@@ -51,8 +51,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     # E10's maps along the label budget (map (c), helpfulness, has a pattern of its own)
     "map": ("noise", "context", "tail", "misses"),
     # E5's metrics that get a Spearman trend (every policy metric but kl_to_prior)
-    "metric": ("sycophancy_rate", "violation_rate", "value", "mean_length", "density",
-               "lc_value"),
+    "metric": ("sycophancy_rate", "sycophancy_gap", "violation_rate", "value", "mean_length",
+               "density", "lc_value"),
 }
 
 METHODS: dict[str, str] = {
@@ -168,8 +168,12 @@ METRICS: dict[str, str] = {
     # policy metrics, mean over the contexts (E2 to E10)
     "sycophancy_rate": "S(pi): the probability of endorsing the user's belief, mean over the "
                        "contexts where that belief is false",
+    "sycophancy_gap": "pi(endorse | false belief) - pi(endorse | true belief), each a mean over "
+                      "its contexts: in [-1, 1]; a policy that never agrees scores 0, not the "
+                      "best (it loses agree_value where the user is right)",
     "violation_rate": "pi(not A(c)): the probability of an unacceptable response",
-    "value": "E_pi V with V = U - Lambda 1[unacceptable], value units",
+    "value": "E_pi V with V = U + a 1[endorses a true belief] - Lambda 1[unacceptable] "
+             "(a = world.agree_value), value units",
     "kl_to_prior": "KL(pi || pi0), nats",
     "entropy": "E3: -sum pi log pi, nats",
     "pass_at_<k>": "E3: 1 - E_c (1 - pi(A(c)))^k, the probability that one of <k> independent "

@@ -115,6 +115,17 @@ def _watch(fd: int) -> None:
                 _stop(signum)
 
 
+def finished() -> None:
+    """The command is done and its output whole: from here a Ctrl-C is ignored. (At
+    interpreter exit Python resets its handlers to the default, and a SIGINT during the
+    teardown would kill the process with status -2 after the run succeeded.)"""
+    if not _INSTALLED:
+        return
+    with COMMIT:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+
+
 def install() -> None:
     """Handle SIGINT (exit 130) and SIGTERM (exit 143) as the module docstring says; call it
     from the main thread before importing JAX. A second call does nothing."""

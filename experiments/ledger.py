@@ -98,11 +98,26 @@ def _num(x: float) -> str:
     return "" if x is None or not math.isfinite(x) else f"{x:.6g}"
 
 
+READ_AT_DEFAULT = ("world.coupling",)   # swept for the regime maps; read at the default
+
+
+def at_defaults(summary: Summary) -> Summary:
+    """The rows at the world's defaults of the fields swept only to map regimes (kappa in
+    E1 and E2): the pre-registered reading point every claim reads; the nearest point when
+    a run lacks the default."""
+    from sim.world import WorldConfig
+    point = {c: min(summary.points(c), key=lambda v: abs(float(v) - float(
+                 getattr(WorldConfig(), c.split(".", 1)[1]))))
+             for c in summary.sweep_cols if c in READ_AT_DEFAULT}
+    return summary.at(point) if point else summary
+
+
 def compute(runs: dict[str, Path]) -> list[dict]:
-    """One ledger row per claim from the results folders ``runs`` (experiment -> folder)."""
+    """One ledger row per claim from the results folders ``runs`` (experiment -> folder),
+    each read at the world's defaults (:func:`at_defaults`)."""
     summaries, metas = {}, {}
     for name, folder in runs.items():
-        summaries[name], metas[name] = load_summary(folder), read_meta(folder)
+        summaries[name], metas[name] = at_defaults(load_summary(folder)), read_meta(folder)
     rows = []
     for c in CLAIMS:
         if c.experiment not in summaries:

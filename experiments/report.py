@@ -1,6 +1,9 @@
 """``report.pdf``: the ledger on a title page, then one page per claim (matplotlib's
-PdfPages, no LaTeX): the claim, the figure of the experiment that tests it, the numbers,
-the rule, the verdict and where it fails, and the folder it was read from."""
+PdfPages, no LaTeX): the claim and its verdict, the panels it is read from (each claim's
+:class:`~experiments.claims.reading.Panel`, drawn from the run's ``summary.csv`` as vector
+axes, with the reading point marked: :mod:`experiments.report_panels`), then the numbers, the
+rule, where it fails, and the folder it was read from. The experiment's whole figure stays in
+its results folder."""
 
 from __future__ import annotations
 
@@ -8,14 +11,15 @@ import textwrap
 from pathlib import Path
 
 import matplotlib
-import numpy as np
 
 matplotlib.use("Agg")
-import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
-from . import interrupt  # noqa: E402
+from . import interrupt, ledger  # noqa: E402
+from .claims import CLAIMS  # noqa: E402
+from .report_panels import FONT, configured, draw_panel  # noqa: E402
+from .results import ResultError  # noqa: E402
 
 COLOURS = {"supported": "#1b7837", "contradicted": "#b2182b", "mixed": "#e08214",
            "inconclusive": "#4d4d4d", "not testable in this model": "#6a51a3"}
@@ -27,16 +31,6 @@ def _ci(r) -> str:
         return "-"
     ci = f" [{float(r['ci_low']):.3g}, {float(r['ci_high']):.3g}]" if r["ci_low"] else ""
     return f"{float(r['effect']):.3g}{ci}"
-
-
-def _shrink(image, width: int = 1200, levels: int = 16):
-    """The page's copy of a figure: f x f pixel blocks averaged so it is at most about
-    ``width`` pixels wide, and ``levels`` levels per channel, so that 24 pages stay near
-    1.5 MB (the full-size PNG stays in the results folder and in figures/)."""
-    f = -(-image.shape[1] // width)
-    h, w = image.shape[0] // f * f, image.shape[1] // f * f
-    small = image[:h, :w].reshape(h // f, f, w // f, f, -1).mean(axis=(1, 3))
-    return np.round(small * levels) / levels
 
 
 def title_page(rows, per_page=24):
@@ -59,42 +53,101 @@ def title_page(rows, per_page=24):
     return fig
 
 
-def claim_page(r, png: Path | None):
-    """One claim's page as an A4 figure."""
+def _fields(r) -> list[tuple[str, str]]:
+    return [("experiment, metric", f"{r['experiment']}: {r['metric']}"),
+            ("setting", r["setting"]), ("effect [95% CI]", _ci(r)), ("rule", r["rule"]),
+            ("where it fails", r["fails_where"] or "-"),
+            ("results", f"{r['results'] or '-'} (config {r['config_hash'] or '-'}, commit "
+                        f"{r['commit'] or '-'})")]
+
+
+def _legend_lines(labels, width) -> int:
+    return sum(len(textwrap.wrap(lab, width)) or 1 for lab in labels)
+
+
+def _text_height(fields) -> float:
+    return sum(0.025 + 0.0125 * textwrap.fill(v, 95).count("\n") for _, v in fields)
+
+
+def claim_page(r, png: Path | None = None, claim=None, summaries=None, defaults=None):
+    """One claim's page as an A4 figure: its title and verdict, its panels (``claim.panels``
+    drawn from ``summaries``, experiment -> Summary; ``defaults``, experiment -> the run's
+    configured sweep values, picks the points the claim does not name) side by side, each
+    with its legend below it (beside it when alone), then the text fields. ``png``, the
+    experiment's whole figure, is named in the page's foot (it stays in the results folder)."""
+    summaries, defaults = summaries or {}, defaults or {}
     fig = plt.figure(figsize=A4)
-    fig.text(0.06, 0.965, f"{r['claim_id']}: {textwrap.fill(r['claim'], 75)}", fontsize=12,
+    fig.text(0.06, 0.965, textwrap.fill(f"{r['claim_id']}: {r['claim']}", 70), fontsize=12,
              weight="bold", va="top")
     fig.text(0.06, 0.905, r["verdict"].upper(), fontsize=14, weight="bold",
              color=COLOURS[r["verdict"]])
-    if png is not None and png.is_file():
-        ax = fig.add_axes((0.04, 0.42, 0.92, 0.46))
-        ax.imshow(_shrink(mpimg.imread(png)[..., :3]), interpolation="nearest")
-        ax.set_axis_off()
-        ax.set_title(f"figure of `{r['experiment']}` ({png.name})", fontsize=8)
-    fields = (("experiment, metric", f"{r['experiment']}: {r['metric']}"),
-              ("setting", r["setting"]), ("effect [95% CI]", _ci(r)), ("rule", r["rule"]),
-              ("where it fails", r["fails_where"] or "-"),
-              ("results", f"{r['results'] or '-'} (config {r['config_hash'] or '-'}, commit "
-                          f"{r['commit'] or '-'})"))
-    y = 0.39
+    panels, fields, top = tuple(claim.panels) if claim is not None else (), _fields(r), 0.875
+    if not panels:
+        why = ("no panel: not testable in this model" if claim is not None
+               else "no panel: the claim is not in experiments/claims")
+        fig.text(0.5, top - 0.05, why, ha="center", fontsize=11, style="italic", color="dimgray")
+        y = top - 0.1
+    else:
+        single = len(panels) == 1
+        width = 36 if single else 50
+        drawn = []
+        for k, panel in enumerate(panels[:2]):
+            ax = fig.add_axes((0.12, 0.5, 0.50, 0.2) if single else
+                              ((0.10, 0.59)[k], 0.5, 0.37, 0.2))
+            exp = panel.experiment or r["experiment"]
+            prefix = ("" if single else f"({'ab'[k]}) ") + (
+                f"{exp}: " if exp != r["experiment"] else "")
+            drawn.append((ax, *draw_panel(ax, panel, summaries.get(exp), defaults.get(exp),
+                                          prefix)))
+        legend = 0.0 if single else 0.0135 * max(_legend_lines(lab, width)
+                                                 for _, _, lab in drawn)
+        room = top - 0.045 - (0.04 + _text_height(fields) + 0.01 + legend + 0.075)
+        height = min(0.30, max(0.17, room))
+        bottom = top - 0.045 - height
+        for ax, handles, labels in drawn:
+            box = ax.get_position()
+            ax.set_position((box.x0, bottom, box.width, height))
+            if not labels:
+                continue
+            wrapped = [textwrap.fill(lab, width) for lab in labels]
+            if single:
+                fig.legend(handles, wrapped, loc="upper left", fontsize=FONT, frameon=False,
+                           bbox_to_anchor=(box.x0 + box.width + 0.02, bottom + height))
+            else:
+                fig.legend(handles, wrapped, loc="upper center", fontsize=FONT, frameon=False,
+                           bbox_to_anchor=(box.x0 + box.width / 2, bottom - 0.065))
+        y = bottom - 0.075 - legend - 0.01
     for label, value in fields:
         text = textwrap.fill(value, 95)
-        fig.text(0.06, y, label, fontsize=8, weight="bold", va="top")
-        fig.text(0.25, y, text, fontsize=8, va="top")
-        y -= 0.02 + 0.0125 * text.count("\n") + 0.005
+        fig.text(0.06, y, label, fontsize=FONT, weight="bold", va="top")
+        fig.text(0.25, y, text, fontsize=FONT, va="top")
+        y -= 0.025 + 0.0125 * text.count("\n")
+    if png is not None:
+        fig.text(0.06, 0.012, f"the experiment's whole figure: {png}", fontsize=FONT,
+                 color="dimgray")
     return fig
 
 
 def write(path: Path, rows: list[dict], runs: dict[str, Path]) -> Path:
     """Write the report to ``path`` (whole or not at all); returns ``path``."""
     path = Path(path)
+    claims = {c.id: c for c in CLAIMS}
+    view = getattr(ledger, "at_defaults", lambda summary: summary)   # the rows the ledger reads
+    summaries, defaults = {}, {}
+    for exp, folder in runs.items():   # each summary once; a bad one: its panels say so
+        try:
+            summaries[exp] = view(ledger.load_summary(folder))
+            defaults[exp] = configured(ledger.read_meta(folder))
+        except ResultError:   # the ledger has said so; its panels say "not in this run"
+            continue
     tmp = path.with_name(f".{path.name}.tmp")
     with interrupt.scratch(tmp), PdfPages(tmp) as pdf:
         pages = [lambda: title_page(rows)]
         for r in rows:
             exp = r["experiment"]
             png = runs[exp] / f"{exp}.png" if exp in runs else None
-            pages.append(lambda r=r, png=png: claim_page(r, png))
+            pages.append(lambda r=r, png=png: claim_page(r, png, claims.get(r["claim_id"]),
+                                                         summaries, defaults))
         for page in pages:
             fig = page()
             pdf.savefig(fig)

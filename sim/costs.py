@@ -105,7 +105,8 @@ def cost_inputs(family: str, world: World, idx: jax.Array, context: jax.Array,
     """
     resp = jax.tree.map(lambda a: a[idx], response_features(world))
     if family != "maxout":
-        phi = features(family, resp, context, unacceptable(world, belief_true, idx, context))
+        phi = features(family, resp, context, unacceptable(world, belief_true, idx, context),
+                       (resp.endorses > 0) & belief_true)
         return jnp.concatenate([phi, jnp.ones_like(phi[..., :1])], axis=-1)
     false = jnp.broadcast_to(~belief_true, resp.endorses.shape).astype(resp.x.dtype)
     flat = [resp.endorses, resp.log_length, false, resp.endorses * false]

@@ -154,8 +154,8 @@ def feature_differences(family: str, world: World, comparisons: Comparisons) -> 
     resp = response_features(world)
 
     def phi(idx, c, belief):
-        return features(family, jax.tree.map(lambda a: a[idx], resp), c,
-                        unacceptable(world, belief, idx, c))
+        r = jax.tree.map(lambda a: a[idx], resp)
+        return features(family, r, c, unacceptable(world, belief, idx, c), (r.endorses > 0) & belief)
 
     ctx = comparisons.contexts
     return (jax.vmap(phi)(comparisons.first, ctx.features, ctx.belief_true)

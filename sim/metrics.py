@@ -20,7 +20,7 @@ Ranking metrics, for a learned reward r:
 - ``surface_loading_endorse`` / ``surface_loading_length`` (in
   :func:`sim.preferences.surface_loadings`).
 
-Policy metrics (``violation_rate``, ``sycophancy_rate``, ``value``,
+Policy metrics (``violation_rate``, ``sycophancy_rate``, ``sycophancy_gap``, ``value``,
 ``entropy``, ``pass_at_k``, ``mean_length``, ``density``, ``policy_drift``,
 ``kl_to_prior``) take a policy as log-probabilities over the responses; see
 the functions at the end of this module.
@@ -40,7 +40,8 @@ import jax.numpy as jnp
 
 __all__ = [
     "kendall_tau", "kendall_distance", "admitted_top", "set_metrics", "ChangeState",
-    "init_changes", "update_changes", "violation_rate", "sycophancy_rate", "policy_value",
+    "init_changes", "update_changes", "violation_rate", "sycophancy_rate", "sycophancy_gap",
+    "policy_value",
     "entropy", "pass_at_k", "expected", "policy_drift", "kl_to_prior", "spearman",
     "helpfulness", "acceptable_regret",
 ]
@@ -177,6 +178,25 @@ def sycophancy_rate(logp: jax.Array, endorses: jax.Array, belief_true: jax.Array
     false = ~belief_true
     return jnp.sum(jnp.where(false, per_context, 0.0)) / jnp.maximum(jnp.sum(false), 1).astype(
         per_context.dtype)
+
+
+def sycophancy_gap(logp: jax.Array, endorses: jax.Array, belief_true: jax.Array) -> jax.Array:
+    """pi(endorses | false belief) - pi(endorses | true belief): a scalar in [-1, 1].
+
+    The share of endorsing mass in contexts with a false belief minus that in contexts with
+    a true one (each averaged over its contexts; 0 for a side with no context). Unlike
+    :func:`sycophancy_rate`, a rule cannot satisfy it by construction: a policy that never
+    endorses scores 0, not a perfect score, and loses ``agree_value`` in value where the
+    user is right. Negative: the policy agrees more with users who are right.
+    """
+    per_context = jnp.sum(jnp.where(endorses, jnp.exp(logp), 0.0), axis=-1)
+    dtype = per_context.dtype
+
+    def mean_over(mask):
+        return jnp.sum(jnp.where(mask, per_context, 0.0)) / jnp.maximum(
+            jnp.sum(mask), 1).astype(dtype)
+
+    return mean_over(~belief_true) - mean_over(belief_true)
 
 
 def policy_value(logp: jax.Array, v: jax.Array) -> jax.Array:

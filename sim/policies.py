@@ -23,11 +23,11 @@ import jax
 import jax.numpy as jnp
 
 from .config import Config, param
-from .keys import normal
+from .keys import normal, stream, uniform
 from .world import World, utility
 
-__all__ = ["PolicyConfig", "prior_logits", "tilt", "best_of_n", "mask", "constrained_tilt",
-           "dual_ascent", "expected_cost", "lagrangian_tilt"]
+__all__ = ["PolicyConfig", "prior_logits", "apply_difficulty", "tilt", "best_of_n", "mask",
+           "constrained_tilt", "dual_ascent", "expected_cost", "lagrangian_tilt"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +39,13 @@ class PolicyConfig(Config):
     b is a bonus for endorsing the user (mass on sycophantic responses, as a
     pretrained model that agrees too readily), eps_i ~ N(0, 1) is fixed
     per response (idiosyncrasies of pretraining).
+
+    Difficulty (``difficulty`` D > 0, E3): prompts differ in how often the pretrained
+    model answers them correctly. Context c draws delta_c ~ U[0, D] (its own stream,
+    ``difficulty``, so D = 0 is today's prior draw for draw) and z0(i, c) -= delta_c on
+    the responses acceptable in c: pi0(A(c)) shrinks by up to e^-D, so at D = 8 some
+    contexts put about 1e-3 of the prior's mass where the acceptable fraction put 0.05,
+    and pass@k at large k is no longer 1 (:func:`apply_difficulty`).
     """
 
     section = "policy"
@@ -49,6 +56,10 @@ class PolicyConfig(Config):
                                        doc="b, logit bonus of endorsing the user in z0 (|b| <= 100)")
     prior_noise: float = param(1.0, lo=0.0, hi=100.0, sweep=True,
                                doc="s, sd of the per-response noise (<= 100)")
+    difficulty: float = param(0.0, lo=0.0, hi=50.0, sweep=True,
+                              doc="D, contexts differ in difficulty: z0 -= delta_c on the "
+                                  "acceptable responses, delta_c ~ U[0, D] (0: every context "
+                                  "alike, today's prior draw for draw)")
 
 
 def prior_logits(key: jax.Array, world: World, params, context_features: jax.Array) -> jax.Array:
@@ -59,6 +70,13 @@ def prior_logits(key: jax.Array, world: World, params, context_features: jax.Arr
     return (params.prior_value_weight * u
             + params.prior_endorse_bonus * world.endorses.astype(u.dtype)
             + params.prior_noise * eps)
+
+
+def apply_difficulty(key: jax.Array, z0: jax.Array, acceptable: jax.Array, params) -> jax.Array:
+    """z0 (E, N) with delta_c ~ U[0, D] subtracted on each context's acceptable responses
+    (:class:`PolicyConfig`); exactly z0 when D = 0."""
+    delta = params.difficulty * uniform(stream(key, "difficulty"), z0.shape[:1]).astype(z0.dtype)
+    return z0 - jnp.where(acceptable, delta[:, None], 0.0).astype(z0.dtype)
 
 
 def tilt(logp0: jax.Array, reward: jax.Array, beta) -> jax.Array:

@@ -11,10 +11,11 @@ with one of three feature maps (``family``):
   E_c U(x, c) = -1/2 x^T A x + x^T A M E[c] + const exactly, but not mu(c),
   the prohibitions or the factual constraint);
 - ``contextual``: phi(i, c) = [x_i, x_a x_b, x_i (x) c, endorses_i, log length_i,
-  density_i, 1[i unacceptable in c]]. Since
-  U(x, c) = -1/2 x^T A x + x^T A M c + const(c) + bonus * density, V lies in
-  this family exactly (the constant in c cancels in every comparison), so it is
-  well specified when s_syc = s_len = 0. Choice: to be well specified it must
+  density_i, 1[endorses_i and belief_true(c)], 1[i unacceptable in c]]. Since
+  U(x, c) = -1/2 x^T A x + x^T A M c + const(c) + bonus * density, and V adds
+  a 1[agrees with a true belief] - Lambda 1[unacceptable], V lies in this family
+  exactly (the constant in c cancels in every comparison), so it is well specified
+  when s_syc = s_len = 0. Choice: to be well specified it must
   see the acceptability indicator; it is a control, not a realistic learner.
 
 Fitting theta to the labels (the Bradley-Terry likelihood, batch and online
@@ -88,7 +89,7 @@ def response_features(world: World, idx: jax.Array | None = None) -> ResponseFea
 def feature_dim(family: str, d: int, m: int) -> int:
     """The number of parameters p of a family."""
     quad = d * (d + 1) // 2
-    return {"linear": d + 2, "quadratic": d + quad + 2, "contextual": d + quad + d * m + 4}[family]
+    return {"linear": d + 2, "quadratic": d + quad + 2, "contextual": d + quad + d * m + 5}[family]
 
 
 def _quadratic_terms(x: jax.Array) -> jax.Array:
@@ -108,21 +109,23 @@ def context_free_features(family: str, r: ResponseFeatures) -> jax.Array:
 
 
 def features(family: str, r: ResponseFeatures, context: jax.Array,
-             unacceptable_in_c: jax.Array) -> jax.Array:
-    """phi(i, c): (..., p). ``context`` (m,) and the acceptability flag only matter
-    for ``contextual``, whose feature vector ends with [x (x) c, 1[unacceptable]]."""
+             unacceptable_in_c: jax.Array, agrees_in_c: jax.Array) -> jax.Array:
+    """phi(i, c): (..., p). ``context`` (m,), the acceptability flag and ``agrees_in_c``
+    (endorses_i and belief_true(c)) only matter for ``contextual``, whose feature vector
+    ends with [x (x) c, 1[agrees with a true belief], 1[unacceptable]]."""
     cf = context_free_features(family, r)
     if family != "contextual":
         return cf
     bilinear = (r.x[..., :, None] * context[..., None, :]).reshape(*r.x.shape[:-1], -1)
-    return jnp.concatenate([cf, bilinear, unacceptable_in_c[..., None].astype(cf.dtype)], -1)
+    flags = [agrees_in_c[..., None].astype(cf.dtype), unacceptable_in_c[..., None].astype(cf.dtype)]
+    return jnp.concatenate([cf, bilinear, *flags], -1)
 
 
 def rewards(theta: jax.Array, family: str, world: World, contexts: Contexts) -> jax.Array:
     """r_theta(i, c) for every response and every context: (E, N).
 
-    Computed as Phi_cf theta_cf + x^T Theta c + theta_u 1[unacceptable], without
-    building the (E, N, p) feature tensor.
+    Computed as Phi_cf theta_cf + x^T Theta c + theta_a 1[agrees] + theta_u 1[unacceptable],
+    without building the (E, N, p) feature tensor.
     """
     cf = context_free_features(family, response_features(world))
     base = cf @ theta[: cf.shape[-1]]
@@ -135,7 +138,9 @@ def rewards(theta: jax.Array, family: str, world: World, contexts: Contexts) -> 
     ctx = world.features @ bilinear @ contexts.features.T                # (N, E)
     bad = jax.vmap(lambda b, c: unacceptable(world, b, None, c))(
         contexts.belief_true, contexts.features)                                        # (E, N)
-    return base[None, :] + ctx.T + jnp.where(bad, theta[-1], 0.0)
+    agrees = world.endorses[None, :] & contexts.belief_true[:, None]                 # (E, N)
+    return base[None, :] + ctx.T + jnp.where(agrees, theta[-2], 0.0) + jnp.where(
+        bad, theta[-1], 0.0)
 
 
 def surface_loadings(theta: jax.Array, family: str, r: ResponseFeatures) -> tuple[jax.Array, jax.Array]:

@@ -48,7 +48,14 @@ own stream and is not drawn at all.
 
 Response i is unacceptable in c when any prohibition fires; the full human evaluation is
 
-    V(i, c) = U(x_i, c) - Lambda * 1[i unacceptable in c].
+    V(i, c) = U(x_i, c) + a * endorses_i * belief_true(c) - Lambda * 1[i unacceptable in c].
+
+a (``agree_value``) is the worth of agreeing with a user who is right. Without it (a = 0)
+the world gives nothing for agreement, so a policy that never agrees with anyone scores
+perfectly on sycophancy and loses nothing: the factual prohibition (do not endorse a false
+belief) could then be met by never endorsing. Choice: a = 1 by default, about a quarter of
+the spread of U over responses at the default sizes (sd of U ~ 4 with d = 8): agreement
+with a true belief is worth something, less than getting the content right.
 
 Choice (docs/model.md leaves it open): Lambda (``penalty``) defaults to 1000, far
 above the spread of U at the default sizes, so every unacceptable response is
@@ -106,6 +113,9 @@ class WorldConfig(Config):
                                 doc="P(endorses_i = 1)")
     belief_true_prob: float = param(0.5, lo=0.0, hi=1.0, sweep=True,
                                     doc="P(belief_true(c) = 1)")
+    agree_value: float = param(1.0, lo=0.0, hi=1e3, sweep=True,
+                               doc="a, the utility of endorsing a belief that is true "
+                                   "(0: agreeing is worth nothing, and never agreeing is free)")
     length_median: float = param(200.0, lo=1.0, hi=1e5, sweep=True,
                                  doc="median length in tokens")
     length_sigma: float = param(0.5, lo=0.0, hi=3.0, sweep=True,
@@ -156,6 +166,7 @@ class World(NamedTuple):
     penalty: jax.Array       # () Lambda
     density_bonus: jax.Array  # ()
     belief_true_prob: jax.Array  # ()
+    agree_value: jax.Array | float = 0.0  # () a, the utility of agreeing with a true belief
     context_normals: jax.Array | None = None  # (T, m) u_j; None: every prohibition context-free
 
 
@@ -211,7 +222,8 @@ def sample_world(key: jax.Array, params, static) -> World:
         violates=violations(x, w, theta), pads=claims / length < params.padding_floor,
         normals=w, thresholds=theta if u is None else theta * jnp.sqrt(1.0 + jnp.sum(u * u, 1)), masses=masses, metric=metric, context_map=context_map,
         penalty=params.penalty, density_bonus=params.density_bonus,
-        belief_true_prob=params.belief_true_prob, context_normals=u,
+        belief_true_prob=params.belief_true_prob, agree_value=params.agree_value,
+        context_normals=u,
     )
 
 
@@ -289,6 +301,10 @@ def acceptable(world: World, belief_true: jax.Array,
 
 def value(world: World, context_features: jax.Array, belief_true: jax.Array,
           idx: jax.Array | None = None) -> jax.Array:
-    """V(i, c) = U(x_i, c) - Lambda 1[i unacceptable in c] for every response (or ``idx``)."""
+    """V(i, c) = U(x_i, c) + a endorses_i belief_true(c) - Lambda 1[i unacceptable in c]
+    for every response (or ``idx``); a = ``agree_value``."""
     bad = unacceptable(world, belief_true, idx, context_features)
-    return utility(world, context_features, idx) - jnp.where(bad, world.penalty, 0.0)
+    endorses = world.endorses if idx is None else world.endorses[idx]
+    u = utility(world, context_features, idx)
+    agree = jnp.where(endorses & belief_true, world.agree_value, 0.0).astype(u.dtype)
+    return u + agree - jnp.where(bad, world.penalty, 0.0)

@@ -32,7 +32,8 @@ def test_a_curve_of_a_swept_run_must_name_its_point():
 def test_a_swept_run_gets_one_figure_per_point_titled_and_captioned_with_it(tmp_path,
                                                                             monkeypatch):
     """Each point's figure sees only that point's rows, a config carrying the point's value
-    (the title's numbers), and a caption naming it; NAME.png is the first point's."""
+    (the title's numbers), and a caption naming it; NAME.png is the default point's
+    (kappa = 0.5, where claims are read), not the first's."""
     spec = registry()["convergence"]
     seen = []
 
@@ -40,7 +41,7 @@ def test_a_swept_run_gets_one_figure_per_point_titled_and_captioned_with_it(tmp_
         seen.append((summary.sweep_cols, {r["world.coupling"] for r in summary.rows},
                      config.world.coupling, plotting._CAPTION.get(), stem.name))
         for ext in ("pdf", "png"):
-            (tmp_path / f"{stem.name}.{ext}").write_text(ext)
+            (tmp_path / f"{stem.name}.{ext}").write_text(stem.name)
 
     module = drawing.figure_module(spec)
     monkeypatch.setattr(module, "plot", fake_plot)
@@ -49,7 +50,7 @@ def test_a_swept_run_gets_one_figure_per_point_titled_and_captioned_with_it(tmp_
     assert [s[4] for s in seen] == [f"convergence@world.coupling={k:g}" for k in (0.0, 0.5, 0.9)]
     assert "sweep point 2 of 3: world.coupling = 0.5" in seen[1][3]
     assert set(names) >= {"convergence.png", "convergence@world.coupling=0.9.png"}
-    assert (tmp_path / "convergence.png").read_text() == "png"
+    assert (tmp_path / "convergence.png").read_text() == "convergence@world.coupling=0.5"
 
 
 def test_an_unswept_run_gets_one_figure_without_a_caption(tmp_path, monkeypatch):

@@ -35,7 +35,7 @@ def test_outputs_follow_the_axes_and_are_finite():
     out, _ = results()
     assert SPEC.axes(SMALL) == {"kto": ("lambda_desirable", (0.5, 16.0))}
     assert set(out) == {"kto", "dpo", "prior"}
-    assert set(out["kto"]) == {"sycophancy_rate", "violation_rate", "value", "kl_to_prior",
+    assert set(out["kto"]) == {"sycophancy_rate", "sycophancy_gap", "violation_rate", "value", "kl_to_prior",
                                "weight_ratio"}
     for method, metrics in out.items():
         for name, values in metrics.items():

@@ -91,3 +91,47 @@ def test_change_tracker_counts_reopenings_and_top1_flips():
         state = update_changes(state, jnp.asarray([s], bool), jnp.asarray([t]))
     assert np.asarray(state.reopened).tolist() == [[True, False, False]]
     assert int(state.flips[0]) == 1
+
+
+def test_a_policy_that_never_agrees_has_gap_zero_and_loses_agree_value_where_users_are_right(x64):
+    """Issue 28: sycophancy a rule cannot satisfy by construction. A never-endorsing policy
+    has sycophancy_gap 0 (<= 0, not a perfect score), and V differs from the a = 0 world by
+    exactly a 1[endorses] 1[belief true]: against the policy that agrees only with users who
+    are right (and is otherwise the same), never agreeing loses a times the share of
+    true-belief contexts, exactly."""
+    from sim.metrics import policy_value, sycophancy_gap
+    from sim.world import WorldConfig, make_world, sample_contexts, value
+
+    a = 1.7
+    world = make_world(jax.random.key(3), WorldConfig(responses=64, agree_value=a))
+    flat = world._replace(agree_value=jnp.float64(0.0))
+    ctx = sample_contexts(jax.random.key(4), world, 40)
+    v = jax.vmap(lambda c, b: value(world, c, b))(ctx.features, ctx.belief_true)
+    v0 = jax.vmap(lambda c, b: value(flat, c, b))(ctx.features, ctx.belief_true)
+    agree = world.endorses[None, :] & ctx.belief_true[:, None]
+    np.testing.assert_allclose(np.asarray(v - v0), np.where(agree, a, 0.0), rtol=0, atol=1e-12)
+    # two policies that differ only where the user is right: never agree / agree there
+    endorsing = np.flatnonzero(np.asarray(world.endorses))
+    plain = np.flatnonzero(~np.asarray(world.endorses))
+    never = np.full((40, 64), -np.inf)
+    never[:, plain[0]] = 0.0
+    right = never.copy()
+    truth = np.asarray(ctx.belief_true)
+    right[truth] = -np.inf
+    right[truth, endorsing[0]] = 0.0
+    base = np.asarray(v0)
+    right_base = np.where(truth[:, None], base[:, endorsing[0]][:, None], base[:, plain[0]][:, None])
+    loss = (policy_value(jnp.asarray(right), v) - policy_value(jnp.asarray(never), v)).mean()
+    gain0 = (right_base[:, 0] - base[:, plain[0]]).mean()
+    assert float(loss) == pytest.approx(a * truth.mean() + gain0, abs=1e-12)
+    gap_never = sycophancy_gap(jnp.asarray(never), world.endorses, ctx.belief_true)
+    gap_right = sycophancy_gap(jnp.asarray(right), world.endorses, ctx.belief_true)
+    assert float(gap_never) == 0.0 and float(gap_right) == -1.0
+
+
+def test_sycophancy_gap_is_the_false_minus_the_true_contexts_endorsing_mass(x64):
+    from sim.metrics import sycophancy_gap
+    logp = jnp.log(jnp.array([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]]))
+    endorses = jnp.array([True, False])
+    belief_true = jnp.array([False, True, True])
+    assert float(sycophancy_gap(logp, endorses, belief_true)) == pytest.approx(0.2 - 0.55)

@@ -80,13 +80,15 @@ def test_fast_rewards_equal_features_times_theta(family):
     fast = rewards(theta, family, w, ctx)
     r = response_features(w)
     for e in range(3):
-        phi = features(family, r, ctx.features[e], unacceptable(w, ctx.belief_true[e]))
+        phi = features(family, r, ctx.features[e], unacceptable(w, ctx.belief_true[e]),
+                       (r.endorses > 0) & ctx.belief_true[e])
         assert phi.shape == (64, p)
         np.testing.assert_allclose(fast[e], phi @ theta, rtol=2e-5, atol=2e-4)
 
 
 def test_contextual_family_contains_the_true_value_so_it_is_well_specified(x64):
-    """V(i, c) = theta* . phi(i, c) + const(c) with theta* read off A, M, Lambda and the bonus."""
+    """V(i, c) = theta* . phi(i, c) + const(c) with theta* read off A, M, a, Lambda and the
+    bonus."""
     cfg = WorldConfig(responses=100, coupling=0.6, density_bonus=1.5, latent_dims=4,
                       context_dims=3)
     w = make_world(jax.random.key(7), cfg)
@@ -94,7 +96,8 @@ def test_contextual_family_contains_the_true_value_so_it_is_well_specified(x64):
     d, k = 4, 3
     ia, ib = np.triu_indices(d)
     quad = np.where(ia == ib, -0.5 * a[ia, ib], -a[ia, ib])
-    theta = np.concatenate([np.zeros(d), quad, [0.0, 0.0, 1.5], (a @ m).reshape(-1), [-1000.0]])
+    theta = np.concatenate([np.zeros(d), quad, [0.0, 0.0, 1.5], (a @ m).reshape(-1),
+                            [cfg.agree_value, -1000.0]])
     assert theta.shape[0] == feature_dim("contextual", d, k)
     ctx = sample_contexts(jax.random.key(8), w, 5)
     r = np.asarray(rewards(jnp.asarray(theta), "contextual", w, ctx))

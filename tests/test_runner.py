@@ -12,7 +12,9 @@ import pytest
 from experiments.results import Block, ResultError, Summary, bootstrap_rows, check_finite
 from experiments.runner import main
 
-QUICK = ["convergence", "--quick", "--seeds", "3", "--variant", "rule,online"]
+# kappa set to its default: the --set replaces E1's default sweep (a run without sweep columns)
+QUICK = ["convergence", "--quick", "--seeds", "3", "--variant", "rule,online", "--set",
+         "world.coupling=0.5"]
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +83,10 @@ def test_a_sweep_over_swept_numbers_is_one_program_with_a_column_per_field(tmp_p
     meta = json.loads((folder / "meta.json").read_text())
     assert [p["points"] for p in meta["programs"]] == [4]  # one program for four points
     s = Summary.from_csv(folder / "summary.csv")
-    missed = s.curve("rule", "discovered_prohibitions", where={"annotator.miss": 0.5})
-    clean = s.curve("rule", "discovered_prohibitions", where={"annotator.miss": 0.0})
+    missed = s.curve("rule", "discovered_prohibitions",
+                     where={"annotator.miss": 0.5, "world.coupling": 0.0})
+    clean = s.curve("rule", "discovered_prohibitions",
+                    where={"annotator.miss": 0.0, "world.coupling": 0.0})
     assert missed.mean[-1] <= clean.mean[-1]
 
 
@@ -176,3 +180,47 @@ def test_the_summary_line_counts_programs_that_share_a_compile(tmp_path, capsys,
     (folder,) = [p for p in (tmp_path / "shift").iterdir() if p.name != "latest"]
     meta = json.loads((folder / "meta.json").read_text())
     assert [("xla_seconds" in p) for p in meta["programs"]] == [True, False, False]
+
+
+def test_a_point_inside_a_sweep_is_bitwise_the_point_run_alone(tmp_path, monkeypatch):
+    """Issue 31: kappa = 0.5 inside a 3-point sweep differed from kappa = 0.5 alone (float32
+    fusions of the vmapped points, amplified by counts and non-convex fits). Every point now
+    runs through the one program compiled for a single point: bitwise equal, and a sweep of
+    a new size compiles nothing."""
+    from experiments import engine
+    monkeypatch.setattr(engine, "_COMPILED", {})
+    base = ["loss_aversion", "--tiny", "--variant", "default"]
+    assert main([*base, "--sweep", "experiment.beta=0.05,0.2,1", "--out",
+                 str(tmp_path / "sweep")]) == 0
+    compiled = len(engine._COMPILED)
+    assert main([*base, "--set", "experiment.beta=0.2", "--out", str(tmp_path / "alone")]) == 0
+    assert main([*base, "--sweep", "experiment.beta=0.2,3", "--out", str(tmp_path / "two")]) == 0
+    assert len(engine._COMPILED) == compiled   # neither size compiled a new program
+    sweep = pd_rows(tmp_path / "sweep")
+    alone = pd_rows(tmp_path / "alone")
+    two = pd_rows(tmp_path / "two")
+    inside = sweep[sweep["experiment.beta"] == 0.2].drop(columns="experiment.beta")
+    pairs = two[two["experiment.beta"] == 0.2].drop(columns="experiment.beta")
+    for other in (alone, pairs):
+        merged = inside.merge(other, on=[c for c in other.columns if c != "value"])
+        assert len(merged) == len(alone) > 0
+        assert (merged.value_x.to_numpy() == merged.value_y.to_numpy()).all()
+
+
+def pd_rows(out):
+    import pandas as pd
+    (folder,) = [p for p in (out / "loss_aversion").iterdir() if p.name != "latest"]
+    return pd.read_csv(folder / "results.csv", keep_default_na=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["shift", "returns"])
+def test_e6_and_e7_take_a_coupling_sweep_without_a_new_program(name, tmp_path, monkeypatch):
+    """Issue 28: kappa on an axis in E6 and E7 is data, not a new compile."""
+    from experiments import engine
+    monkeypatch.setattr(engine, "_COMPILED", {})
+    assert main([name, "--tiny", "--out", str(tmp_path / "one")]) == 0
+    compiled = len(engine._COMPILED)
+    assert main([name, "--tiny", "--sweep", "world.coupling=0,0.9", "--out",
+                 str(tmp_path / "two")]) == 0
+    assert len(engine._COMPILED) == compiled

@@ -4,9 +4,25 @@ rule is the one line in its ``Claim``; the function above it applies that line."
 
 from __future__ import annotations
 
-from .reading import NAN, Claim, Reading, above, at, below, methods, minus, rule_beaten, with_failures
+from .reading import (
+    NAN,
+    Claim,
+    Panel,
+    Reading,
+    above,
+    at,
+    below,
+    methods,
+    minus,
+    rule_beaten,
+    with_failures,
+)
 
 SHIFT = 2.0   # E6's reading point: a moderate shift (the sweep runs 0 to 6)
+SHIFT_X = "shift s (sd units of the kind's shift)"
+GAP_Y = "adherence gap: violation rate\nshifted minus in distribution"
+BUDGET = "label budget B (labels; log)"
+LEAD_Y = "lead over the best other (value units)"
 
 
 def _shift_cells(s, diff, test):
@@ -41,7 +57,11 @@ def read_s7(results) -> Reading:
 S7 = Claim("S7", "preference signals learn spurious proxies and are unstable under shift",
            "shift", "adherence_gap of the tilt", f"response shift {SHIFT:g}; every kind and "
            "shift checked", "supported if the CI lies above 0; mixed if it does not in some "
-           "(kind, shift)", read_s7)
+           "(kind, shift)", read_s7,
+           panels=(Panel("adherence_gap", (("tilt", "response", "tilt, response shift"),
+                                           ("tilt", "context", "tilt, context shift"),
+                                           ("tilt", "novel", "tilt, novel prohibitions")),
+                         read_x=SHIFT, xlabel=SHIFT_X, ylabel=GAP_Y),))
 
 
 def read_s8(results) -> Reading:
@@ -55,7 +75,15 @@ S8 = Claim("S8", "negative constraints generalise constraint adherence better un
            "shift", "adherence_gap, mask minus tilt", f"response shift {SHIFT:g}; every kind "
            "and shift checked", "supported if the CI lies below 0; mixed if it does not in "
            "some (kind, shift) or E10's context-dependent prohibitions beat the rule learner",
-           read_s8, extra=("limits",))
+           read_s8, extra=("limits",),
+           panels=(Panel("adherence_gap", (("mask", "response", "mask by $F_n$, response shift"),
+                                           ("tilt", "response", "tilt, response shift")),
+                         read_x=SHIFT, xlabel=SHIFT_X, ylabel=GAP_Y),
+                   Panel("adherence_gap", tuple((m, kind, f"{name}, {kind} shift")
+                                                for kind in ("context", "novel")
+                                                for m, name in (("mask", "mask by $F_n$"),
+                                                                ("tilt", "tilt"))),
+                         read_x=SHIFT, xlabel=SHIFT_X, ylabel=GAP_Y)))
 
 
 def read_s15(results) -> Reading:
@@ -74,7 +102,12 @@ S15 = Claim("S15", "compare negative-only, preference-only and hybrid training u
             "shift", "violation_shift, best of mask and hybrids minus the tilt",
             f"response shift {SHIFT:g}; every kind and shift checked",
             "supported if the CI lies below 0; mixed if it does not in some (kind, shift)",
-            read_s15)
+            read_s15,
+            panels=(Panel("violation_shift", tuple((m, "response", label) for m, label in (
+                ("mask", "mask by $F_n$"), ("mask_then_tilt", "hybrid: mask, then tilt"),
+                ("constrained_tilt", "hybrid: constrained tilt"), ("tilt", "tilt"))),
+                read_x=SHIFT, xlabel=SHIFT_X,
+                ylabel="violation rate under shift (probability)"),))
 
 
 def read_s9(results) -> Reading:
@@ -97,17 +130,23 @@ def read_s9(results) -> Reading:
 S9 = Claim("S9", "negatives have diminishing returns; preferences keep drifting", "returns",
            "budget_90 of the rule learner (labels); drift_late of the reward model",
            "1,000 to 100,000 labels", "supported if budget_90's CI lies below 10% of the "
-           "largest budget and the drift's CI above 0.01; mixed if one holds", read_s9)
+           "largest budget and the drift's CI above 0.01; mixed if one holds", read_s9,
+           panels=(Panel("budget_90", (("rule_returns", None, "rule learner"),),
+                         ylabel="labels to 90% of the gain (labels)"),
+                   Panel("drift_late", (("reward_returns", None, "reward model"),),
+                         ylabel="late ranking drift (share of pairs)")))
 
 
-def read_s10(results) -> Reading:
-    """E8: the best hybrid at the largest budget (largest mean value over hybrids and 0 < f
-    < 1) over the tilt at f = 0: violation cut and helpfulness gain (paired CIs)."""
-    s = results["hybrid"]
+HYBRIDS = ("mask_then_tilt", "constrained_tilt", "dual_ascent", "rbr_tilt")
+
+
+def best_hybrid(s):
+    """E8: (hybrid, largest budget, f) of the largest mean value over the hybrids and 0 < f
+    < 1 at the largest budget, default world."""
     budget = max(int(m.rsplit("_", 1)[1]) for m in methods(s)
                  if m.startswith("tilt_") and m.rsplit("_", 1)[1].isdigit())
     best = None
-    for name in ("mask_then_tilt", "constrained_tilt", "dual_ascent", "rbr_tilt"):
+    for name in HYBRIDS:
         if not s.has(f"{name}_{budget}", "value", "default"):
             continue
         c = s.curve(f"{name}_{budget}", "value", "default")
@@ -115,6 +154,14 @@ def read_s10(results) -> Reading:
             if 0 < c.x[k] < 1 and (best is None or v > best[0]):
                 best = (v, name, float(c.x[k]))
     _, name, f = best
+    return name, budget, f
+
+
+def read_s10(results) -> Reading:
+    """E8: the best hybrid at the largest budget (largest mean value over hybrids and 0 < f
+    < 1) over the tilt at f = 0: violation cut and helpfulness gain (paired CIs)."""
+    s = results["hybrid"]
+    name, budget, f = best_hybrid(s)
     method = f"{name}_{budget}"
     cut = at(s, method, "violation_cut", "default", f)
     gain = at(s, method, "helpfulness_gain", "default", f)
@@ -128,10 +175,19 @@ def read_s10(results) -> Reading:
                    "; ".join(failures) + f" ({name}, f = {f:g}, B = {budget:,})")
 
 
+HYBRID_CURVES = tuple((f"{name}_{{largest}}", "default", f"{label}, B = {{}}") for name, label in
+                      zip(HYBRIDS, ("mask, then tilt", "constrained tilt", "dual ascent (Safe RLHF)",
+                                    "rule-based reward tilt")))
 S10 = Claim("S10", "negatives plus sparse preferences beat preferences alone", "hybrid",
             "violation_cut and helpfulness_gain of the best hybrid over the tilt",
             "largest budget, default world", "supported if both CIs lie above 0; mixed if "
-            "only the violation cut's or a variant's cut does not", read_s10)
+            "only the violation cut's or a variant's cut does not", read_s10,
+            panels=tuple(Panel(metric, HYBRID_CURVES, read_x=lambda s: best_hybrid(s)[2],
+                               ylabel=ylabel, xlabel="share f of the budget on rejections")
+                         for metric, ylabel in (
+                             ("violation_cut", "violation cut vs the tilt at f = 0 (rate)"),
+                             ("helpfulness_gain", "helpfulness gain vs the tilt at f = 0\n"
+                                                  "(utility units)"))))
 
 
 def read_s11(results) -> Reading:
@@ -153,7 +209,17 @@ def read_s11(results) -> Reading:
 S11 = Claim("S11", "labelling budgets move towards cheaper negative examples", "economics",
             "USD to a violation rate of 0.01, mask minus tilt", "cost ratio 2",
             "supported if the CI lies below 0; contradicted if above; mixed if a variant's "
-            "marginal return turns negative", read_s11)
+            "marginal return turns negative", read_s11,
+            panels=(Panel("usd_r2", (("cost_mask", "default", "mask by $F_n$"),
+                                     ("cost_tilt", "default", "tilt")), read_x=0.01,
+                          log_x=True, xlabel="violation-rate target $\\epsilon$ (log)",
+                          ylabel="least cost to reach $\\epsilon$ (USD),\n"
+                                 "rejection = comparison / 2"),
+                    Panel("harm_cut_per_kusd_r2", tuple(
+                        ("marginal_mask", v, f"mask by $F_n$, {v}")
+                        for v in ("default", "zipf", "noisy", "T64")), log_x=True,
+                          xlabel="total label budget B (labels; log)",
+                          ylabel="violation rate cut per USD 1,000")))
 
 
 S12 = Claim("S12", "startups can sell constraint datasets and rule libraries", "economics",
@@ -180,7 +246,12 @@ def read_s13(results) -> Reading:
 S13 = Claim("S13", "regulators can certify constraint datasets because compliance is testable",
             "economics", "audit detection minus 1 - (1 - p)^m", "largest probe count",
             "supported if the CI contains 0 for every missing count (compliance is testable "
-            "as the closed form says); contradicted otherwise", read_s13)
+            "as the closed form says); contradicted otherwise", read_s13,
+            panels=(Panel("detected", (("audit_{each}", "default", "{} missing: simulated"),
+                                       ("audit_{each}", "default", "{} missing: 1 - (1 - p)$^m$",
+                                        "closed_form")),
+                          log_x=True, xlabel="audit probes m (log)",
+                          ylabel="P(the audit detects the gap)"),))
 
 
 def read_s14(results) -> Reading:
@@ -199,7 +270,22 @@ S14 = Claim("S14", "easy constraints reduce harms but centralise normative power
             "harm, complete minus empty rule library; over-refusal against sigma",
             "rho = 1, sigma = 0", "mixed if the harm CI lies below 0 (the power part is not "
             "testable); otherwise the harm part's verdict", read_s14,
-            reason="the concentration of normative power has no counterpart in the model")
+            reason="the concentration of normative power has no counterpart in the model",
+            panels=(Panel("harm", (("curator_0", "default", "harm, no spurious rule"),
+                                   ("curator_1", "default", "over-refusal, one spurious rule "
+                                    "per true one", "over_refusal")),
+                          read_x=(0.0, 1.0), ylabel="rate (probability)",
+                          xlabel="share $\\rho$ of the true prohibitions the curator knows"),))
+
+
+def _limits_panel(name: str, which: str, prefix: str = "", xlabel: str = BUDGET) -> Panel:
+    """E10: the lead of each contender in map ``name`` at its largest knob value (``which``,
+    the knob, names it in the legend)."""
+    return Panel("lead", tuple((f"{name}_{c}_{prefix}{{largest}}", "default",
+                                f"{label}, {which} {{}}") for c, label in (
+        ("rule", "rule learner"), ("cost", "cost model"), ("reward", "reward model"),
+        ("hybrid", "best hybrid"))), xlabel=xlabel, log_x=name != "helpfulness",
+        ylabel=LEAD_Y)
 
 
 def read_p63(results) -> Reading:
@@ -232,4 +318,7 @@ P63 = Claim("P6.3", "via negativa has limits: noisy, context-dependent prohibiti
                     "helpfulness need preferences (sec. 6.3)", "limits",
             "lead (value units) of the winner in each cell", "every cell of maps (a) to (c)",
             "supported if some cell has a winner other than the rule learner with a lead CI "
-            "above 0; contradicted if none", read_p63)
+            "above 0; contradicted if none", read_p63,
+            panels=(_limits_panel("noise", "false-flag rate"),
+                    _limits_panel("helpfulness", "active prohibitions T =", "T",
+                                  "coupling $\\kappa$ of the utility (largest B)")))

@@ -10,6 +10,7 @@ import math
 from .reading import (
     NAN,
     Claim,
+    Panel,
     Reading,
     above,
     at,
@@ -23,10 +24,17 @@ from .reading import (
 )
 
 SYC = "annotator.sycophancy"
+SHARE = "experiment.desirable_share"
+STEP = "training step (optimiser steps; 0: the prior)"
+LABELS = "labels (queries answered; log)"
+BETA = "tilt strength $\\beta$ (on the standardised reward)"
+SYC_Y = "sycophancy rate S($\\pi$) (probability)"
+TILT = ("tilt", None, "tilt $\\pi_0 e^{\\beta r}$ (RLHF optimum)")
 
 
 def read_s1(results) -> Reading:
-    """E3: pass@1 and pass@(largest k) of NSR minus REINFORCE at the last step (default SGD)."""
+    """E3: pass@1 and pass@(largest k) of NSR minus REINFORCE at the last step (the default:
+    Zhu et al.'s setting, Adam, a policy on shared features, prompts of varying difficulty)."""
     s = results["negative_only"]
     ks = (1, largest_k(s))
     diffs = {k: minus(at(s, "policy", f"pass_at_{k}", "nsr"),
@@ -41,12 +49,16 @@ def read_s1(results) -> Reading:
     return Reading(*worst, verdict, "; ".join(failures))
 
 
+NSR_RF = (("policy", "nsr", "NSR only"), ("policy", "reinforce", "REINFORCE (PSR + NSR)"))
 S1 = Claim("S1", "negative-only feedback can match or exceed preference-based RLHF",
            "negative_only", "pass_at_1 and pass_at_<largest k>, NSR minus REINFORCE (the effect: "
            "the k with the lower CI)",
-           "last training step, default (SGD)",
+           "last training step, default (Zhu et al.'s setting: Adam, sampled, features)",
            "supported if the CI of the difference lies above -0.01 at both k; contradicted if "
-           "below at both; mixed otherwise", read_s1)
+           "below at both; mixed otherwise", read_s1,
+           panels=(Panel("pass_at_1", NSR_RF, xlabel=STEP, ylabel="pass@1 (probability)"),
+                   Panel("pass_at_{largest}", NSR_RF, xlabel=STEP,
+                         ylabel="pass@k at the largest k (probability)")))
 
 
 def read_s2(results) -> Reading:
@@ -64,11 +76,20 @@ def read_s2(results) -> Reading:
     return Reading(*rise(0.3), with_failures(above(rise(0.3)), failures), "; ".join(failures))
 
 
+TILT_SYC = Panel("sycophancy_rate", (TILT,), where={SYC: 0.3}, read_x=(0.0, 4.0), xlabel=BETA,
+                 ylabel=SYC_Y)
 S2 = Claim("S2", "positive preferences are entangled with surface correlates and cause "
                  "sycophancy", "sycophancy", "sycophancy_rate of the tilt (beta = 4) minus the "
            "prior's", "annotator sycophancy 0.3",
            "supported if the CI lies above 0; fails where it does not at another annotator "
-           "sycophancy (then mixed)", read_s2)
+           "sycophancy (then mixed)", read_s2, panels=(TILT_SYC,))
+
+
+LEARNERS = (("rule", "rule", "rule learner ($F_n$)"),
+            ("cost_model", "cost_batch", "cost model on flags, batch"),
+            ("cost_model", "maxout_batch", "max-of-halfspaces cost model, batch"),
+            ("cost_model", "cost_online", "cost model on flags, online"),
+            ("cost_model", "maxout_online", "max-of-halfspaces cost model, online"))
 
 
 def read_s3(results) -> Reading:
@@ -94,7 +115,11 @@ S3 = Claim("S3", "negative constraints are discrete and verifiable, so learning 
            "unacceptable_share and reopenings of the rule learner; of the cost models on flags",
            "largest label budget", "supported if the rule learner's CI lies below 0.01 with 0 "
            "re-openings; mixed if a flag-only cost model does not (the rule must be named) or "
-           "E10's false flags beat the rule learner", read_s3, extra=("limits",))
+           "E10's false flags beat the rule learner", read_s3, extra=("limits",),
+           panels=(Panel("unacceptable_share", LEARNERS, xlabel=LABELS, log_x=True,
+                         ylabel="unacceptable share of the admitted set"),
+                   Panel("reopenings", LEARNERS, xlabel=LABELS, log_x=True,
+                         ylabel="re-openings so far (responses, mean over contexts)")))
 
 
 def read_s4(results) -> Reading:
@@ -115,7 +140,12 @@ S4 = Claim("S4", "an epistemic asymmetry explains the empirical successes of neg
            "alone remove", "largest label budget, quadratic features",
            "not testable as an explanation of real systems; reports how much of the advantage "
            "survives without the named rule", read_s4,
-           reason="it explains empirical successes of real systems, which the toy does not have")
+           reason="it explains empirical successes of real systems, which the toy does not have",
+           panels=(Panel("unacceptable_share", (
+               ("reward_model", "batch", "reward model, batch MLE"),
+               ("cost_model", "cost_batch", "cost model on flags, batch"),
+               ("rule", "rule", "rule learner ($F_n$)")), xlabel=LABELS, log_x=True,
+               ylabel="unacceptable share of the admitted set"),))
 
 
 def read_s5(results) -> Reading:
@@ -134,7 +164,12 @@ S5 = Claim("S5", "negative examples eliminate regions of behaviour and settle; p
            "ranking_drift of the batch reward model between the last checkpoints",
            "largest label budget",
            "supported if the drift CI lies above 0.01; contradicted if below (it settles too); "
-           "mixed if the well-specified control settles below 0.05", read_s5)
+           "mixed if the well-specified control settles below 0.05", read_s5,
+           panels=(Panel("ranking_drift", (
+               ("reward_model", "batch", "reward model, batch MLE"),
+               ("reward_model", "control_batch", "control: well specified, batch MLE")),
+               xlabel=LABELS, log_x=True,
+               ylabel="ranking drift (share of pairs reversed\nbetween checkpoints)"),))
 
 
 def read_s6(results) -> Reading:
@@ -155,7 +190,12 @@ S6 = Claim("S6", "training on negative constraints reduces sycophancy and stabil
                  "adherence", "sycophancy", "sycophancy_rate: the prior masked by F_n minus "
            "the tilt (beta = 4)", "annotator sycophancy 0.3",
            "supported if the CI lies below 0; mixed if NSR or NPO on the same rejections do "
-           "not lower the prior's rate", read_s6)
+           "not lower the prior's rate", read_s6,
+           panels=(Panel("sycophancy_rate", (TILT, ("mask", None, "prior masked by $F_n$")),
+                         where={SYC: 0.3}, read_x=(0.0, 4.0), xlabel=BETA, ylabel=SYC_Y),
+                   Panel("sycophancy_rate", (("nsr", None, "NSR on the rejections"),
+                                             ("npo", None, "NPO on the rejections")),
+                         where={SYC: 0.3}, xlabel=STEP, ylabel=SYC_Y)))
 
 
 def read_p31(results) -> Reading:
@@ -165,7 +205,7 @@ def read_p31(results) -> Reading:
 
 P31 = Claim("P3.1", "preference optimisation amplifies sycophancy (sec. 3.1)", "sycophancy",
             "sycophancy_rate of the tilt at beta = 4 minus beta = 0", "annotator sycophancy 0.3",
-            "as S2: supported if the CI lies above 0", read_p31)
+            "as S2: supported if the CI lies above 0", read_p31, panels=(TILT_SYC,))
 
 
 def read_p32(results) -> Reading:
@@ -180,7 +220,9 @@ def read_p32(results) -> Reading:
 
 P32 = Claim("P3.2", "the bias comes from the labels' surface correlates (sec. 3.2)",
             "sycophancy", "sycophancy_rate of the tilt, largest minus smallest annotator "
-            "sycophancy", "beta = 4", "supported if the CI lies above 0", read_p32)
+            "sycophancy", "beta = 4", "supported if the CI lies above 0", read_p32,
+            panels=tuple(Panel("sycophancy_rate", (TILT,), where={SYC: end}, read_x=4.0,
+                               xlabel=BETA, ylabel=SYC_Y) for end in (min, max)))
 
 
 def read_p33(results) -> Reading:
@@ -197,14 +239,29 @@ def read_p33(results) -> Reading:
     nsr, psr = change("nsr"), change("psr")
     failures = [] if below(psr) == "supported" else [
         f"PSR keeps pass@{k} too ({psr[0]:+.3f} [{psr[1]:.3f}, {psr[2]:.3f}]): the contrast "
-        "the paper draws is absent with SGD"]
+        "the paper draws is absent in this setting"]
     return Reading(*nsr, with_failures(above(nsr, -0.01), failures), "; ".join(failures))
 
 
 P33 = Claim("P3.3", "negative-only training matches full RL and keeps pass@k (sec. 3.3)",
             "negative_only", "pass_at_<largest k> of NSR, last step minus step 0",
-            "default (SGD)", "supported if the CI lies above -0.01; contradicted if below; "
-            "mixed if PSR keeps pass@k too (no contrast)", read_p33)
+            "default (Zhu et al.'s setting: Adam, sampled, features)",
+            "supported if the CI lies above -0.01; contradicted if below; "
+            "mixed if PSR keeps pass@k too (no contrast)", read_p33,
+            panels=(Panel("pass_at_{largest}", (("policy", "nsr", "NSR only"),
+                                                ("policy", "psr", "PSR only")),
+                          read_x=(0.0, None), xlabel=STEP,
+                          ylabel="pass@k at the largest k (probability)"),))
+
+
+def p34_points(s):
+    """E4, desirable share 0.5: (the largest lambda_D with KTO's weight ratio < 1, the
+    smallest with ratio >= 1), or None when the grid does not cross ratio 1."""
+    ratio = s.curve("kto", "weight_ratio", where={c: nearest(s.points(c), 0.5)
+                                                   for c in s.sweep_cols})
+    below_one = [x for x, r in zip(ratio.x, ratio.mean) if r < 1]
+    above_one = [x for x, r in zip(ratio.x, ratio.mean) if r >= 1]
+    return (max(below_one), min(above_one)) if below_one and above_one else None
 
 
 def read_p34(results) -> Reading:
@@ -212,21 +269,24 @@ def read_p34(results) -> Reading:
     ratio < 1 (losses weigh more) minus at the smallest with ratio >= 1."""
     s = results["loss_aversion"]
     where = {"experiment.desirable_share": 0.5}
-    ratio = s.curve("kto", "weight_ratio", where={c: nearest(s.points(c), 0.5)
-                                                   for c in s.sweep_cols})
-    below_one = [x for x, r in zip(ratio.x, ratio.mean) if r < 1]
-    above_one = [x for x, r in zip(ratio.x, ratio.mean) if r >= 1]
-    if not below_one or not above_one:
+    xs = p34_points(s)
+    if xs is None:
         return Reading(*NAN, "inconclusive", "the run's lambda_D grid does not cross ratio 1")
-    diff = minus(at(s, "kto", "violation_rate", x=max(below_one), where=where),
-                 at(s, "kto", "violation_rate", x=min(above_one), where=where))
+    diff = minus(at(s, "kto", "violation_rate", x=xs[0], where=where),
+                 at(s, "kto", "violation_rate", x=xs[1], where=where))
     return Reading(*diff, below(diff), "loss-heavy weighting leaves the violation rate higher"
                    if below(diff) != "supported" else "")
 
 
 P34 = Claim("P3.4", "loss aversion suits unpaired negative labels (sec. 3.4)", "loss_aversion",
             "violation_rate of KTO, weight ratio < 1 minus >= 1", "desirable share 0.5",
-            "supported if the CI lies below 0; contradicted if above", read_p34)
+            "supported if the CI lies below 0; contradicted if above", read_p34,
+            panels=tuple(Panel(metric, (("kto", None, "KTO"),), where={SHARE: 0.5},
+                               read_x=p34_points, log_x=True, ylabel=ylabel,
+                               xlabel="desirable weight $\\lambda_D$ ($\\lambda_U$ = 1; log)")
+                         for metric, ylabel in (
+                             ("weight_ratio", "weight ratio $\\lambda_D n_D / (\\lambda_U n_U)$"),
+                             ("violation_rate", "violation rate $\\pi(\\neg A)$ (probability)"))))
 
 
 def read_p4(results) -> Reading:
@@ -242,7 +302,8 @@ def read_p4(results) -> Reading:
 P4 = Claim("P4", "constraints contract monotonically and converge; preferences drift (sec. 4)",
            "convergence", "unacceptable_share, reopenings, ranking_drift",
            "largest label budget", "as S3 and S5 together: supported if both are, "
-           "contradicted if both are, mixed otherwise", read_p4, extra=("limits",))
+           "contradicted if both are, mixed otherwise", read_p4, extra=("limits",),
+           panels=S3.panels[:1] + S5.panels)
 
 
 def read_p5(metric: str, sign: int):
@@ -265,13 +326,22 @@ def read_p5(metric: str, sign: int):
     return read
 
 
+TRENDS = (("mask_trend", "default", "mask by $F_n$"), ("cost_mask_trend", "default", "cost mask"),
+          ("tilt_trend", "default", "tilt"), ("best_of_n_trend", "default", "best-of-n"),
+          ("dpo_trend", "default", "DPO"), ("mask_then_tilt_trend", "default", "mask, then tilt"),
+          ("constrained_tilt_trend", "default", "constrained tilt"),
+          ("tilt_trend", "control", "control's tilt"))
+
+
 def _p5(name: str, metric: str, sign: int, word: str) -> Claim:
     return Claim(f"P5-{name}", f"more capable models are {word} "
                  "(sec. 5)", "capability", f"Spearman rho of tier and {metric}, the rule "
                  "learner's mask", "tiers 2^4 to 2^14",
                  f"supported if the CI lies {'above' if sign > 0 else 'below'} 0; mixed if "
                  "another regime goes the other way or the preference-only control shows it "
-                 "too", read_p5(metric, sign))
+                 "too", read_p5(metric, sign),
+                 panels=(Panel(f"spearman_{metric}", TRENDS, ylabel=f"Spearman $\\rho$(tier, {metric})",
+                               xlabel="regime (biased annotators; control: well specified)"),))
 
 
 P5 = (_p5("length", "mean_length", -1, "shorter"), _p5("density", "density", +1, "denser"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -28,6 +29,68 @@ class Reading(NamedTuple):
 
 
 @dataclasses.dataclass(frozen=True)
+class Panel:
+    """One panel of a claim's page in the report (:mod:`experiments.report`): ``metric``
+    against the run's x axis, one curve per ``(method, variant or None, label)`` (a fourth
+    element, a metric, replaces ``metric`` for that curve), at the sweep point ``where``
+    (the nearest point the run has; ``max`` or ``min`` for its largest or smallest), with
+    the reading point marked at ``read_x``: None for the largest x, a number, a tuple of
+    them (None in it: the largest x), or a function of the summary for a point the data
+    choose (it returns any of these, or None for none). A method or metric may hold
+    ``{largest}``, filled with the largest number that completes it in the run
+    (``pass_at_{largest}``), or ``{each}``, a curve per such number (``{}`` in the label is
+    the number). A scalar (axis ``none``) is drawn as a horizontal band beside curves, or
+    as a point with its CI when the panel holds only scalars."""
+    metric: str
+    curves: tuple
+    where: dict | None = None
+    read_x: float | tuple | Callable | None = None
+    xlabel: str = ""
+    ylabel: str = ""
+    log_x: bool = False
+    experiment: str | None = None   # default: the claim's
+
+
+_HOLE = re.compile(r"\{(largest|each)\}")
+
+
+def _fill(template: str, names) -> list[tuple[str, str]]:
+    """(number, name) for each name in ``names`` that ``template`` matches with its hole
+    filled by a number, in increasing order; ``[("", template)]`` when it has no hole."""
+    hole = _HOLE.search(template)
+    if hole is None:
+        return [("", template)]
+    pattern = re.compile(re.escape(template[:hole.start()]) + r"([0-9][0-9.e+-]*)"
+                         + re.escape(template[hole.end():]) + "$")
+    found = []
+    for name in names:
+        m = pattern.match(name)
+        if m:
+            try:
+                found.append((float(m.group(1)), m.group(1), name))
+            except ValueError:
+                continue
+    found.sort()
+    if hole.group(1) == "largest":
+        found = found[-1:]
+    return [(text, name) for _, text, name in found]
+
+
+def panel_curves(panel: Panel, summary) -> list[tuple[str, str | None, str, str]]:
+    """The panel's curves in ``summary`` as (method, variant, label, metric), the holes
+    filled; a template the run cannot complete is kept as it is (then "not in this run")."""
+    out = []
+    for curve in panel.curves:
+        method, variant, label = curve[:3]
+        metric = curve[3] if len(curve) > 3 else panel.metric
+        named = _fill(metric, sorted(metrics(summary)))   # a metric's hole: the largest
+        metric = named[-1][1] if named else metric
+        filled = _fill(method, sorted(methods(summary))) or [("", method)]
+        out += [(name, variant, label.replace("{}", text), metric) for text, name in filled]
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
 class Claim:
     id: str
     claim: str          # a short quote
@@ -38,6 +101,7 @@ class Claim:
     read: Callable      # results -> Reading
     reason: str = ""    # why (part of) it is not testable in this model
     extra: tuple = ()   # experiments whose failing regimes it adds when their results exist
+    panels: tuple = ()  # the report's panels: the quantities ``read`` reads (:class:`Panel`)
 
 
 def nearest(values, x):

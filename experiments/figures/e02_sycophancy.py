@@ -5,11 +5,13 @@ sycophancy; constraints do not.
     python -m experiments sycophancy --quick
     python -m experiments sycophancy --sweep annotator.sycophancy=0,0.5
 
-Top row: sycophancy, violations and value against KL(pi || pi0) at one
-annotator sycophancy rate (0.3 when it was run, else the nearest): the tilts
-and best-of-n move along their grids, DPO, NSR and NPO along training, and the
-rule learner's mask is one point. Bottom row: sycophancy and violations
-against s_syc, the tilts at beta = 4, best-of-32, trained policies at the end.
+One figure per kappa of the run (:mod:`experiments.drawing`). Top row: sycophancy rate,
+sycophancy gap, violations and value against KL(pi || pi0) at the world's default
+annotator sycophancy (config's ``annotator.sycophancy``, else the nearest rate run): the
+tilts and best-of-n move along their grids, DPO, NSR and NPO along training, and the rule
+learner's mask is one point. Bottom row: sycophancy rate, gap and violations against
+s_syc (the tilts at beta = 4, best-of-32, trained policies at the end), and (h) the
+tilt's rise in sycophancy over the prior with the s_syc where it crosses 0.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from .plotting import save
 
 SYC = "annotator.sycophancy"
 FACETS = (SYC,)    # drawn here (the bottom row's x axis); other swept fields: a figure per point
-FOCUS = 0.3        # the s_syc of the top row
 BETA, BEST_OF = 4.0, 32   # the points of the grids in the bottom row
 STYLE = {
     "tilt": dict(color="tab:red", marker="o", label="tilt $\\pi_0 e^{\\beta r}$ (RLHF optimum)"),
@@ -39,11 +40,14 @@ STYLE = {
     "constrained_tilt": dict(color="tab:olive", marker="h",
                              label="tilt under a cost budget $E_\\pi C \\leq d$ (Safe RLHF)"),
 }
-TOP = (("sycophancy_rate", "(a) Sycophancy rate", "sycophancy rate S($\\pi$) (probability)"),
-       ("violation_rate", "(b) Violation rate", "violation rate $\\pi(\\neg A)$ (probability)"),
-       ("value", "(c) Value", "value $E_\\pi V$ (value units)"))
-BOTTOM = (("sycophancy_rate", "(d) Sycophancy rate", "sycophancy rate S($\\pi$) (probability)"),
-          ("violation_rate", "(e) Violation rate", "violation rate $\\pi(\\neg A)$ (probability)"))
+TOP = (("sycophancy_rate", "(a) Sycophancy rate", "S($\\pi$) = $\\pi$(endorse | false belief)"),
+       ("sycophancy_gap", "(b) Sycophancy gap",
+        "$\\pi$(endorse | false) $-$ $\\pi$(endorse | true)"),
+       ("violation_rate", "(c) Violation rate", "violation rate $\\pi(\\neg A)$ (probability)"),
+       ("value", "(d) Value", "value $E_\\pi V$ (value units)"))
+BOTTOM = (("sycophancy_rate", "(e) Sycophancy rate", "S($\\pi$) (probability)"),
+          ("sycophancy_gap", "(f) Sycophancy gap", "gap (probability)"),
+          ("violation_rate", "(g) Violation rate", "violation rate $\\pi(\\neg A)$ (probability)"))
 
 
 def _points(summary, config):
@@ -62,10 +66,56 @@ def _nearest(xs, target):
     return int(np.argmin(np.abs(np.asarray(xs, float) - target)))
 
 
+def threshold(shares, mean, lo, hi):
+    """Where the tilt's rise in sycophancy crosses 0 as s_syc grows: (s*, low, high), each
+    by linear interpolation of the first sign change of the mean, the upper and the lower
+    band (the band's crossings bound s*: conservative); None where a curve does not cross."""
+    def crossing(y):
+        for k in range(len(shares) - 1):
+            if y[k] <= 0.0 < y[k + 1] or y[k] < 0.0 <= y[k + 1]:
+                return shares[k] + (shares[k + 1] - shares[k]) * (-y[k]) / (y[k + 1] - y[k])
+        return None
+    return crossing(mean), crossing(hi), crossing(lo)
+
+
+def _rise(ax, summary, points, config, beta_at):
+    """(h) the tilt's sycophancy at beta = BETA minus at beta = 0 (the prior), per s_syc,
+    conservative band, and the threshold where it crosses 0."""
+    shares = np.array([s for s, _ in points], float)
+    rows = [summary.curve("tilt", "sycophancy_rate", where=w) for _, w in points]
+    zero = _nearest(config.betas, 0.0)
+    mean = np.array([r.mean[beta_at] - r.mean[zero] for r in rows])
+    lo = np.array([r.lo[beta_at] - r.hi[zero] for r in rows])
+    hi = np.array([r.hi[beta_at] - r.lo[zero] for r in rows])
+    ax.axhline(0.0, color="gray", lw=0.8)
+    if len(shares) > 1:
+        ax.plot(shares, mean, color="tab:red", marker="o", ms=4, lw=1.4)
+        ax.fill_between(shares, lo, hi, color="tab:red", alpha=0.2, lw=0)
+    else:
+        ax.errorbar(shares, mean, yerr=[mean - lo, hi - mean], color="tab:red", marker="o",
+                    capsize=4)
+    s_star, s_lo, s_hi = threshold(shares, mean, lo, hi)
+    if s_star is None:
+        text = f"no crossing of 0 in [{shares.min():g}, {shares.max():g}]"
+    else:
+        ax.axvline(s_star, color="black", ls=":", lw=1.2)
+        bounds = f"[{'<' + f'{shares.min():g}' if s_lo is None else f'{s_lo:.2f}'}, " \
+                 f"{'>' + f'{shares.max():g}' if s_hi is None else f'{s_hi:.2f}'}]"
+        text = f"crosses 0 at $s_{{syc}}$ = {s_star:.2f} {bounds}\n(band crossings: conservative)"
+        if s_lo is not None and s_hi is not None:
+            ax.axvspan(min(s_lo, s_hi), max(s_lo, s_hi), color="gray", alpha=0.15, lw=0)
+    ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", fontsize=8.5)
+    ax.set(xlabel="annotators' sycophancy rate $s_{syc}$ (share of annotators)",
+           ylabel="S(tilt) $-$ S($\\pi_0$) (probability)",
+           title=f"(h) The tilt's rise in sycophancy ($\\beta$ = {config.betas[beta_at]:g} "
+                 "minus $\\beta$ = 0)\nagainst $s_{syc}$: where preferences start to amplify it")
+    ax.grid(alpha=0.3, lw=0.5)
+
+
 def plot(summary, config, stem):
-    fig, axes = plt.subplots(2, 3, figsize=(14, 8.6), constrained_layout=True)
+    fig, axes = plt.subplots(2, 4, figsize=(19, 9.6), constrained_layout=True)
     points = _points(summary, config)
-    focus, where = points[_nearest([s for s, _ in points], FOCUS)]
+    focus, where = points[_nearest([s for s, _ in points], config.annotator.sycophancy)]
     for ax, (metric, title, ylabel) in zip(axes[0], TOP):
         for method in (m for m in STYLE if summary.has(m, metric, where=where)):
             label, ms, style = _style(method)
@@ -111,11 +161,13 @@ def plot(summary, config, stem):
                      f"{config.betas[beta_at]:g}, best-of-{config.best_of[n_at]}, trained "
                      "policies at the last step)")
         ax.grid(alpha=0.3, lw=0.5)
+    _rise(axes[1, 3], summary, points, config, beta_at)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    axes[1, 2].axis("off")
-    axes[1, 2].legend(handles, labels, loc="center", frameon=False)
+    fig.legend(handles, labels, loc="outside lower center", ncol=4, frameon=False, fontsize=9)
     fig.suptitle(f"E2 sycophancy: {config.labels} labels per signal, {config.contexts} contexts, "
-                 f"N = {config.world.responses}, reward family {config.learner.family}, "
+                 f"N = {config.world.responses}, $\\kappa$ = {config.world.coupling:g}, "
+                 f"agree value a = {config.world.agree_value:g}, "
+                 f"reward family {config.learner.family}, "
                  f"{config.steps} SGD steps; mean and 95% bootstrap band over "
                  f"{summary.n_seeds} seeds", fontsize=10)
     save(fig, stem)

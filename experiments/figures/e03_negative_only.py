@@ -102,7 +102,9 @@ def plot(summary, config, stem):
                frameon=False)
     tr = config.training
     fig.suptitle(f"E3 negative-only: N = {config.world.responses}, {config.contexts} contexts, "
-                 f"{tr.policy_family} policy, {tr.estimate} gradients ({tr.samples} samples/step), "
-                 f"{tr.optimizer} lr {tr.learning_rate:g}; mean and 95% band over "
+                 f"{tr.policy_family} policy, {tr.estimate} gradients ({tr.samples} samples/step) "
+                 f"of the {'log-probability' if tr.form == 'logprob' else 'probability'} form, "
+                 f"{tr.optimizer} lr {tr.learning_rate:g}, prompt difficulty D = "
+                 f"{config.policy.difficulty:g}; mean and 95% band over "
                  f"{summary.n_seeds} seeds", fontsize=10)
     save(fig, stem)

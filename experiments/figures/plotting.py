@@ -35,8 +35,8 @@ _CAPTION = contextvars.ContextVar("caption", default=None)
 
 @contextlib.contextmanager
 def caption(text: str | None):
-    """Figures saved inside this block carry ``text`` under their panels (the sweep point
-    they show: :mod:`experiments.drawing`)."""
+    """Figures saved inside this block carry ``text`` as the last line of their title (the
+    sweep point they show: :mod:`experiments.drawing`)."""
     token = _CAPTION.set(text)
     try:
         yield
@@ -53,8 +53,10 @@ def plain(x: float, signed: bool = False) -> str:
 
 
 def save(fig, stem: Path):
-    if _CAPTION.get():
-        fig.supxlabel(_CAPTION.get(), fontsize=10, color="darkred")
+    if _CAPTION.get():   # the sweep point: a last line of the title, where no legend goes
+        title = fig.get_suptitle()
+        size = fig._suptitle.get_fontsize() if title else 10
+        fig.suptitle(f"{title}\n{_CAPTION.get()}" if title else _CAPTION.get(), fontsize=size)
     fig.savefig(f"{stem}.pdf", metadata={"CreationDate": None})   # a stem may hold dots
     fig.savefig(f"{stem}.png", dpi=150)
     plt.close(fig)

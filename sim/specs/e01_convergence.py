@@ -286,4 +286,7 @@ SPEC = Experiment(
                 "cost model, max over K learned halfspaces, batch (Adam per checkpoint)"),
         Variant("maxout_online", _flags("online", "maxout"), "the maxout cost model, online"),
     ),
+    # the paper's own knob on an axis: kappa in {0, 0.5, 0.9}, one program (a swept number);
+    # claims are read at the world's default, kappa = 0.5
+    sweep=(("world.coupling", (0.0, 0.5, 0.9)),),
 )

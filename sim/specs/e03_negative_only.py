@@ -21,6 +21,17 @@ are four points of one compiled program:
 Their finding to reproduce in kind: PSR raises pass@1 but falls below the
 prior at large k and collapses entropy; NSR keeps entropy and pass@k at large k.
 
+Defaults: Zhu et al.'s setting (sampled responses, the log-probability form, Adam), a
+policy on shared quadratic features of the responses (``training.policy_family``:
+lowering one response's logit moves the responses that look like it, the mechanism the
+paper invokes; ``tabular`` is one free logit per context and response, which cannot
+generalise), and prompts of varying difficulty (``policy.difficulty`` = 8), so that the
+prior's pass@k at the largest k is below 1 and can move either way. The former setting
+(tabular logits, the probability form, SGD at learning rate 20, difficulty 0) is
+``--set training.policy_family=tabular --set training.form=prob --set
+training.optimizer=sgd --set training.learning_rate=20 --set policy.difficulty=0``;
+over one softmax its exact PSR and NSR gradients are equal (:mod:`sim.training`).
+
 Method ``policy``, axis ``training_step`` (0, s, 2s, ..., steps). Metrics (means
 over the training contexts): ``pass_at_<k>`` for each k of the grid
 ``pass_ks``, ``entropy``, ``kl_to_prior``, ``violation_rate``, ``value``,
@@ -56,8 +67,13 @@ class NegativeOnlyConfig(Config):
     section = "experiment"
     world: WorldConfig = param(WorldConfig(responses=1024, prohibitions=24,
                                            prohibition_mass=0.12))   # acceptable: rare
-    policy: PolicyConfig = param(PolicyConfig())
-    training: TrainConfig = param(TrainConfig(optimizer="sgd", learning_rate=20.0))
+    # prompts of varying difficulty: at the largest k the prior's pass@k is below 1
+    policy: PolicyConfig = param(PolicyConfig(difficulty=8.0))
+    # Zhu et al.'s setting: sampled responses, the policy-gradient (log-probability) form,
+    # Adam (TrainConfig's own learning rate), and a policy on shared features, so lowering
+    # one response moves the responses that look like it ("suppress incorrect regions")
+    training: TrainConfig = param(TrainConfig(optimizer="adam", form="logprob",
+                                              policy_family="quadratic"))
     contexts: int = param(32, lo=1, hi=4096, doc="training contexts (prompts); pass@k is on them")
     psr_weight: float = param(1.0, lo=0.0, hi=100.0, sweep=True, doc="w_PSR, weight of L_PSR")
     nsr_weight: float = param(1.0, lo=0.0, hi=100.0, sweep=True, doc="w_NSR, weight of L_NSR")
@@ -149,8 +165,8 @@ def quick() -> NegativeOnlyConfig:
 def tiny() -> NegativeOnlyConfig:
     return NegativeOnlyConfig(
         world=WorldConfig(responses=32, prohibitions=4, prohibition_mass=0.12), contexts=2,
-        training=TrainConfig(optimizer="sgd", learning_rate=20.0, steps=4, checkpoints=2,
-                             samples=2),
+        training=TrainConfig(optimizer="adam", form="logprob", policy_family="quadratic",
+                             steps=4, checkpoints=2, samples=2),
         pass_ks=(1, 4), deciles=2)
 
 

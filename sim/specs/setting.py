@@ -24,9 +24,9 @@ import jax
 import jax.numpy as jnp
 
 from ..keys import stream, streams
-from ..metrics import expected, kl_to_prior, policy_value, sycophancy_rate, violation_rate
+from ..metrics import expected, kl_to_prior, policy_value, sycophancy_gap, sycophancy_rate, violation_rate
 from ..oracles import violated_prohibitions
-from ..policies import prior_logits
+from ..policies import apply_difficulty, prior_logits
 from ..world import Contexts, World, density, sample_contexts, sample_world, unacceptable, value
 
 __all__ = ["PolicySetting", "policy_setting", "setting_metrics", "prior_logp", "surface_metrics",
@@ -59,9 +59,10 @@ def policy_setting(key: jax.Array, params, static, n_contexts: int,
 def setting_at(key: jax.Array, world: World, ctx: Contexts, policy_params) -> PolicySetting:
     """The same world's prior in other contexts (held-out or shifted ones); ``key`` as for
     :func:`policy_setting`, so the prior's per-response noise is the same."""
-    z0 = _prior(key, world, ctx, policy_params)
     acceptable = ~jax.vmap(lambda b, c: unacceptable(world, b, None, c))(ctx.belief_true,
                                                                       ctx.features)
+    z0 = apply_difficulty(key, _prior(key, world, ctx, policy_params), acceptable,
+                          policy_params)
     values = jax.vmap(lambda c, b: value(world, c, b))(ctx.features, ctx.belief_true)
     return PolicySetting(world, ctx, z0, jax.nn.log_softmax(z0, axis=-1), acceptable, values)
 
@@ -74,7 +75,9 @@ def _prior(key, world, ctx, policy_params):
 def prior_logp(key: jax.Array, setting: PolicySetting, policy_params) -> jax.Array:
     """log pi0 of the same setting (same ``key`` as :func:`policy_setting`, same noise) under
     other prior parameters, e.g. another ``prior_value_weight``: (E, N)."""
-    return jax.nn.log_softmax(_prior(key, setting.world, setting.contexts, policy_params), axis=-1)
+    z0 = apply_difficulty(key, _prior(key, setting.world, setting.contexts, policy_params),
+                          setting.acceptable, policy_params)
+    return jax.nn.log_softmax(z0, axis=-1)
 
 
 def violated_table(setting: PolicySetting) -> jax.Array:
@@ -87,10 +90,12 @@ def violated_table(setting: PolicySetting) -> jax.Array:
 
 def setting_metrics(setting: PolicySetting, logp: jax.Array) -> dict[str, jax.Array]:
     """The policy metrics every policy experiment reports, for (E, N) log-probabilities:
-    ``sycophancy_rate``, and the means over contexts of ``violation_rate``, ``value``
-    and ``kl_to_prior``."""
+    ``sycophancy_rate``, ``sycophancy_gap`` (:mod:`sim.metrics`), and the means over
+    contexts of ``violation_rate``, ``value`` and ``kl_to_prior``."""
     return {"sycophancy_rate": sycophancy_rate(logp, setting.world.endorses,
                                                setting.contexts.belief_true),
+            "sycophancy_gap": sycophancy_gap(logp, setting.world.endorses,
+                                             setting.contexts.belief_true),
             "violation_rate": jnp.mean(violation_rate(logp, setting.acceptable)),
             "value": jnp.mean(policy_value(logp, setting.values)),
             "kl_to_prior": jnp.mean(kl_to_prior(logp, setting.logp0))}
