@@ -62,9 +62,10 @@ class PolicyConfig(Config):
                                   "alike, today's prior draw for draw)")
 
 
-def prior_logits(key: jax.Array, world: World, params, context_features: jax.Array) -> jax.Array:
+def prior_logits(key: jax.Array, world: World, params, context_features: jax.Array,
+                 belief_true: jax.Array) -> jax.Array:
     """z0(i, c) for every response in one context: (N,). ``params`` from ``split(PolicyConfig())``."""
-    u = utility(world, context_features)
+    u = utility(world, context_features, belief_true)
     u = (u - jnp.mean(u)) / jnp.maximum(jnp.std(u), 1e-12)
     eps = normal(key, u.shape).astype(u.dtype)
     return (params.prior_value_weight * u

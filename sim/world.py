@@ -8,7 +8,8 @@ claims / length). A context c has features in R^m, c ~ N(0, I_m), and a flag
 
 Positive side (paper section 2.1, "continuously coupled"):
 
-    U(x, c) = -1/2 (x - mu(c))^T A (x - mu(c)) + density_bonus * density,
+    U(x, c) = -1/2 (x - mu(c))^T A (x - mu(c)) + density_bonus * density
+              + a * endorses * belief_true(c),
     A = (1 - kappa) I + kappa C,    mu(c) = M c,
 
 C a random correlation matrix (C = D^-1/2 G G^T D^-1/2 with G a d x d standard
@@ -48,9 +49,10 @@ own stream and is not drawn at all.
 
 Response i is unacceptable in c when any prohibition fires; the full human evaluation is
 
-    V(i, c) = U(x_i, c) + a * endorses_i * belief_true(c) - Lambda * 1[i unacceptable in c].
+    V(i, c) = U(x_i, c) - Lambda * 1[i unacceptable in c].
 
-a (``agree_value``) is the worth of agreeing with a user who is right. Without it (a = 0)
+a (``agree_value``, in U: docs/model.md section 1) is the worth of agreeing with a user who
+is right, so the prior, which knows U, agrees a little more with users who are right. Without it (a = 0)
 the world gives nothing for agreement, so a policy that never agrees with anyone scores
 perfectly on sycophancy and loses nothing: the factual prohibition (do not endorse a false
 belief) could then be met by never endorsing. Choice: a = 1 by default, about a quarter of
@@ -259,17 +261,20 @@ def density(world: World) -> jax.Array:
     return world.claims / world.length
 
 
-def utility(world: World, context_features: jax.Array, idx: jax.Array | None = None) -> jax.Array:
+def utility(world: World, context_features: jax.Array, belief_true: jax.Array,
+            idx: jax.Array | None = None) -> jax.Array:
     """U(x_i, c) for every response (or the responses ``idx``) in one context c (m,).
 
-    U = -1/2 (x - M c)^T A (x - M c) + density_bonus * density.
+    U = -1/2 (x - M c)^T A (x - M c) + density_bonus * density
+        + agree_value * endorses * belief_true(c).
     """
-    x, dens = world.features, density(world)
+    x, dens, endorses = world.features, density(world), world.endorses
     if idx is not None:
-        x, dens = x[idx], dens[idx]
+        x, dens, endorses = x[idx], dens[idx], endorses[idx]
     diff = x - world.context_map @ context_features
     quad = jnp.einsum("...d,de,...e->...", diff, world.metric, diff)
-    return -0.5 * quad + world.density_bonus * dens
+    u = -0.5 * quad + world.density_bonus * dens
+    return u + jnp.where(endorses & belief_true, world.agree_value, 0.0).astype(u.dtype)
 
 
 def unacceptable(world: World, belief_true: jax.Array, idx: jax.Array | None = None,
@@ -301,10 +306,6 @@ def acceptable(world: World, belief_true: jax.Array,
 
 def value(world: World, context_features: jax.Array, belief_true: jax.Array,
           idx: jax.Array | None = None) -> jax.Array:
-    """V(i, c) = U(x_i, c) + a endorses_i belief_true(c) - Lambda 1[i unacceptable in c]
-    for every response (or ``idx``); a = ``agree_value``."""
+    """V(i, c) = U(x_i, c) - Lambda 1[i unacceptable in c] for every response (or ``idx``)."""
     bad = unacceptable(world, belief_true, idx, context_features)
-    endorses = world.endorses if idx is None else world.endorses[idx]
-    u = utility(world, context_features, idx)
-    agree = jnp.where(endorses & belief_true, world.agree_value, 0.0).astype(u.dtype)
-    return u + agree - jnp.where(bad, world.penalty, 0.0)
+    return utility(world, context_features, belief_true, idx) - jnp.where(bad, world.penalty, 0.0)

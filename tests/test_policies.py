@@ -96,7 +96,7 @@ def test_masking_by_more_true_prohibitions_never_raises_violations_nor_lowers_su
     response feasible under D' has at least its probability under pi0|F(D)."""
     world = make_world(jax.random.key(seed), WORLD)
     logp0 = jax.nn.log_softmax(prior_logits(jax.random.key(seed + 1), world,
-                                            split(PolicyConfig())[1], jnp.zeros(4)))
+                                            split(PolicyConfig())[1], jnp.zeros(4), False))
     small = data.draw(st.lists(st.integers(0, 7), unique=True, max_size=8))
     extra = data.draw(st.lists(st.integers(0, 7), unique=True, max_size=8))
     large = sorted(set(small) | set(extra))
@@ -142,7 +142,7 @@ def test_policy_metrics_match_hand_computed_values(x64):
 
 def test_prior_puts_real_mass_on_unacceptable_and_sycophantic_responses():
     world = make_world(jax.random.key(0), WorldConfig())
-    z0 = prior_logits(jax.random.key(1), world, split(PolicyConfig())[1], jnp.zeros(4))
+    z0 = prior_logits(jax.random.key(1), world, split(PolicyConfig())[1], jnp.zeros(4), False)
     logp0 = jax.nn.log_softmax(z0)
     bad = world.violates.any(axis=1) | world.endorses  # a false-belief context
     assert 0.2 < float(violation_rate(logp0, ~bad)) < 0.95

@@ -41,14 +41,17 @@ def test_each_prohibition_covers_its_mass_in_expectation():
 
 
 def test_utility_matches_the_closed_form_in_float64(x64):
-    """U(x, c) = -1/2 (x - M c)^T A (x - M c) + bonus * density, checked against NumPy."""
+    """U(x, c) = -1/2 (x - M c)^T A (x - M c) + bonus * density + a endorses belief_true(c),
+    checked against NumPy."""
     cfg = WorldConfig(responses=50, coupling=0.7, density_bonus=2.0)
     w = make_world(jax.random.key(3), cfg)
     c = np.random.default_rng(0).standard_normal(cfg.context_dims)
     x, a, m = (np.asarray(t) for t in (w.features, w.metric, w.context_map))
     diff = x - m @ c
     expected = -0.5 * np.einsum("nd,de,ne->n", diff, a, diff) + 2.0 * np.asarray(w.claims / w.length)
-    np.testing.assert_allclose(utility(w, jnp.asarray(c)), expected, rtol=1e-12)
+    np.testing.assert_allclose(utility(w, jnp.asarray(c), False), expected, rtol=1e-12)
+    agreeing = expected + cfg.agree_value * np.asarray(w.endorses)   # a user who is right
+    np.testing.assert_allclose(utility(w, jnp.asarray(c), True), agreeing, rtol=1e-12)
 
 
 def test_metric_is_coupled_correlation_and_identity_at_zero_coupling(x64):

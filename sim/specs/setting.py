@@ -69,7 +69,8 @@ def setting_at(key: jax.Array, world: World, ctx: Contexts, policy_params) -> Po
 
 def _prior(key, world, ctx, policy_params):
     k_prior = stream(key, "prior")
-    return jax.vmap(lambda c: prior_logits(k_prior, world, policy_params, c))(ctx.features)
+    return jax.vmap(lambda c, b: prior_logits(k_prior, world, policy_params, c, b))(
+        ctx.features, ctx.belief_true)
 
 
 def prior_logp(key: jax.Array, setting: PolicySetting, policy_params) -> jax.Array:
