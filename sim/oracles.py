@@ -27,6 +27,17 @@ g_fact (index T + 1):
 Every answer carries ``flag`` = (something revealed) or (a false flag): the
 binary label, the same in law under every ``reveal``.
 
+Biased rejecters, the counterpart of the biased preference annotators (off by default):
+
+- ``rejecter_sycophancy`` s_r: with that probability a response that endorses the user's
+  false belief is not flagged at all (a rejecter who agrees with the user does not see the
+  error, nor anything else wrong with an agreeable answer);
+- ``rejecter_length_bias`` l_r: with that probability a long response (longer than the
+  length law's median) is not flagged at all (a lenient reader of long answers).
+
+Their draws come from a stream of their own (``rejecter_bias``): at 0 every label is the
+unbiased oracle's, bit for bit (a test checks it).
+
 **Preference oracle** ("which is better?"). Given i, j, c it returns a target
 y in {0, 1/2, 1} (1: i wins) and a weight in {0, 1} (0: skipped). The
 annotator is one of three kinds, drawn per query:
@@ -55,12 +66,12 @@ import jax.numpy as jnp
 from jax.scipy.special import ndtri
 
 from .config import Config, ConfigError, param
-from .keys import normal, uniform, uniform_entries
+from .keys import normal, stream, uniform, uniform_entries
 from .world import Contexts, World, value, violations_in
 
 __all__ = [
     "AnnotatorConfig", "RejectionLabel", "PreferenceLabel", "rejection_oracle",
-    "preference_oracle", "violated_prohibitions",
+    "preference_oracle", "violated_prohibitions", "rejecter_lenient",
 ]
 
 
@@ -90,6 +101,12 @@ class AnnotatorConfig(Config):
     skip: bool = param(False, doc="B-Pref skip: no label when both responses are bad")
     skip_floor: float = param(-100.0, lo=-1e7, hi=1e7, sweep=True,
                               doc="B-Pref skip floor, in units of V (|V| <= 1e6 + U)")
+    rejecter_sycophancy: float = param(0.0, lo=0.0, hi=1.0, sweep=True,
+                                       doc="s_r, probability that a response endorsing a false "
+                                           "belief is not flagged (0: today's rejecter)")
+    rejecter_length_bias: float = param(0.0, lo=0.0, hi=1.0, sweep=True,
+                                        doc="l_r, probability that a long response is not "
+                                            "flagged (0: today's rejecter)")
     query: str = param("uniform", choices=("uniform", "policy"),
                        doc="queried responses drawn uniformly or from the current policy "
                            "(experiments with a policy: sycophancy, loss_aversion)")
@@ -163,10 +180,25 @@ def rejection_oracle(key: jax.Array, world: World, params, static,
     t = world.masses.shape[0]
     mass = world.masses[jnp.minimum((u_mass * t).astype(jnp.int32), t - 1)]  # a true one's, uniformly
     theta = jnp.minimum(ndtri(1.0 - mass), jnp.abs(proj) - 1e-4)
+    lenient = rejecter_lenient(key, world, params, i, belief_true)
+    revealed, spurious = revealed & ~lenient, spurious & ~lenient
     flag = jnp.any(revealed) | spurious
     if static.reveal == "flag":  # nothing said about which prohibition fired
         revealed, spurious = jnp.zeros_like(revealed), jnp.zeros_like(spurious)
     return RejectionLabel(revealed, spurious, w, theta, flag)
+
+
+def rejecter_lenient(key: jax.Array, world: World, params, i: jax.Array,
+                     belief_true: jax.Array) -> jax.Array:
+    """Whether a biased rejecter lets response i pass unflagged (module docstring): () bool.
+
+    Its two uniforms come from the stream ``rejecter_bias`` of the label's key, so the
+    oracle's other draws are untouched; at s_r = l_r = 0 it is False (u < 0 never holds)."""
+    u_syc, u_len = uniform(stream(key, "rejecter_bias"), (2,))
+    agrees_wrongly = world.endorses[i] & ~belief_true
+    long = world.length[i] > world.length_median
+    return ((agrees_wrongly & (u_syc < params.rejecter_sycophancy))
+            | (long & (u_len < params.rejecter_length_bias)))
 
 
 def preference_oracle(key: jax.Array, world: World, params, static,

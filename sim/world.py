@@ -169,6 +169,7 @@ class World(NamedTuple):
     density_bonus: jax.Array  # ()
     belief_true_prob: jax.Array  # ()
     agree_value: jax.Array | float = 0.0  # () a, the utility of agreeing with a true belief
+    length_median: jax.Array | float = 200.0  # () the law's median length: "long" is above it
     context_normals: jax.Array | None = None  # (T, m) u_j; None: every prohibition context-free
 
 
@@ -225,6 +226,7 @@ def sample_world(key: jax.Array, params, static) -> World:
         normals=w, thresholds=theta if u is None else theta * jnp.sqrt(1.0 + jnp.sum(u * u, 1)), masses=masses, metric=metric, context_map=context_map,
         penalty=params.penalty, density_bonus=params.density_bonus,
         belief_true_prob=params.belief_true_prob, agree_value=params.agree_value,
+        length_median=params.length_median,
         context_normals=u,
     )
 

@@ -189,3 +189,51 @@ def test_a_few_entries_of_a_long_uniform_draw_are_the_same_bits():
             index = (0, 1, size - 1)
             full = np.asarray(uniform(key, (size,)))[list(index)]
             np.testing.assert_array_equal(np.asarray(uniform_entries(key, size, index)), full)
+
+
+def _rejections(cfg, i, belief, draws=DRAWS, lenient=None):
+    static, params = split(cfg)
+    keys = jax.random.split(jax.random.key(2), draws)
+    c = jnp.zeros(WORLD.context_map.shape[1])
+    return jax.jit(jax.vmap(lambda k: rejection_oracle(k, WORLD, params, static, i,
+                                                       jnp.asarray(belief), c)))(keys)
+
+
+@pytest.mark.parametrize("reveal", ["all", "one", "flag"])
+def test_with_the_rejecter_biases_at_0_every_label_is_the_unbiased_oracles(reveal, monkeypatch):
+    """Issue 27: biased rejecters are off at 0, bit for bit: the labels equal those of the
+    oracle whose bias step is removed, for every response, both beliefs, noise included."""
+    import sim.oracles as oracles
+    cfg = AnnotatorConfig(reveal=reveal, miss=0.2, false_flag=0.1)
+    for belief in (False, True):
+        for i in range(0, 256, 37):
+            got = _rejections(cfg, i, belief, draws=64)
+            with monkeypatch.context() as m:
+                m.setattr(oracles, "rejecter_lenient", lambda *a: jnp.asarray(False))
+                ref = _rejections(cfg, i, belief, draws=64)
+            for a, b in zip(got, ref):
+                np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_a_sycophantic_rejecter_lets_agreement_with_a_false_belief_pass_at_its_rate():
+    """s_r: a response endorsing a false belief goes unflagged with probability s_r (it is
+    always flagged by the unbiased rejecter: it breaks the factual rule); with a true belief,
+    or a response that does not endorse, nothing changes."""
+    agree = int(np.flatnonzero(np.asarray(WORLD.endorses))[0])
+    plain = [i for i in range(256) if not WORLD.endorses[i] and WORLD.violates[i].any()][0]
+    cfg = AnnotatorConfig(rejecter_sycophancy=0.3)
+    flags = np.asarray(_rejections(cfg, agree, False).flag)
+    assert _close(1 - flags.mean(), 0.3)
+    assert np.asarray(_rejections(cfg, plain, False).flag).all()
+
+
+def test_a_length_lenient_rejecter_lets_long_responses_pass_at_its_rate():
+    """l_r: a long response (above the length law's median) that breaks a rule goes
+    unflagged with probability l_r; a short one is always flagged."""
+    bad = np.asarray(WORLD.violates.any(axis=1))
+    long = np.asarray(WORLD.length > WORLD.length_median)
+    i_long = int(np.flatnonzero(bad & long)[0])
+    i_short = int(np.flatnonzero(bad & ~long)[0])
+    cfg = AnnotatorConfig(rejecter_length_bias=0.6)
+    assert _close(1 - np.asarray(_rejections(cfg, i_long, True).flag).mean(), 0.6)
+    assert np.asarray(_rejections(cfg, i_short, True).flag).all()
