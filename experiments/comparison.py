@@ -20,8 +20,6 @@ import numpy as np
 from . import ledger, stats
 from .results import ResultError
 
-KEYS = ("variant", "method", "axis", "x", "metric")
-
 
 def _flat(d: dict, prefix: str = "experiment.") -> dict:
     """``section.field -> value``; the top config's own fields are the ``experiment``

@@ -89,7 +89,7 @@ def plan(spec: Experiment, config, variants, sweeps) -> list[Program]:
     return programs
 
 
-def _blocks(program: Program, out: dict) -> list[Block]:
+def _blocks(spec: Experiment, program: Program, out: dict) -> list[Block]:
     blocks = []
     for p, point in enumerate(program.points):
         for method, metrics in out.items():
@@ -102,7 +102,8 @@ def _blocks(program: Program, out: dict) -> list[Block]:
                     raise AssertionError(f"{method}/{metric}: {a.shape[1]} values on axis {axis} "
                                          f"of {len(xs)} points (a spec bug)")
                 values[metric] = a
-            blocks.append(Block(program.variant, point, method, axis, tuple(xs), values))
+            blocks.append(Block(program.variant, point, method, axis, tuple(xs), values,
+                                spec.tier(method)))
     return blocks
 
 
@@ -234,7 +235,7 @@ def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: i
         per_point = [jax.tree.map(lambda *a: np.concatenate(a, axis=1)[:, :seeds],
                                   *gathered[p::len(points)]) for p in range(len(points))]
         out = jax.tree.map(lambda *a: np.concatenate(a, axis=0), *per_point)
-        blocks += _blocks(program, out)
+        blocks += _blocks(spec, program, out)
         timings.append({"variant": program.variant, "points": len(program.points),
                         "devices": n, "processes": jax.process_count(),
                         "seeds_per_call": chunk, "bytes_per_call": needed,

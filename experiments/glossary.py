@@ -60,6 +60,9 @@ METHODS: dict[str, str] = {
     "rule": "the rule learner: it admits the feasible set F_n of the prohibitions its "
             "rejections named (each rejection says which rule it breaks: an oracle tier, an "
             "upper bound); E1 and E7, axis labels",
+    "named_rule": "E1: the named-rule learner (named tier): one logistic classifier per named "
+                  "rule, fitted from the responses whose rejection named it and those not named "
+                  "for it, in the reward model's family; it admits where no classifier fires",
     "cost_model": "the cost model: a cost c_theta fitted by the logistic loss to the same "
                   "rejections told only as binary flags; it admits {c_theta <= 0}; E1 and E7, "
                   "axis labels",
@@ -276,7 +279,10 @@ METRICS: dict[str, str] = {
 VARIANTS: dict[str, str] = {
     "default": "the experiment's default config (the only variant of E2, E4 and E7)",
     # E1
-    "rule": "E1: the rule learner on rejections that name the rule",
+    "rule": "E1: the rule learner on rejections that name the rule (oracle tier: each named "
+            "rule's exact extent handed over)",
+    "named_batch": "E1: the named-rule learner on the same rejections, each rule's extent "
+                   "learned from examples, batch MLE (named tier)",
     "batch": "E1: the reward model, configured family (quadratic, misspecified), batch MLE refits",
     "online": "E1: the same reward model, online streaming updates",
     "control_batch": "E1: the well-specified control (contextual family, annotators without "
@@ -336,6 +342,10 @@ COLUMNS: dict[str, str] = {
     "<section.field>": "one column per swept config field (e.g. annotator.sycophancy in E2): "
                        "the sweep point's value",
     "method": "what produced the number (METHODS)",
+    "tier": "the information the method's labels carry: oracle (told the truth: each named "
+            "rule's exact extent; an upper bound), named (the rule named, its extent learned "
+            "from examples), flag (only that something is wrong), comparison (which of two "
+            "is better); empty where a row mixes signals or is no learner's",
     "seed": "results.csv: the seed's index s (its key is fold_in(key(base_seed), s))",
     "axis": "the name of the method's x-axis (AXES); none for a scalar",
     "x": "the value on the axis, in the axis's unit; empty when axis is none",

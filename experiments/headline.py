@@ -4,7 +4,9 @@ For each experiment, :data:`METRICS` names its main metrics (those its docs page
 The headline is a table: one row per variant and method that has them, one column per
 metric, each cell the mean and 95% bootstrap band over seeds at the method's last x (the
 largest label budget, the last training step, ...; the scalar when there is no axis). A
-swept run gets one table per sweep point, each titled with its point.
+swept run gets one table per sweep point, each titled with its point; past
+:data:`MAX_POINTS` points, only the point at the config's own values (the defaults), and a
+line saying where the others are.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 
 METRICS = {
     "convergence": ("unacceptable_share", "reopenings", "ranking_drift"),
-    "sycophancy": ("sycophancy_rate", "violation_rate", "value"),
+    "sycophancy": ("sycophancy_rate", "sycophancy_gap", "violation_rate", "value"),
     "negative_only": ("pass_at_1", "entropy", "violation_rate"),
     "loss_aversion": ("violation_rate", "value"),
     "capability": ("mean_length", "density", "sycophancy_rate"),
@@ -23,12 +25,21 @@ METRICS = {
     "economics": ("usd", "harm", "detected"),
     "limits": ("lead", "value", "violation_rate"),
 }
-MAX_POINTS = 8     # a sweep with more points prints its first ones and says so
+MAX_POINTS = 4     # a sweep with more points prints the default point and says so
+
+
+def _num(x: float) -> str:
+    """Three significant digits in plain decimals (1400, not 1.4e+03)."""
+    a = abs(x)
+    if a == 0 or 1e-3 <= a < 1e6:
+        digits = max(0, 2 - int(np.floor(np.log10(a)))) if a else 0
+        return f"{x:.{digits}f}"
+    return f"{x:.3g}"
 
 
 def _cell(curve) -> str:
     k = -1 if np.all(np.isnan(curve.x)) or len(curve.x) == 1 else int(np.nanargmax(curve.x))
-    return f"{curve.mean[k]:.3g} [{curve.lo[k]:.3g}, {curve.hi[k]:.3g}]"
+    return f"{_num(curve.mean[k])} [{_num(curve.lo[k])}, {_num(curve.hi[k])}]"
 
 
 def _point_text(point: dict) -> str:
@@ -53,18 +64,31 @@ def table(summary, metrics) -> list[str]:
             for r in [("", *metrics), *rows]]
 
 
-def text(name: str, summary) -> str:
-    """The headline of experiment ``name`` from its summary; empty when it has none."""
+def text(name: str, summary, config=None) -> str:
+    """The headline of experiment ``name`` from its summary; empty when it has none.
+    ``config`` (the run's) picks the point shown when the sweep is long."""
     metrics = METRICS.get(name, ())
     if not metrics:
         return ""
     grid = summary.grid()
+    shown = grid
+    if len(grid) > MAX_POINTS:
+        default = [p for p in grid if config is not None and all(
+            _config_value(config, c) == v for c, v in p.items())]
+        shown = default or grid[:1]
     lines = [f"headline: mean [95% CI] over {summary.n_seeds} seeds at each method's last x"]
-    for point in grid[:MAX_POINTS]:
+    for point in shown:
         rows = table(summary.at(point) if point else summary, metrics)
         if point and rows:
             lines.append(f" at {_point_text(point)}:")
         lines += rows
-    if len(grid) > MAX_POINTS:
-        lines.append(f" ... and {len(grid) - MAX_POINTS} more sweep points in summary.csv")
+    if len(shown) < len(grid):
+        lines.append(f" ({len(grid) - len(shown)} more sweep points in summary.csv; the "
+                     "figures show them all)")
     return "\n".join(lines) if len(lines) > 1 else ""
+
+
+def _config_value(config, path: str):
+    from sim.config import field_at
+    owner, f = field_at(config, path)
+    return getattr(owner, f.name)

@@ -68,7 +68,7 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
     print(f"wrote {target}/{{results.csv,summary.csv,meta.json,{spec.name}.pdf,{spec.name}.png}}"
           + (f" and {len(shown) // 2} figures, one per sweep point ({spec.name}@...)" if shown
              else ""))
-    line = headline.text(spec.name, results.Summary.parse(summary_text))
+    line = headline.text(spec.name, results.Summary.parse(summary_text), config)
     if line:
         print(line)
     if note := dirty_note(commit):

@@ -2,11 +2,15 @@
 
 ``results.csv`` (one row per seed and point)::
 
-    experiment,variant,[section.field ...,]method,seed,axis,x,metric,value
+    experiment,variant,[section.field ...,]method,tier,seed,axis,x,metric,value
 
 ``summary.csv`` (mean and 95% percentile-bootstrap band over seeds)::
 
-    experiment,variant,[section.field ...,]method,axis,x,metric,mean,ci_low,ci_high,n_seeds
+    experiment,variant,[section.field ...,]method,tier,axis,x,metric,mean,ci_low,ci_high,n_seeds
+
+``tier`` is the information the method's labels carry (``oracle``, ``named``, ``flag``,
+``comparison``; :attr:`sim.spec.Experiment.tiers`), empty where a row mixes signals or is
+no learner's.
 
 ``axis`` names the x-axis of the method's outputs (``labels``, ``beta``, ``n``,
 ``training_step``, ...), ``x`` is its value (empty for a scalar, axis
@@ -31,8 +35,9 @@ from . import interrupt
 
 BOOTSTRAP = 1000    # bootstrap resamples for the 95% bands
 RESULT_HEAD = ("experiment", "variant")
-RESULT_TAIL = ("method", "seed", "axis", "x", "metric", "value")
-SUMMARY_TAIL = ("method", "axis", "x", "metric", "mean", "ci_low", "ci_high", "n_seeds")
+RESULT_TAIL = ("method", "tier", "seed", "axis", "x", "metric", "value")
+SUMMARY_TAIL = ("method", "tier", "axis", "x", "metric", "mean", "ci_low", "ci_high", "n_seeds")
+TIERS = ("oracle", "named", "flag", "comparison")
 
 
 @dataclasses.dataclass
@@ -45,6 +50,7 @@ class Block:
     axis: str             # "none" for a scalar
     xs: tuple
     metrics: dict
+    tier: str = ""        # the information the method's labels carry (TIERS), or ""
 
 
 class AmbiguousPoint(ValueError):
@@ -78,7 +84,7 @@ def _x_text(axis, x):
 
 def long_rows(name, blocks, sweep_cols):
     for b in blocks:
-        head = (name, b.variant, *(b.point[c] for c in sweep_cols), b.method)
+        head = (name, b.variant, *(b.point[c] for c in sweep_cols), b.method, b.tier)
         for metric, values in b.metrics.items():
             for seed in range(values.shape[0]):
                 for k, x in enumerate(b.xs):
@@ -89,7 +95,7 @@ def bootstrap_rows(name, blocks, sweep_cols, n_boot=BOOTSTRAP, seed=0):
     """Mean and 95% percentile-bootstrap band over seeds for every (block, metric, x)."""
     rows, weights = [], {}
     for b in blocks:
-        head = (name, b.variant, *(b.point[c] for c in sweep_cols), b.method, b.axis)
+        head = (name, b.variant, *(b.point[c] for c in sweep_cols), b.method, b.tier, b.axis)
         for metric, values in b.metrics.items():
             n_seeds = values.shape[0]
             if n_seeds not in weights:  # the same resamples for every block of a run
@@ -202,7 +208,8 @@ class Summary:
 
     @classmethod
     def from_rows(cls, header, rows):
-        sweep_cols = tuple(header[len(RESULT_HEAD):-len(SUMMARY_TAIL)])
+        header = list(header)
+        sweep_cols = tuple(header[header.index("variant") + 1:header.index("method")])
         return cls([dict(zip(header, r)) for r in rows], sweep_cols)
 
     @classmethod

@@ -76,6 +76,12 @@ class Experiment:
     tiny: Callable[[], Config] | None = None
     module: str = ""
     backend_level: int | None = None
+    # ``tiers``: method -> the information its labels carry (``oracle``: told the truth, the
+    # named upper bound; ``named``: the rule named, its extent learned; ``flag``: told only
+    # that something is wrong; ``comparison``: told which of two is better), as (method,
+    # tier) pairs. Rows of a method not named here (policies mixing signals, laws) carry an
+    # empty tier.
+    tiers: tuple[tuple[str, str], ...] = ()
 
     # ``backend_level``: XLA's backend (LLVM) optimisation level for this experiment's
     # programs; None is XLA's default, 3. Level 2 compiles 10-30% faster; it runs most
@@ -85,6 +91,10 @@ class Experiment:
     def tiny_config(self) -> Config:
         """The smallest config that runs every branch (for tests); the quick one by default."""
         return (self.tiny or self.quick)()
+
+    def tier(self, method: str) -> str:
+        """The tier of a method's rows ("" when the spec names none)."""
+        return dict(self.tiers).get(method, "")
 
     def variant(self, name: str) -> Variant:
         for v in self.variants:

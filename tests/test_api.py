@@ -29,7 +29,7 @@ def two_runs(tmp_path_factory):
 def test_run_returns_the_results_table_and_its_folder(two_runs):
     out, (df, folder), (_, folder_b) = two_runs
     assert isinstance(df, pd.DataFrame)
-    assert list(df.columns[-6:]) == ["method", "seed", "axis", "x", "metric", "value"]
+    assert list(df.columns[-7:]) == ["method", "tier", "seed", "axis", "x", "metric", "value"]
     assert folder.parent == out / "loss_aversion" and (folder / "results.csv").is_file()
     assert (out / "loss_aversion" / "latest").resolve() == folder_b.resolve()   # the newest
     back = experiments.load(folder)

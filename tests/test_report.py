@@ -28,7 +28,7 @@ def _summary(experiment, curves, sweep=()):
     rows = []
     for variant, point, method, axis, xs, metric, means in curves:
         for x, m in zip(xs, means):
-            rows.append((experiment, variant, *point, method, axis, "" if x is None else x,
+            rows.append((experiment, variant, *point, method, "", axis, "" if x is None else x,
                          metric, m, m - 0.05, m + 0.05, 4))
     return header, rows
 

@@ -36,16 +36,18 @@ def test_a_run_writes_self_describing_results_summary_meta_and_figure(quick_run)
         "convergence.pdf", "convergence.png", "meta.json", "results.csv", "summary.csv"]
     assert not [p for p in (out / "convergence").iterdir() if p.name.startswith(".")]  # no temp
     rows = _rows(folder / "results.csv")
-    assert rows[0] == ["experiment", "variant", "method", "seed", "axis", "x", "metric", "value"]
-    assert {(r[1], r[2]) for r in rows[1:]} == {("rule", "rule"), ("online", "reward_model")}
-    assert {r[4] for r in rows[1:]} == {"labels"} and {int(r[3]) for r in rows[1:]} == {0, 1, 2}
-    assert max(float(r[5]) for r in rows[1:]) == 200.0  # x is the label count, not an index
-    assert all(np.isfinite(float(r[7])) for r in rows[1:])
+    assert rows[0] == ["experiment", "variant", "method", "tier", "seed", "axis", "x", "metric",
+                       "value"]
+    assert {(r[1], r[2], r[3]) for r in rows[1:]} == {("rule", "rule", "oracle"),
+                                                      ("online", "reward_model", "comparison")}
+    assert {r[5] for r in rows[1:]} == {"labels"} and {int(r[4]) for r in rows[1:]} == {0, 1, 2}
+    assert max(float(r[6]) for r in rows[1:]) == 200.0  # x is the label count, not an index
+    assert all(np.isfinite(float(r[8])) for r in rows[1:])
     summary = _rows(folder / "summary.csv")
-    assert summary[0] == ["experiment", "variant", "method", "axis", "x", "metric", "mean",
-                          "ci_low", "ci_high", "n_seeds"]
+    assert summary[0] == ["experiment", "variant", "method", "tier", "axis", "x", "metric",
+                          "mean", "ci_low", "ci_high", "n_seeds"]
     for r in summary[1:]:
-        assert float(r[7]) <= float(r[6]) <= float(r[8]) and r[9] == "3"
+        assert float(r[8]) <= float(r[7]) <= float(r[9]) and r[10] == "3"
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["config_hash"] == folder.name and meta["config"]["labels"] == 200
     assert meta["command"].startswith("python -m experiments convergence --quick")
@@ -93,9 +95,9 @@ def test_a_sweep_over_swept_numbers_is_one_program_with_a_column_per_field(tmp_p
 def test_bootstrap_band_contains_the_mean_and_is_a_point_for_constant_data():
     values = np.array([[1.0, 2.0], [3.0, 2.0], [5.0, 2.0], [7.0, 2.0]])
     rows = bootstrap_rows("x", [Block("v", {}, "m", "labels", (0, 10), {"metric": values})], ())
-    (a, b) = rows
-    assert a[6] == pytest.approx(4.0) and a[7] < 4.0 < a[8]
-    assert b[6] == b[7] == b[8] == pytest.approx(2.0)
+    (a, b) = rows   # experiment, variant, method, tier, axis, x, metric, mean, lo, hi, n
+    assert a[7] == pytest.approx(4.0) and a[8] < 4.0 < a[9]
+    assert b[7] == b[8] == b[9] == pytest.approx(2.0)
 
 
 def test_list_and_help_describe_every_experiment_and_field(capsys):

@@ -174,4 +174,4 @@ def test_every_program_of_the_quick_and_default_configs_traces_onto_its_axes(spe
         shapes = jax.eval_shape(batched(spec, program.static), keys, program.params)
         for leaf in jax.tree.leaves(shapes):
             assert leaf.shape[:2] == (len(program.points), 2), (program.variant, leaf.shape)
-        engine._blocks(program, jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes))
+        engine._blocks(spec, program, jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes))

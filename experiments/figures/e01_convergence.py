@@ -13,6 +13,7 @@ from .plotting import band, save
 
 STYLE = {
     "rule": dict(color="black"),
+    "named_batch": dict(color="tab:brown"),
     "batch": dict(color="tab:red"),
     "online": dict(color="tab:red", ls="--"),
     "control_batch": dict(color="tab:blue"),
@@ -23,7 +24,8 @@ STYLE = {
     "maxout_online": dict(color="tab:purple", ls="--"),
 }
 LABEL = {
-    "rule": "rule learner (feasible set $F_n$)",
+    "rule": "rule learner (feasible set $F_n$), oracle tier: each rule's extent handed over",
+    "named_batch": "named-rule learner, {family}, batch: each named rule's extent learned",
     "batch": "reward model, {family}, batch MLE",
     "online": "reward model, {family}, online",
     "control_batch": "control: contextual, no surface bias, batch MLE",
@@ -34,7 +36,9 @@ LABEL = {
     "maxout_online": "cost model on flags, max of {k} halfspaces, online",
 }
 COSTS = ("cost_batch", "cost_online", "maxout_batch", "maxout_online")
-METHOD = {"rule": "rule", **{v: "cost_model" for v in COSTS}}  # the others: reward model
+SCORED = ("named_batch", *COSTS)   # learned scores without surface loadings
+METHOD = {"rule": "rule", "named_batch": "named_rule",
+          **{v: "cost_model" for v in COSTS}}  # the others: reward model
 
 
 def _draw(ax, summary, variant, metric, style, label=None):
@@ -45,7 +49,7 @@ def _draw(ax, summary, variant, metric, style, label=None):
 def plot(summary, config, stem):
     variants = [v for v in STYLE if v in summary.variants]
     learned = [v for v in variants if v != "rule"]
-    rewards = [v for v in learned if v not in COSTS]
+    rewards = [v for v in learned if v not in SCORED]
     fig, axes = plt.subplots(4, 3, figsize=(12.5, 13.5), constrained_layout=True)
     (a, b, c), (d, e, f), (g, h, i), (j, k, legend) = axes
 

@@ -8,6 +8,8 @@ pairs. At log-spaced checkpoints (axis ``labels``) all are scored on held-out
 contexts:
 
 - the rule learner (method ``rule``) admits its feasible set F_n(c);
+- the named-rule learner (method ``named_rule``) admits the responses on which none of
+  its learned per-rule classifiers fires;
 - the cost model (method ``cost_model``, :mod:`sim.costs`) admits {c_theta <= 0};
   it learns the rule from examples, so rule learner against cost model
   separates what the *signal* buys from what *revealing the rule* buys;
@@ -23,7 +25,11 @@ distance between successive rankings, mean over contexts) and
 
 Variants (config transforms):
 
-- ``rule``            the rule learner (``experiment.signal = rejections``);
+- ``rule``            the rule learner (``experiment.signal = rejections``), the
+                      ``oracle`` tier: each rule's exact extent handed over when first named;
+- ``named_batch``     the named-rule learner (:mod:`sim.named`, ``signal = named``), the
+                      ``named`` tier: the same rejections, each rule's extent learned from
+                      examples in the reward model's family, batch MLE;
 - ``batch``           the configured reward model (default quadratic, misspecified;
                       annotators with the configured surface biases), batch MLE refits;
 - ``online``          the same, online streaming updates;
@@ -60,6 +66,7 @@ from ..metrics import (
     set_metrics,
     update_changes,
 )
+from ..named import fit_named, named_costs
 from ..oracles import AnnotatorConfig
 from ..preferences import LearnerConfig, response_features, surface_loadings
 from ..spec import Experiment, Variant
@@ -77,9 +84,12 @@ class ConvergenceConfig(Config):
     annotator: AnnotatorConfig = param(AnnotatorConfig())
     learner: LearnerConfig = param(LearnerConfig())
     cost: CostConfig = param(CostConfig())
-    signal: str = param("rejections", choices=("rejections", "flags", "comparisons"),
-                        doc="what the learner is told: rejections naming the rule (rule "
-                            "learner), binary flags (cost model), comparisons (reward model)")
+    signal: str = param("rejections", choices=("rejections", "named", "flags", "comparisons"),
+                        doc="what the learner is told and how much it is handed: rejections "
+                            "naming the rule, each rule's extent given (rule learner, the "
+                            "oracle tier); rejections naming the rule, its extent learned "
+                            "(named-rule learner); binary flags (cost model); comparisons "
+                            "(reward model)")
     labels: int = param(2000, lo=1, hi=1_000_000, doc="label budget n of each learner")
     checkpoints: int = param(20, lo=2, hi=1000, doc="log-spaced evaluation points, 0 included")
     eval_contexts: int = param(8, lo=1, hi=4096, doc="held-out contexts for evaluation")
@@ -217,22 +227,41 @@ def cost_model_sets(thetas, world, contexts, values, acceptable, static):
     return _learned_sets(thetas, score, lambda theta, rs: {}, acceptable, values, static)
 
 
+def _named_rule(world, contexts, values, acceptable, k_labels, params, static):
+    """The named-rule learner (:mod:`sim.named`) on the rule learner's rejections (same key,
+    same queries, same answers), in the reward model's family: what naming the rule buys
+    without being handed its extent."""
+    n, family = static.labels, static.learner.family
+    rejections = collect_rejections(k_labels, world, params.annotator, static.annotator, n)
+    thetas = fit_named(world, rejections, family, checkpoint_steps(n, static.checkpoints),
+                       params.cost.ridge, static.cost.batch_iters, static.annotator.reveal)
+
+    def score(theta):
+        c = named_costs(theta, family, world, contexts)                         # (E, N)
+        return -c, admitted_by_cost(c), jnp.argmin(c, axis=1).astype(jnp.int32)
+
+    return _learned_sets(thetas, score, lambda theta, rs: {}, acceptable, values, static)
+
+
 def run(key, params, static):
-    """One seed of E1: ``{"rule" | "reward_model": {metric: (K,)}}`` at the checkpoints."""
+    """One seed of E1: ``{"rule" | "named_rule" | "cost_model" | "reward_model":
+    {metric: (K,)}}`` at the checkpoints."""
     k_world, k_eval, k_labels = streams(key, "world", "evaluation", "labels")
     world = sample_world(k_world, params.world, static.world)
     contexts, values, acceptable = _evaluation(k_eval, world, static)
     args = (world, contexts, values, acceptable, k_labels, params, static)
     if static.signal == "rejections":
         return {"rule": _rule(*args)}
+    if static.signal == "named":
+        return {"named_rule": _named_rule(*args)}
     if static.signal == "flags":
         return {"cost_model": _cost_model(*args)}
     return {"reward_model": _reward_model(*args)}
 
 
 def axes(config: ConvergenceConfig) -> dict:
-    method = {"rejections": "rule", "flags": "cost_model", "comparisons": "reward_model"}[
-        config.signal]
+    method = {"rejections": "rule", "named": "named_rule", "flags": "cost_model",
+              "comparisons": "reward_model"}[config.signal]
     return {method: ("labels", checkpoint_steps(config.labels, config.checkpoints))}
 
 
@@ -262,7 +291,8 @@ def quick() -> ConvergenceConfig:
 
 def tiny() -> ConvergenceConfig:
     return ConvergenceConfig(world=WorldConfig(responses=32, prohibitions=5, prohibition_mass=0.1),
-                             cost=CostConfig(halfspaces=4, maxout_iters=5), labels=6, checkpoints=3, eval_contexts=2, eval_responses=8)
+                             cost=CostConfig(halfspaces=4, maxout_iters=5), labels=6,
+                             checkpoints=3, eval_contexts=2, eval_responses=8)
 
 
 SPEC = Experiment(
@@ -273,7 +303,10 @@ SPEC = Experiment(
     axes=axes,
     variants=(
         Variant("rule", lambda c: dataclasses.replace(c, signal="rejections"),
-                "rule learner: the feasible set F_n of revealed prohibitions"),
+                "rule learner: the feasible set F_n of revealed prohibitions (oracle tier)"),
+        Variant("named_batch", lambda c: dataclasses.replace(c, signal="named"),
+                "the named-rule learner: the same rejections, each rule's extent learned "
+                "from examples in the reward model's family, batch MLE (the named tier)"),
         Variant("batch", _comparisons("batch"), "reward model, configured family, batch MLE"),
         Variant("online", _comparisons("online"), "reward model, configured family, online"),
         Variant("control_batch", _comparisons("batch", True),
@@ -286,6 +319,8 @@ SPEC = Experiment(
                 "cost model, max over K learned halfspaces, batch (Adam per checkpoint)"),
         Variant("maxout_online", _flags("online", "maxout"), "the maxout cost model, online"),
     ),
+    tiers=(("rule", "oracle"), ("named_rule", "named"), ("cost_model", "flag"),
+           ("reward_model", "comparison")),
     # the paper's own knob on an axis: kappa in {0, 0.5, 0.9}, one program (a swept number);
     # claims are read at the world's default, kappa = 0.5
     sweep=(("world.coupling", (0.0, 0.5, 0.9)),),

@@ -1,0 +1,71 @@
+"""The named-rule learner: told which rule a rejection names, it learns what the rule covers.
+
+The rule learner of :mod:`sim.constraints` is the ``oracle`` tier: the first rejection
+that names prohibition j hands it g_j's exact halfspace, so one label fixes the rule
+everywhere. The paper's interface ("what is wrong?") names the rule but not its extent;
+a real model still has to learn from examples what "do not give medical dosages" covers.
+This learner is that middle case, the ``named`` tier (docs/model.md section 3):
+
+- for every rule j (the T halfspaces, padding, the factual rule: the oracle's indices) a
+  classifier c_j(i, c) = theta_j . [phi(i, c), 1] is fitted by the cost model's logistic
+  loss (:mod:`sim.costs`) in the same feature family as the other learners;
+- its positives are the queried responses whose rejection named j; its negatives the
+  queried responses not named for j. With ``reveal="all"`` (every violated rule named)
+  a response flagged for other rules is a negative for j; with ``reveal="one"`` it says
+  nothing about j and gets weight 0; an unflagged response is a negative for every rule.
+  A rule never named has no positives, so its classifier admits everything;
+- the admitted set is {i : c_j(i, c) <= 0 for every j}: no learned rule fires.
+
+Batch refits at each checkpoint (the ridge MLE of :func:`sim.reward_fits.fit_batch`, one per
+rule, vmapped over rules). Nothing makes its sets nested: nestedness, re-openings and
+convergence are measured (E1), never assumed.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from .costs import cost_inputs
+from .labels import Rejections
+from .reward_fits import fit_batch
+from .world import Contexts, World
+
+__all__ = ["named_targets", "fit_named", "named_costs"]
+
+
+def named_targets(rejections: Rejections, reveal: str) -> tuple[jax.Array, jax.Array]:
+    """Per label and rule, the target 1[the rejection named the rule] and its weight:
+    ((n, R), (n, R)), R = T + 2 rules (module docstring)."""
+    named = rejections.answer.revealed                                       # (n, R) bool
+    target = named.astype(jnp.result_type(float))
+    if reveal == "one":   # flagged for another rule: unknown for this one
+        known = named | ~rejections.flagged()[:, None]
+    else:
+        known = jnp.ones_like(named)
+    return target, known.astype(target.dtype)
+
+
+def fit_named(world: World, rejections: Rejections, family: str, steps, ridge, iters: int,
+              reveal: str) -> jax.Array:
+    """The per-rule classifiers after the first n labels, for each n in ``steps``:
+    (K, R, p + 1), on the inputs :func:`sim.costs.cost_inputs` of ``family`` (a linear family:
+    ``linear``, ``quadratic`` or ``contextual``)."""
+    z = jax.vmap(lambda i, c, b: cost_inputs(family, world, i, c, b))(
+        rejections.response, rejections.contexts.features, rejections.belief_true)
+    target, weight = named_targets(rejections, reveal)
+    steps = jnp.asarray(steps, jnp.int32)
+    fits = jax.vmap(lambda y, w: fit_batch(z, y, w, steps, ridge, iters), in_axes=(1, 1))(
+        target, weight)                                                      # (R, K, p + 1)
+    return jnp.swapaxes(fits, 0, 1)
+
+
+def named_costs(theta: jax.Array, family: str, world: World, contexts: Contexts) -> jax.Array:
+    """max_j c_j(i, c) for every context and response: (E, N); admitted where <= 0."""
+    idx = jnp.arange(world.features.shape[0])
+
+    def one(c, b):
+        z = cost_inputs(family, world, idx, c, b)                            # (N, p + 1)
+        return jnp.max(z @ theta.T, axis=-1)
+
+    return jax.vmap(one)(contexts.features, contexts.belief_true)
