@@ -268,6 +268,10 @@ SPEC = Experiment(
     axes=axes,
     variants=(Variant("default", doc="tilts, best-of-n and DPO on comparisons; the rule "
                                      "learner's mask, NSR and NPO on rejections"),),
+    # the information each method's labels carry; rbr_tilt mixes named rules and comparisons
+    tiers=(("mask", "oracle"), ("nsr", "flag"), ("npo", "flag"), ("cost_mask", "flag"),
+           ("constrained_tilt", "flag"), ("tilt", "comparison"), ("corrected", "comparison"),
+           ("best_of_n", "comparison"), ("dpo", "comparison"), ("first_order", "comparison")),
     # the paper's own knob on an axis: kappa in {0, 0.5, 0.9}, one program (a swept number);
     # claims are read at the world's default, kappa = 0.5
     sweep=(("annotator.sycophancy", (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)),
