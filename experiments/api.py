@@ -16,6 +16,7 @@ usual in a notebook; the results folder is then not written.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 TABLES = ("results", "summary")
@@ -78,7 +79,8 @@ def run(name: str, *, quick: bool = False, tiny: bool = False, seeds: int | None
 def load(folder: str | Path, table: str = "results"):
     """One table of a results folder as a ``pandas.DataFrame``: ``results`` (one row per
     seed and point) or ``summary`` (mean and 95% band over seeds). ``x`` is a number
-    (NaN for a scalar row); each swept field is a column of its own."""
+    (NaN for a scalar row); each swept field is a column of its own; the fields a run set
+    without sweeping are in ``df.attrs["meta"]["config"]`` (its meta.json)."""
     import pandas as pd
 
     if table not in TABLES:
@@ -87,4 +89,8 @@ def load(folder: str | Path, table: str = "results"):
     path = Path(folder) / f"{table}.csv"
     if not path.is_file():
         raise ValueError(f"{folder}: not a results folder (no {table}.csv in it)")
-    return pd.read_csv(path)
+    df = pd.read_csv(path)
+    meta = Path(folder) / "meta.json"
+    if meta.is_file():   # the run's config, seeds, command: df.attrs["meta"]["config"]
+        df.attrs["meta"] = json.loads(meta.read_text())
+    return df

@@ -26,6 +26,7 @@ METRICS = {
     "limits": ("lead", "value", "violation_rate"),
 }
 MAX_POINTS = 4     # a sweep with more points prints the default point and says so
+SKIP = {"sycophancy": ("first_order",)}   # predictions, not policies: in summary.csv only
 
 
 def _num(x: float) -> str:
@@ -47,9 +48,30 @@ def _point_text(point: dict) -> str:
                      for c, v in point.items())
 
 
-def table(summary, metrics) -> list[str]:
+def changes(spec, config) -> str:
+    """``annotator.sycophancy = 0.8 (quick: 0.2)``: the fields where ``config`` differs from
+    the nearest of the spec's own configs (default, quick, tiny): what a --set changed."""
+    from sim.config import leaf_fields
+    here = {p: v for p, _, v in leaf_fields(config)}
+    bases = [("default", spec.default()), ("quick", spec.quick()), ("tiny", spec.tiny_config())]
+    diffs = []
+    for name, base in bases:
+        theirs = {p: v for p, _, v in leaf_fields(base)}
+        diffs.append((name, [(p, v, theirs[p]) for p, v in here.items() if theirs.get(p) != v]))
+    name, diff = min(diffs, key=lambda d: len(d[1]))
+    return "; ".join(f"{p} = {_value(v)} ({name}: {_value(b)})" for p, v, b in diff)
+
+
+def _value(v) -> str:
+    if isinstance(v, tuple):
+        return ",".join(_value(x) for x in v)
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def table(summary, metrics, skip=()) -> list[str]:
     """The rows of one sweep point's table (``summary`` has no swept field left)."""
-    keys = dict.fromkeys((r["variant"], r["method"]) for r in summary.rows)
+    keys = [k for k in dict.fromkeys((r["variant"], r["method"]) for r in summary.rows)
+            if k[1] not in skip]
     rows = []
     for variant, method in keys:
         cells = [_cell(summary.curve(method, m, variant)) if summary.has(method, m, variant)
@@ -64,9 +86,10 @@ def table(summary, metrics) -> list[str]:
             for r in [("", *metrics), *rows]]
 
 
-def text(name: str, summary, config=None) -> str:
+def text(name: str, summary, config=None, spec=None) -> str:
     """The headline of experiment ``name`` from its summary; empty when it has none.
-    ``config`` (the run's) picks the point shown when the sweep is long."""
+    ``config`` (the run's) picks the point shown when the sweep is long; with ``spec`` too,
+    the first line names the settings that differ from the spec's own configs."""
     metrics = METRICS.get(name, ())
     if not metrics:
         return ""
@@ -77,15 +100,18 @@ def text(name: str, summary, config=None) -> str:
             _config_value(config, c) == v for c, v in p.items())]
         shown = default or grid[:1]
     lines = [f"headline: mean [95% CI] over {summary.n_seeds} seeds at each method's last x"]
+    changed = changes(spec, config) if spec is not None and config is not None else ""
+    if changed:
+        lines.append(f" settings changed: {changed}")
     for point in shown:
-        rows = table(summary.at(point) if point else summary, metrics)
+        rows = table(summary.at(point) if point else summary, metrics, SKIP.get(name, ()))
         if point and rows:
             lines.append(f" at {_point_text(point)}:")
         lines += rows
     if len(shown) < len(grid):
         lines.append(f" ({len(grid) - len(shown)} more sweep points in summary.csv; the "
                      "figures show them all)")
-    return "\n".join(lines) if len(lines) > 1 else ""
+    return "\n".join(lines) if any(line.startswith("  ") for line in lines) else ""
 
 
 def _config_value(config, path: str):

@@ -61,14 +61,15 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
         results.write_atomically(target, files, latest=True)
     compiled = sum("xla_seconds" in t for t in timings)   # the others reused a compiled one
     shared = f" ({compiled} compiled)" if compiled < len(programs) else ""
-    print(f"{spec.name}: {seeds} seeds, {len(programs)} programs{shared}, compile "
+    plural = "program" if len(programs) == 1 else "programs"
+    print(f"{spec.name}: {seeds} seeds, {len(programs)} {plural}{shared}, compile "
           f"{meta['compile_seconds']:.1f}s, run {meta['run_seconds']:.1f}s, total "
           f"{meta['total_seconds']:.1f}s")
     shown = sorted(set(figures) - {f"{spec.name}.pdf", f"{spec.name}.png"})
     print(f"wrote {target}/{{results.csv,summary.csv,meta.json,{spec.name}.pdf,{spec.name}.png}}"
           + (f" and {len(shown) // 2} figures, one per sweep point ({spec.name}@...)" if shown
              else ""))
-    line = headline.text(spec.name, results.Summary.parse(summary_text), config)
+    line = headline.text(spec.name, results.Summary.parse(summary_text), config, spec)
     if line:
         print(line)
     if note := dirty_note(commit):

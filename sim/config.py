@@ -28,6 +28,7 @@ and the allowed range.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import math
 from typing import Any, ClassVar, NamedTuple
@@ -285,8 +286,20 @@ def field_at(config: Config, path: str) -> tuple[Config, dataclasses.Field]:
     fields = {f.name: f for f in dataclasses.fields(config) if not _is_config_field(f)}
     if parts[0] not in fields:
         raise ConfigError(f"{config.section}.{parts[0]}: unknown field {parts[0]!r} in section "
-                          f"{config.section!r} (known: {', '.join(fields)})")
+                          f"{config.section!r}{_suggestion(config, parts[0], fields)} "
+                          f"(known: {', '.join(fields)})")
     return config, fields[parts[0]]
+
+
+def _suggestion(config: Config, name: str, fields: dict) -> str:
+    """``; did you mean world.coupling?``: the field of that name in a nested section, else
+    the closest name in this one; "" when nothing is close."""
+    nested = [f"{getattr(config, f.name).section}.{name}" for f in dataclasses.fields(config)
+              if _is_config_field(f) and name in {g.name for g in
+                                                  dataclasses.fields(getattr(config, f.name))}]
+    close = difflib.get_close_matches(name, list(fields), n=1)
+    guess = nested[0] if nested else f"{config.section}.{close[0]}" if close else ""
+    return f"; did you mean {guess}?" if guess else ""
 
 
 def replace_path(config: Config, path: str, value: Any) -> Config:

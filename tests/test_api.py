@@ -34,6 +34,7 @@ def test_run_returns_the_results_table_and_its_folder(two_runs):
     assert (out / "loss_aversion" / "latest").resolve() == folder_b.resolve()   # the newest
     back = experiments.load(folder)
     pd.testing.assert_frame_equal(back, df)
+    assert back.attrs["meta"]["config"]["beta"] == 0.1   # what the run set, not swept
     summary = experiments.load(folder, "summary")
     assert {"mean", "ci_low", "ci_high", "n_seeds"} <= set(summary.columns)
 
@@ -65,6 +66,19 @@ def test_compare_pairs_seeds_and_finds_the_changed_number(two_runs, capsys):
     assert main(["compare", str(folder_b), str(folder)]) == 0
     out = capsys.readouterr().out
     assert "config: experiment.beta: 1.0 -> 0.1" in out and "rows differ" in out
+
+
+def test_the_headline_names_the_settings_a_run_changed():
+    """A --set is named on the headline's first line, against the nearest of the spec's
+    own configs, so a change can be judged without opening the figure."""
+    import dataclasses
+
+    from sim.spec import registry
+    spec = registry()["convergence"]
+    c = spec.quick()
+    c = dataclasses.replace(c, annotator=dataclasses.replace(c.annotator, sycophancy=0.8))
+    assert headline.changes(spec, c) == "annotator.sycophancy = 0.8 (quick: 0.2)"
+    assert headline.changes(spec, spec.default()) == ""
 
 
 def test_paired_and_unpaired_bands_contain_their_mean_and_pairing_narrows():

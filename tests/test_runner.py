@@ -118,6 +118,8 @@ BAD = [
     (["convergence", "--seeds", "many"], "invalid int value", {}),
     (["convergence", "--set", "world.coupling=1.5"], "world.coupling = 1.5 is out of range", {}),
     (["convergence", "--set", "world.nope=1"], "unknown field 'nope'", {}),
+    (["convergence", "--set", "coupling=0.9"], "did you mean world.coupling?", {}),
+    (["convergence", "--set", "world.coupeling=0.9"], "did you mean world.coupling?", {}),
     # nothing silently ignored: an empty sweep item, a field both set and swept, twice
     (["convergence", "--sweep", "world.coupling=0.1,,0.2"],
      "--sweep world.coupling=0.1,,0.2: value 2 is empty", {}),
