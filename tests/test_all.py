@@ -230,14 +230,14 @@ def test_a_damaged_summary_is_one_line_naming_the_file_not_a_verdict(tiny, tmp_p
 
 
 def _set(path: Path, method: str, metric: str, values: dict):
-    """Set (mean, ci_low, ci_high) of every row of ``method``/``metric`` whose sweep value
-    (the column before ``method``) is a key of ``values``."""
+    """Set (mean, ci_low, ci_high) of every row of ``method``/``metric`` whose annotator
+    sycophancy is a key of ``values`` (at every kappa of the run)."""
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
     h = rows[0]
     for r in rows[1:]:
         if r[h.index("method")] == method and r[h.index("metric")] == metric:
-            key = float(r[h.index("method") - 1])
+            key = float(r[h.index("annotator.sycophancy")])
             if key in values:
                 r[h.index("mean")], r[h.index("ci_low")], r[h.index("ci_high")] = \
                     map(str, values[key])

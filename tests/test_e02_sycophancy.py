@@ -24,7 +24,7 @@ SHARES = dict(SPEC.sweep)["annotator.sycophancy"]      # 0, 0.1, ..., 0.5
 SEEDS = 4
 METHODS = {"tilt", "first_order", "corrected", "best_of_n", "dpo", "nsr", "npo", "mask",
            "cost_mask", "constrained_tilt", "rbr_tilt"}
-METRICS = {"sycophancy_rate", "violation_rate", "value", "kl_to_prior"}
+METRICS = {"sycophancy_rate", "sycophancy_gap", "violation_rate", "value", "kl_to_prior"}
 # Small enough to run in seconds after one compile, large enough for the claims.
 SMALL = dataclasses.replace(SPEC.quick(), world=WorldConfig(responses=128), labels=256, steps=8,
                             checkpoints=2, betas=(0.0, 0.05, 0.25, 16.0), best_of=(1, 32))

@@ -59,6 +59,7 @@ def test_discovery_time_lies_within_the_coupon_collector_bounds():
     assert np.all(d["coupon_integral"][0] <= d["upper_bound"][0])
 
 
+@pytest.mark.slow
 def test_missing_mass_reaches_zero_once_every_prohibition_is_found():
     rule = results()["rule"]
     assert np.all(rule["missing_mass"][0][:, 0] >= rule["missing_mass"][0][:, -1])

@@ -52,6 +52,7 @@ def test_all_rejections_make_mask_then_tilt_the_mask():
               jax.tree.map(lambda a: a[0, :, -1], out[f"mask_{b}"]))
 
 
+@pytest.mark.slow
 def test_all_comparisons_make_mask_then_tilt_the_tilt():
     """At f = 0 the rule learner knows nothing: F_0 is every response and the hybrid is the tilt."""
     out = results()

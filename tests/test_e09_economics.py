@@ -72,6 +72,7 @@ def test_a_complete_curator_refuses_only_the_unacceptable():
     assert np.all(np.diff(exact["harm"][0], axis=1) <= 1e-6)                  # knowing more
 
 
+@pytest.mark.slow
 def test_a_looser_target_never_costs_more():
     out = results()
     for name in ("mask", "tilt", "mask_then_tilt"):

@@ -204,15 +204,22 @@ def test_with_the_rejecter_biases_at_0_every_label_is_the_unbiased_oracles(revea
     """Issue 27: biased rejecters are off at 0, bit for bit: the labels equal those of the
     oracle whose bias step is removed, for every response, both beliefs, noise included."""
     import sim.oracles as oracles
-    cfg = AnnotatorConfig(reveal=reveal, miss=0.2, false_flag=0.1)
-    for belief in (False, True):
-        for i in range(0, 256, 37):
-            got = _rejections(cfg, i, belief, draws=64)
-            with monkeypatch.context() as m:
-                m.setattr(oracles, "rejecter_lenient", lambda *a: jnp.asarray(False))
-                ref = _rejections(cfg, i, belief, draws=64)
-            for a, b in zip(got, ref):
-                np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    static, params = split(AnnotatorConfig(reveal=reveal, miss=0.2, false_flag=0.1))
+    c = jnp.zeros(WORLD.context_map.shape[1])
+    idx = jnp.arange(256)
+    beliefs = jnp.arange(256) % 2 == 0
+    keys = jax.random.split(jax.random.key(2), 256)
+
+    def labels():
+        return jax.jit(jax.vmap(lambda k, i, b: oracles.rejection_oracle(
+            k, WORLD, params, static, i, b, c)))(keys, idx, beliefs)
+
+    got = labels()
+    with monkeypatch.context() as m:
+        m.setattr(oracles, "rejecter_lenient", lambda *a: jnp.asarray(False))
+        ref = labels()
+    for a, b in zip(got, ref):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 def test_a_sycophantic_rejecter_lets_agreement_with_a_false_belief_pass_at_its_rate():
