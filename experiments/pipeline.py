@@ -98,7 +98,7 @@ def main(argv) -> int:
     overall = Progress("all")
     done, log, failed = {}, [], []
     try:
-        for i, (spec, run_args, target) in enumerate(plan):
+        for spec, run_args, target in plan:
             step = f"{len(done)}/{len(plan)} done, {spec.name}:"
             if not args.force and reusable(target, spec):
                 done[spec.name] = target

@@ -59,7 +59,8 @@ from .world import (
 __all__ = [
     "AnnotatorConfig", "ConfigError", "ConstraintTrace", "Contexts", "Experiment",
     "LearnerConfig", "PolicyConfig", "Variant", "World", "WorldConfig", "acceptable", "batched",
-    "best_of_n", "bradley_terry_nll", "constrained_tilt", "dual_ascent", "collect_comparisons", "collect_rejections",
+    "best_of_n", "bradley_terry_nll", "constrained_tilt", "dual_ascent", "collect_comparisons",
+    "collect_rejections",
     "contraction_curve", "feasible_curve", "feasible_sets", "feature_differences", "fit_batch",
     "fit_online", "kendall_distance", "kendall_tau", "learn_constraints", "losses", "make_world",
     "mask", "preference_oracle", "prior_logits", "registry", "rejection_oracle", "rewards",

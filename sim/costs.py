@@ -85,8 +85,9 @@ class CostConfig(Config):
     batch_iters: int = param(10, lo=1, hi=10_000,
                              doc="most Newton iterations per refit (linear families)")
     batch_block: int = param(0, lo=0, hi=1 << 20,
-                             doc="rows per block of the batch refits' sums (0: all rows, masked; > 0: only the "
-                                 "blocks up to each checkpoint, for long label streams)")
+                             doc="rows per block of the batch refits' sums (0: all rows, "
+                                 "masked; > 0: only the blocks up to each checkpoint, for long "
+                                 "label streams)")
     optimizer: str = param("adam", choices=("adam", "sgd"), doc="online optimiser")
     learning_rate: float = param(0.02, lo=0.0, hi=10.0, lo_open=True, sweep=True,
                                  doc="online and maxout step size (constant; <= 10)")

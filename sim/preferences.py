@@ -57,8 +57,9 @@ class LearnerConfig(Config):
                              doc="most solver iterations per refit (Newton stops at convergence;"
                                  " L-BFGS runs all, ~100)")
     batch_block: int = param(0, lo=0, hi=1 << 20,
-                             doc="rows per block of the batch refits' sums (0: all rows, masked; > 0: only the "
-                                 "blocks up to each checkpoint, for long label streams)")
+                             doc="rows per block of the batch refits' sums (0: all rows, "
+                                 "masked; > 0: only the blocks up to each checkpoint, for long "
+                                 "label streams)")
     optimizer: str = param("adam", choices=("adam", "sgd"), doc="online optimiser")
     learning_rate: float = param(0.05, lo=0.0, hi=10.0, lo_open=True, sweep=True,
                                  doc="online step size (constant; <= 10)")

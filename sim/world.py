@@ -223,7 +223,8 @@ def sample_world(key: jax.Array, params, static) -> World:
     return World(
         features=x, endorses=endorses, length=length, claims=claims,
         violates=violations(x, w, theta), pads=claims / length < params.padding_floor,
-        normals=w, thresholds=theta if u is None else theta * jnp.sqrt(1.0 + jnp.sum(u * u, 1)), masses=masses, metric=metric, context_map=context_map,
+        normals=w, thresholds=theta if u is None else theta * jnp.sqrt(1.0 + jnp.sum(u * u, 1)),
+        masses=masses, metric=metric, context_map=context_map,
         penalty=params.penalty, density_bonus=params.density_bonus,
         belief_true_prob=params.belief_true_prob, agree_value=params.agree_value,
         length_median=params.length_median,
