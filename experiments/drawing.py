@@ -20,7 +20,7 @@ import importlib
 import shutil
 from pathlib import Path
 
-from sim.config import field_at, replace_path
+from sim.fields import field_at, replace_path
 
 from .figures import plotting
 

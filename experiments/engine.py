@@ -26,7 +26,8 @@ import time
 
 import numpy as np
 
-from sim.config import ConfigError, Static, field_at, replace_path, split, stack_params
+from sim.config import ConfigError, Static, split, stack_params
+from sim.fields import field_at, replace_path
 from sim.spec import Experiment, batched
 
 from . import devices, memory

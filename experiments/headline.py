@@ -51,7 +51,7 @@ def _point_text(point: dict) -> str:
 def changes(spec, config) -> str:
     """``annotator.sycophancy = 0.8 (quick: 0.2)``: the fields where ``config`` differs from
     the nearest of the spec's own configs (default, quick, tiny): what a --set changed."""
-    from sim.config import leaf_fields
+    from sim.fields import leaf_fields
     here = {p: v for p, _, v in leaf_fields(config)}
     bases = [("default", spec.default()), ("quick", spec.quick()), ("tiny", spec.tiny_config())]
     diffs = []
@@ -115,6 +115,6 @@ def text(name: str, summary, config=None, spec=None) -> str:
 
 
 def _config_value(config, path: str):
-    from sim.config import field_at
+    from sim.fields import field_at
     owner, f = field_at(config, path)
     return getattr(owner, f.name)

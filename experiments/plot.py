@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.config import from_dict
+from sim.fields import from_dict
 
 from . import drawing, interrupt, ledger
 from .provenance import figure_version

@@ -26,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.config import ConfigError, field_at, field_rows, replace_path, to_dict
+from sim.config import ConfigError, to_dict
+from sim.fields import field_at, field_rows, replace_path
 
 from . import cache, engine, interrupt, record
 from .provenance import config_hash

@@ -42,7 +42,7 @@ def default_rates(root) -> dict:
 def run_seconds(name: str, sets: dict, variant: str, seeds: int, quick: bool = True) -> dict:
     """Compile and run one variant of experiment ``name`` (quick or default config with
     ``sets`` applied) over ``seeds`` seeds on every device; the engine's timings."""
-    from sim.config import replace_path
+    from sim.fields import replace_path
     from sim.spec import registry
 
     from . import engine

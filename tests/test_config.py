@@ -5,7 +5,8 @@ import dataclasses
 import pytest
 
 from sim import AnnotatorConfig, ConfigError, LearnerConfig, PolicyConfig, WorldConfig, split
-from sim.config import field_rows, params_type, replace_path
+from sim.config import params_type
+from sim.fields import field_rows, replace_path
 from sim.spec import registry
 from sim.specs.e01_convergence import ConvergenceConfig
 from sim.training import TrainConfig

@@ -21,7 +21,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from experiments.runner import main
-from sim.config import leaf_fields
+from sim.fields import leaf_fields
 from sim.spec import registry
 
 pytestmark = pytest.mark.slow   # whole experiments, several ways: the full suite only
@@ -121,7 +121,8 @@ def test_swept_numbers_anywhere_in_range_give_finite_results(name, shard):
     import jax
     import numpy as np
 
-    from sim.config import ConfigError, replace_path, split
+    from sim.config import ConfigError, split
+    from sim.fields import replace_path
     from sim.keys import seed_keys
     from sim.spec import run_configs
 

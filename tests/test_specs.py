@@ -16,7 +16,8 @@ import jax
 import numpy as np
 import pytest
 
-from sim.config import field_at, replace_path, split
+from sim.config import split
+from sim.fields import field_at, replace_path
 from sim.keys import seed_keys
 from sim.spec import TRACES, batched, registry, run_configs
 

@@ -54,25 +54,22 @@ import numpy as np
 
 from ..config import Config, ConfigError, param
 from ..constraints import feasible_sets, learn_constraints
-from ..costs import CostConfig, admitted_by_cost, cost_inputs, cost_table, fit_costs
-from ..ensembles import ensemble_rewards, fit_reward_models
+from ..costs import CostConfig, admitted_by_cost, cost_inputs, fit_costs
+from ..ensembles import fit_reward_models
 from ..keys import stream, streams
 from ..labels import collect_comparisons, collect_rejections, feature_differences
 from ..metrics import (
-    admitted_top,
     init_changes,
-    kendall_distance,
-    kendall_tau_or_zero,
-    set_metrics,
     update_changes,
 )
 from ..named import fit_named, named_costs
 from ..oracles import AnnotatorConfig
-from ..preferences import LearnerConfig, response_features, surface_loadings
+from ..preferences import LearnerConfig
 from ..spec import Experiment, Variant
 from ..world import WorldConfig, sample_contexts, sample_world, unacceptable, value
+from .learned_sets import cost_model_sets, learned_sets, mean_set_metrics, reward_model_sets
 
-__all__ = ["ConvergenceConfig", "checkpoint_steps", "reward_model_sets", "cost_model_sets", "SPEC"]
+__all__ = ["ConvergenceConfig", "checkpoint_steps", "SPEC"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,11 +117,6 @@ def _evaluation(key, world, static):
     return contexts, values, acceptable
 
 
-def _mean_set_metrics(admitted, acceptable, values):
-    per_context = jax.vmap(set_metrics)(admitted, acceptable, values)
-    return {k: jnp.mean(v) for k, v in per_context.items()}
-
-
 def _rule(world, contexts, values, acceptable, k_labels, params, static):
     rejections = collect_rejections(k_labels, world, params.annotator, static.annotator,
                                     static.labels)
@@ -136,36 +128,13 @@ def _rule(world, contexts, values, acceptable, k_labels, params, static):
     def checkpoint(state, inputs):
         step, adm = inputs
         state = update_changes(state, adm, top1)
-        out = _mean_set_metrics(adm, acceptable, values)
+        out = mean_set_metrics(adm, acceptable, values)
         out["reopenings"] = jnp.mean(jnp.sum(state.reopened, axis=1).astype(values.dtype))
         out["discovered_prohibitions"] = jnp.sum(trace.discovered_at <= step).astype(values.dtype)
         out["acceptable_fraction"] = jnp.mean(acceptable.astype(values.dtype))
         return state, out
 
     _, out = jax.lax.scan(checkpoint, init_changes(admitted[0], top1), (steps, admitted))
-    return out
-
-
-def _learned_sets(thetas, score, extras, acceptable, values, static):
-    """Metrics at each checkpoint of a learned scorer: ``score(theta)`` gives
-    (E, N) scores (higher = better), the admitted sets and the top-1 responses."""
-    subset = jnp.arange(static.eval_responses)  # responses are i.i.d.: a uniform subset
-    r0, adm0, top0 = score(thetas[0])
-
-    def checkpoint(carry, theta):
-        state, r_prev = carry
-        r, adm, top1 = score(theta)
-        state = update_changes(state, adm, top1)
-        out = _mean_set_metrics(adm, acceptable, values)
-        out["reopenings"] = jnp.mean(jnp.sum(state.reopened, axis=1).astype(values.dtype))
-        out["top1_flips"] = jnp.mean(state.flips.astype(values.dtype))
-        rs, ps = r[:, subset], r_prev[:, subset]
-        out["kendall_tau_true"] = jnp.mean(jax.vmap(kendall_tau_or_zero)(rs, values[:, subset]))
-        out["ranking_drift"] = jnp.mean(jax.vmap(kendall_distance)(ps, rs))
-        out.update(extras(theta, rs))
-        return (state, r), out
-
-    _, out = jax.lax.scan(checkpoint, (init_changes(adm0, top0), r0), thetas)
     return out
 
 
@@ -181,28 +150,6 @@ def _reward_model(world, contexts, values, acceptable, k_labels, params, static)
                              params, static)
 
 
-def reward_model_sets(thetas, world, contexts, values, acceptable, params, static):
-    """The reward model's set metrics, drift, flips and surface loadings at each checkpoint,
-    from its members' parameters ``thetas`` (C, K, p) (the learned-scorer part of E1, shared
-    with E7). ``static`` needs ``learner`` and ``eval_responses``."""
-    family = static.learner.family
-    q = jnp.mean(acceptable, axis=1)                                            # (E,)
-    sub = jax.tree.map(lambda a: a[:static.eval_responses], response_features(world))
-
-    def score(theta):
-        r = ensemble_rewards(theta, family, world, contexts, params.learner, static.learner)
-        return r, jax.vmap(admitted_top)(r, q), jnp.argmax(r, axis=1).astype(jnp.int32)
-
-    def surface(theta, rs):  # of the members' mean (the ensemble itself under aggregate = mean)
-        endorse, length = surface_loadings(jnp.mean(theta, axis=0), family, sub)
-        spread = jnp.mean(jnp.std(rs, axis=1))
-        safe = jnp.where(spread > 0, spread, 1.0)
-        return {"surface_loading_endorse": jnp.where(spread > 0, endorse / safe, 0.0),
-                "surface_loading_length": jnp.where(spread > 0, length / safe, 0.0)}
-
-    return _learned_sets(thetas, score, surface, acceptable, values, static)
-
-
 def _cost_model(world, contexts, values, acceptable, k_labels, params, static):
     """The cost model on the rule learner's queries (same key), told only the flags."""
     n, family = static.labels, static.cost.family
@@ -212,19 +159,6 @@ def _cost_model(world, contexts, values, acceptable, k_labels, params, static):
     thetas = fit_costs(stream(k_labels, "cost_init"), z, rejections.flagged(),
                        checkpoint_steps(n, static.checkpoints), params.cost, static.cost)
     return cost_model_sets(thetas, world, contexts, values, acceptable, static)
-
-
-def cost_model_sets(thetas, world, contexts, values, acceptable, static):
-    """The cost model's set metrics, re-openings, flips and drift at each checkpoint, from
-    its parameters ``thetas`` (C, ...) (shared with E7). ``static`` needs ``cost`` and
-    ``eval_responses``."""
-    family = static.cost.family
-
-    def score(theta):
-        c = cost_table(theta, family, world, contexts)                          # (E, N)
-        return -c, admitted_by_cost(c), jnp.argmin(c, axis=1).astype(jnp.int32)
-
-    return _learned_sets(thetas, score, lambda theta, rs: {}, acceptable, values, static)
 
 
 def _named_rule(world, contexts, values, acceptable, k_labels, params, static):
@@ -240,7 +174,7 @@ def _named_rule(world, contexts, values, acceptable, k_labels, params, static):
         c = named_costs(theta, family, world, contexts)                         # (E, N)
         return -c, admitted_by_cost(c), jnp.argmin(c, axis=1).astype(jnp.int32)
 
-    return _learned_sets(thetas, score, lambda theta, rs: {}, acceptable, values, static)
+    return learned_sets(thetas, score, lambda theta, rs: {}, acceptable, values, static)
 
 
 def run(key, params, static):

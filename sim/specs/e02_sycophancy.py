@@ -130,44 +130,23 @@ def standardised_reward(thetas, world, contexts, params, static):
     return (r - r.mean(-1, keepdims=True)) / jnp.maximum(r.std(-1, keepdims=True), 1e-6)
 
 
-def run(key, params, static):
-    """One seed of E2: ``tilt``, ``first_order``, ``corrected`` (axis ``beta``), ``best_of_n``
-    (``n``), ``dpo``, ``nsr``, ``npo`` (``training_step``) and ``mask`` (a scalar)."""
-    k_setting, k_pairs, k_rejections, k_train = streams(
-        key, "setting", "comparisons", "rejections", "training")
-    setting = policy_setting(k_setting, params, static, static.contexts)
-    world, ctx, z0, logp0 = setting.world, setting.contexts, setting.z0, setting.logp0
-    dtype = z0.dtype
+def _tilts(setting, r, score, betas, static):
+    """The positive signal's policies from the reward r: the tilt, Shapira et al.'s first-order
+    prediction, the tilt by their corrected reward, and best-of-n."""
+    world, ctx, logp0 = setting.world, setting.contexts, setting.logp0
+    dtype = logp0.dtype
     endorse = world.endorses.astype(dtype)
     false = ~ctx.belief_true
-    n, family = static.labels, static.learner.family
-
-    def score(logp):
-        return setting_metrics(setting, logp)
-
-    # positive signal: comparisons -> reward model
-    comparisons = collect_comparisons(k_pairs, world, params.annotator, static.annotator, n,
-                                      pool=ctx, policy=logp0)
-    target, weight = comparisons.answer
-    target, weight = target.astype(dtype), weight.astype(dtype)
-    dphi = feature_differences(family, world, comparisons)
-    thetas = fit_reward_models(stream(k_pairs, "ensemble"), dphi, target, weight,
-                               jnp.asarray([n], jnp.int32), params.learner, static.learner)[:, 0]
-    r = standardised_reward(thetas, world, ctx, params.learner, static.learner)
-
     p0 = jnp.exp(logp0)
     p_endorse = jnp.sum(p0 * endorse, -1)
     cov = jnp.sum(p0 * endorse * r, -1) - p_endorse * jnp.sum(p0 * r, -1)
     var = p_endorse * (1.0 - p_endorse)
     lam_star = jnp.where(false, cov / jnp.maximum(var, 1e-9), 0.0)
     r_corrected = r - lam_star[:, None] * endorse[None, :] * false[:, None].astype(dtype)
-    betas = jnp.asarray(static.betas, dtype)
-
     s0 = score(logp0)["sycophancy_rate"]
     n_false = jnp.maximum(jnp.sum(false.astype(dtype)), 1.0)
     mean_cov = jnp.sum(jnp.where(false, cov, 0.0)) / n_false
-
-    out = {
+    return {
         "tilt": jax.vmap(lambda b: score(tilt(logp0, r, b)))(betas),
         "first_order": {"sycophancy_rate": s0 + betas * mean_cov},
         "corrected": jax.vmap(lambda b: score(tilt(logp0, r_corrected, b)))(betas),
@@ -175,41 +154,52 @@ def run(key, params, static):
             jnp.asarray(static.best_of, dtype)),
     }
 
-    def dpo_loss(logits):
-        return preference_pairs_loss(logits, logp0, comparisons.context, comparisons.first,
-                                     comparisons.second, target, weight, params.dpo_beta)
 
-    # negative signal: rejections -> the rule learner's feasible set
-    rejections = collect_rejections(k_rejections, world, params.annotator, static.annotator, n,
-                                    pool=ctx, policy=logp0)
-    trace = learn_constraints(rejections, world)
-    after_all = jnp.asarray([n], jnp.int32)
-    out["mask"] = score(mask(logp0, feasible_sets(trace, world, after_all, ctx.belief_true)[0]))
-
-    # hybrid: r + w . phi over the prohibitions the rule learner knows, w by Mu et al.'s hinge
-    known = trace.discovered_at <= n                                                # (T + 2,)
+def _rbr_tilt(setting, trace, comparisons, r, score, betas, static):
+    """The hybrid: r + w . phi over the prohibitions the rule learner knows, w fitted by Mu et
+    al.'s hinge on the comparisons, then tilted."""
+    world, ctx, logp0 = setting.world, setting.contexts, setting.logp0
+    target, weight = (a.astype(logp0.dtype) for a in comparisons.answer)
+    known = trace.discovered_at <= static.labels                                    # (T + 2,)
     phi = jax.vmap(lambda b, c: known_rule_indicators(
         violated_prohibitions(world, jnp.arange(world.features.shape[0]), b, c), known))(
-        ctx.belief_true, ctx.features).astype(dtype)                               # (E, N, T + 2)
+        ctx.belief_true, ctx.features).astype(logp0.dtype)                         # (E, N, T + 2)
     ce, cf, cs = comparisons.context, comparisons.first, comparisons.second
     w_rbr = fit_rbr_weights(r[ce, cf], r[ce, cs], phi[ce, cf], phi[ce, cs], target, weight,
                             iters=static.rbr_steps)
     r_rbr = rbr_reward(r, phi, w_rbr)
-    out["rbr_tilt"] = jax.vmap(lambda b: score(tilt(logp0, r_rbr, b)))(betas)
+    return jax.vmap(lambda b: score(tilt(logp0, r_rbr, b)))(betas)
 
-    # the same rejections as binary flags -> the cost model (learned constraint)
+
+def _cost_side(setting, rejections, k_rejections, r, score, betas, params, static):
+    """The same rejections as binary flags -> the cost model: the prior masked by it, and the
+    tilt under its cost budget (Safe RLHF's objective, exact)."""
+    world, ctx, logp0 = setting.world, setting.contexts, setting.logp0
     z = jax.vmap(lambda a, b, c: cost_inputs(static.cost.family, world, a, b, c))(
         rejections.response, rejections.contexts.features, rejections.belief_true)
     theta_c = fit_costs(stream(k_rejections, "cost_init"), z, rejections.flagged(),
-                        (n,), params.cost, static.cost)[0]
+                        (static.labels,), params.cost, static.cost)[0]
     c = cost_table(theta_c, static.cost.family, world, ctx)                       # (E, N)
-    out["cost_mask"] = score(mask(logp0, admitted_by_cost(c)))
     p_flag = jax.nn.sigmoid(c)
-    out["constrained_tilt"] = jax.vmap(lambda b: score(
-        constrained_tilt(logp0, b * r, p_flag, 1.0, params.cost_budget)[0]))(betas)
+    return {"cost_mask": score(mask(logp0, admitted_by_cost(c))),
+            "constrained_tilt": jax.vmap(lambda b: score(
+                constrained_tilt(logp0, b * r, p_flag, 1.0, params.cost_budget)[0]))(betas)}
+
+
+def _trained(setting, comparisons, rejections, k_train, score, params, static):
+    """DPO on the comparisons, NSR and NPO on the flagged rejections: one SGD run on three
+    stacked logit tables, each loss scaled by its own step size (plain SGD, so the same as
+    three runs; one loop to compile, not three)."""
+    z0, logp0 = setting.z0, setting.logp0
+    dtype = z0.dtype
+    target, weight = (a.astype(dtype) for a in comparisons.answer)
     e, i = rejections.context, rejections.response
     flagged = rejections.flagged().astype(dtype)
     n_flagged = jnp.maximum(jnp.sum(flagged), 1.0)
+
+    def dpo_loss(logits):
+        return preference_pairs_loss(logits, logp0, comparisons.context, comparisons.first,
+                                     comparisons.second, target, weight, params.dpo_beta)
 
     def nsr_loss(logits):
         logp = jax.nn.log_softmax(logits, axis=-1)
@@ -219,8 +209,6 @@ def run(key, params, static):
         logp = jax.nn.log_softmax(logits, axis=-1)
         return jnp.sum(flagged * losses.npo(logp[e, i], logp0[e, i], params.npo_beta)) / n_flagged
 
-    # DPO, NSR and NPO: one SGD run on three stacked logit tables, each loss scaled by its
-    # own step size (plain SGD, so the same as three runs; one loop to compile, not three)
     trained = {"dpo": (dpo_loss, params.dpo_learning_rate),
                "nsr": (nsr_loss, params.nsr_learning_rate),
                "npo": (npo_loss, params.npo_learning_rate)}
@@ -231,8 +219,43 @@ def run(key, params, static):
     path = train_logits(k_train, jnp.broadcast_to(z0, (len(trained),) + z0.shape), stacked_loss,
                         jax.vmap(lambda z: score(jax.nn.log_softmax(z, axis=-1))),
                         static.steps, static.checkpoints, jnp.ones((), dtype))
-    for k, name in enumerate(trained):
-        out[name] = {metric: values[:, k] for metric, values in path.items()}
+    return {name: {metric: values[:, k] for metric, values in path.items()}
+            for k, name in enumerate(trained)}
+
+
+def run(key, params, static):
+    """One seed of E2: ``tilt``, ``first_order``, ``corrected``, ``rbr_tilt``,
+    ``constrained_tilt`` (axis ``beta``), ``best_of_n`` (``n``), ``dpo``, ``nsr``, ``npo``
+    (``training_step``), ``mask`` and ``cost_mask`` (scalars)."""
+    k_setting, k_pairs, k_rejections, k_train = streams(
+        key, "setting", "comparisons", "rejections", "training")
+    setting = policy_setting(k_setting, params, static, static.contexts)
+    world, ctx, logp0 = setting.world, setting.contexts, setting.logp0
+    n, family = static.labels, static.learner.family
+    betas = jnp.asarray(static.betas, logp0.dtype)
+
+    def score(logp):
+        return setting_metrics(setting, logp)
+
+    # positive signal: comparisons -> reward model
+    comparisons = collect_comparisons(k_pairs, world, params.annotator, static.annotator, n,
+                                      pool=ctx, policy=logp0)
+    target, weight = (a.astype(logp0.dtype) for a in comparisons.answer)
+    dphi = feature_differences(family, world, comparisons)
+    thetas = fit_reward_models(stream(k_pairs, "ensemble"), dphi, target, weight,
+                               jnp.asarray([n], jnp.int32), params.learner, static.learner)[:, 0]
+    r = standardised_reward(thetas, world, ctx, params.learner, static.learner)
+    out = _tilts(setting, r, score, betas, static)
+
+    # negative signal: rejections -> the rule learner's feasible set
+    rejections = collect_rejections(k_rejections, world, params.annotator, static.annotator, n,
+                                    pool=ctx, policy=logp0)
+    trace = learn_constraints(rejections, world)
+    after_all = jnp.asarray([n], jnp.int32)
+    out["mask"] = score(mask(logp0, feasible_sets(trace, world, after_all, ctx.belief_true)[0]))
+    out["rbr_tilt"] = _rbr_tilt(setting, trace, comparisons, r, score, betas, static)
+    out.update(_cost_side(setting, rejections, k_rejections, r, score, betas, params, static))
+    out.update(_trained(setting, comparisons, rejections, k_train, score, params, static))
     return out
 
 

@@ -78,7 +78,7 @@ from ..policies import PolicyConfig, best_of_n, tilt
 from ..preferences import LearnerConfig
 from ..spec import Experiment, Variant
 from ..world import WorldConfig, sample_contexts, sample_world
-from .e01_convergence import cost_model_sets, reward_model_sets
+from .learned_sets import cost_model_sets, reward_model_sets
 from .regimes import standardise
 from .setting import setting_at
 
