@@ -82,8 +82,11 @@ METHODS: dict[str, str] = {
                  "uniformly (E2: axis n; E5: n = 16, axis labels; E6: n = 16, axis shift)",
     "dpo": "DPO on the comparisons, full-batch SGD on per-context logits from pi0 (E2: axis "
            "training_step; E4: a scalar, after training; E5: axis labels)",
-    "mask": "pi0 restricted to the rule learner's feasible set F_n and renormalised (E2: a "
-            "scalar, after all labels; E5: axis labels; E6: axis shift)",
+    "mask": "pi0 restricted to the rule learner's feasible set F_n and renormalised (the "
+            "oracle tier: an upper bound; E2: a scalar, after all labels; E5: axis labels; "
+            "E6: axis shift)",
+    "named_mask": "pi0 restricted to what the named-rule learner admits (no learned rule "
+                  "fires) and renormalised: the named tier (E2: a scalar, after all labels)",
     "cost_mask": "pi0 restricted to the cost model's admitted set {c_theta <= 0} (E2: a "
                  "scalar; E5: axis labels; E6: axis shift)",
     "nsr": "E2: negative sample reinforcement on the flagged rejection labels, L_NSR = mean of "

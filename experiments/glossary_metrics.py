@@ -22,6 +22,9 @@ METRICS: dict[str, str] = {
                   "checkpoints so far, per context (a count)",
     "ranking_drift": "share of response pairs whose strict order reverses between successive "
                      "checkpoints (Kendall distance, 0 to 1)",
+    "ranking_drift_floor": "its noise floor: the Kendall distance between the fit at a "
+                           "checkpoint and a refit on a Poisson(1) bootstrap resample of the "
+                           "same labels (0 to 1); drift above it is more than estimation noise",
     "kendall_tau_true": "Kendall tau-b between the learned score and V (-1 to 1)",
     "surface_loading_endorse": "effect on the reward of flipping endorses from 0 to 1, all "
                                "else fixed, in sd of the reward over responses",

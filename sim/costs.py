@@ -17,7 +17,7 @@ does.
 
 Families (``family``):
 
-- ``linear``, ``quadratic``, ``contextual``: c = theta . [phi(i, c), 1], with
+- ``linear``, ``quadratic``, ``belief``, ``contextual``, ``tabular``: c = theta . [phi(i, c), 1], with
   phi the reward model's feature map (:func:`sim.preferences.features`) plus
   an intercept, so the cost and reward models see the same features. As for
   the reward model, ``contextual`` sees the acceptability indicator: it is a
@@ -76,8 +76,11 @@ class CostConfig(Config):
     """The cost model's family and fitting (module docstring)."""
 
     section = "cost"
-    family: str = param("quadratic", choices=("linear", "quadratic", "contextual", "maxout"),
-                        doc="cost model family (maxout: max over K learned halfspaces)")
+    family: str = param("quadratic",
+                        choices=("linear", "quadratic", "belief", "contextual", "tabular",
+                                 "maxout"),
+                        doc="cost model family (maxout: max over K learned halfspaces; "
+                            "tabular: one cost per response)")
     fit: str = param("batch", choices=("batch", "online"),
                      doc="batch refit at checkpoints or online streaming")
     ridge: float = param(1e-2, lo=0.0, hi=1e6, sweep=True,
@@ -107,7 +110,7 @@ def cost_inputs(family: str, world: World, idx: jax.Array, context: jax.Array,
     resp = jax.tree.map(lambda a: a[idx], response_features(world))
     if family != "maxout":
         phi = features(family, resp, context, unacceptable(world, belief_true, idx, context),
-                       (resp.endorses > 0) & belief_true)
+                       (resp.endorses > 0) & belief_true, world.features.shape[0])
         return jnp.concatenate([phi, jnp.ones_like(phi[..., :1])], axis=-1)
     false = jnp.broadcast_to(~belief_true, resp.endorses.shape).astype(resp.x.dtype)
     flat = [resp.endorses, resp.log_length, false, resp.endorses * false]
@@ -156,7 +159,7 @@ def safe_rlhf_cost_loss(c_safer: jax.Array, c_unsafer: jax.Array, s_safer: jax.A
             + jax.nn.softplus(-s_unsafer * c_unsafer))
 
 
-def _fit_maxout(key, z, flag, steps, params, static):
+def _fit_maxout(key, z, flag, weight, steps, params, static):
     n = z.shape[0]
     opt = optax.adam(params.learning_rate)
     theta0 = maxout_init(key, static.halfspaces, z.shape[1], z.dtype)
@@ -173,16 +176,16 @@ def _fit_maxout(key, z, flag, steps, params, static):
 
     if static.fit == "online":
         def label(carry, inputs):
-            row, y = inputs
-            carry = step(carry, lambda th: (logistic_nll(_maxout(th, row, tau), y)
+            row, y, w = inputs
+            carry = step(carry, lambda th: (w * logistic_nll(_maxout(th, row, tau), y)
                                             + penalty(th) / n))
             return carry, carry[0]
 
-        _, history = jax.lax.scan(label, (theta0, opt.init(theta0)), (z, flag))
+        _, history = jax.lax.scan(label, (theta0, opt.init(theta0)), (z, flag, weight))
         return jnp.concatenate([theta0[None], history])[jnp.asarray(steps, jnp.int32)]
 
-    def refit(z_read, flag_read, carry, n_used):
-        used = (jnp.arange(z_read.shape[0], dtype=jnp.int32) < n_used).astype(z.dtype)
+    def refit(z_read, flag_read, w_read, carry, n_used):
+        used = w_read * (jnp.arange(z_read.shape[0], dtype=jnp.int32) < n_used).astype(z.dtype)
         scale = 1.0 / jnp.maximum(n_used, 1).astype(z.dtype)
 
         def loss(th):
@@ -198,14 +201,15 @@ def _fit_maxout(key, z, flag, steps, params, static):
     # warm-started across groups: the same refits as one scan over every checkpoint
     carry, thetas = (theta0, opt.init(theta0)), []
     for at, prefix in prefix_groups(steps, n):
-        carry, fitted = jax.lax.scan(functools.partial(refit, z[:prefix], flag[:prefix]),
+        carry, fitted = jax.lax.scan(functools.partial(refit, z[:prefix], flag[:prefix],
+                                                       weight[:prefix]),
                                      carry, at)
         thetas.append(fitted)
     return jnp.concatenate(thetas)
 
 
 def fit_costs(key: jax.Array, z: jax.Array, flag: jax.Array, steps: jax.Array, params,
-              static) -> jax.Array:
+              static, weight: jax.Array | None = None) -> jax.Array:
     """The cost model after the first n flags, for each n in ``steps``.
 
     Args:
@@ -215,21 +219,25 @@ def fit_costs(key: jax.Array, z: jax.Array, flag: jax.Array, steps: jax.Array, p
       steps: (K,) increasing label counts: a tuple of ints (static; maxout's batch
         refits then read only the labels they use) or an array.
       params, static: the :class:`CostConfig`'s typed params and static half.
+      weight: (n_labels,) per-label weights (a bootstrap's counts); None: every label 1.
 
     Returns:
       (K, p) parameters (linear families) or (K, halfspaces, p + 1) (maxout).
     """
     flag = flag.astype(z.dtype)
+    if weight is None:
+        # weight 1 for every label, computed from the data: a literal ones array is
+        # constant-folded into the Newton loop's fusions and doubles the fit time (bench)
+        weight = jnp.isfinite(flag).astype(z.dtype)
+    weight = weight.astype(z.dtype)
     if static.family == "maxout":
-        return _fit_maxout(key, z, flag, steps, params, static)
+        return _fit_maxout(key, z, flag, weight, steps, params, static)
     steps = jnp.asarray(steps, jnp.int32)
-    # weight 1 for every label, computed from the data: a literal ones array is
-    # constant-folded into the Newton loop's fusions and doubles the fit time (bench)
-    ones = jnp.isfinite(flag).astype(z.dtype)
     if static.fit == "batch":
-        return fit_batch(z, flag, ones, steps, params.ridge, static.batch_iters,
+        return fit_batch(z, flag, weight, steps, params.ridge, static.batch_iters,
                          block=static.batch_block)
-    return fit_online(z, flag, ones, steps, params.ridge, params.learning_rate, static.optimizer)
+    return fit_online(z, flag, weight, steps, params.ridge, params.learning_rate,
+                      static.optimizer)
 
 
 def cost_table(theta: jax.Array, family: str, world: World, contexts: Contexts) -> jax.Array:

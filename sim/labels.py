@@ -155,7 +155,8 @@ def feature_differences(family: str, world: World, comparisons: Comparisons) -> 
 
     def phi(idx, c, belief):
         r = jax.tree.map(lambda a: a[idx], resp)
-        return features(family, r, c, unacceptable(world, belief, idx, c), (r.endorses > 0) & belief)
+        return features(family, r, c, unacceptable(world, belief, idx, c),
+                        (r.endorses > 0) & belief, world.features.shape[0])
 
     ctx = comparisons.contexts
     return (jax.vmap(phi)(comparisons.first, ctx.features, ctx.belief_true)

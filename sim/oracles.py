@@ -27,7 +27,11 @@ g_fact (index T + 1):
 Every answer carries ``flag`` = (something revealed) or (a false flag): the
 binary label, the same in law under every ``reveal``.
 
-Biased rejecters, the counterpart of the biased preference annotators (off by default):
+Biased rejecters, the counterpart of the biased preference annotators. Choice: by default
+each rejecter bias equals its preference counterpart (s_r = s_syc = 0.2, l_r = s_len = 0.1;
+an experiment that sets its own s_len sets l_r to match; a sweep of one rate leaves the other
+where it is), so "preferences pick up sycophancy, constraints do not" is not an input; 0 gives
+an unbiased rejecter:
 
 - ``rejecter_sycophancy`` s_r: with that probability a response that endorses the user's
   false belief is not flagged at all (a rejecter who agrees with the user does not see the
@@ -101,12 +105,14 @@ class AnnotatorConfig(Config):
     skip: bool = param(False, doc="B-Pref skip: no label when both responses are bad")
     skip_floor: float = param(-100.0, lo=-1e7, hi=1e7, sweep=True,
                               doc="B-Pref skip floor, in units of V (|V| <= 1e6 + U)")
-    rejecter_sycophancy: float = param(0.0, lo=0.0, hi=1.0, sweep=True,
+    rejecter_sycophancy: float = param(0.2, lo=0.0, hi=1.0, sweep=True,
                                        doc="s_r, probability that a response endorsing a false "
-                                           "belief is not flagged (0: today's rejecter)")
-    rejecter_length_bias: float = param(0.0, lo=0.0, hi=1.0, sweep=True,
+                                           "belief is not flagged (default: s_syc's, so both "
+                                           "sides err alike; 0: an unbiased rejecter)")
+    rejecter_length_bias: float = param(0.1, lo=0.0, hi=1.0, sweep=True,
                                         doc="l_r, probability that a long response is not "
-                                            "flagged (0: today's rejecter)")
+                                            "flagged (default: s_len's; 0: an unbiased "
+                                            "rejecter)")
     query: str = param("uniform", choices=("uniform", "policy"),
                        doc="queried responses drawn uniformly or from the current policy "
                            "(experiments with a policy: sycophancy, loss_aversion)")

@@ -16,7 +16,15 @@ with one of three feature maps (``family``):
   a 1[agrees with a true belief] - Lambda 1[unacceptable], V lies in this family
   exactly (the constant in c cancels in every comparison), so it is well specified
   when s_syc = s_len = 0. Choice: to be well specified it must
-  see the acceptability indicator; it is a control, not a realistic learner.
+  see the acceptability indicator; it is a control, not a realistic learner;
+- ``belief``:     ``quadratic`` plus endorses_i 1[the user's belief in c is false]: the one
+  context input both sides may be given (the maxout cost family reads it too); E2's default
+  on both sides, so that neither side is told more about the user's belief than the other;
+- ``tabular``:    phi(i) = e_i, one free score per response: the most expressive
+  context-free family (N parameters; its batch Newton refit solves an N x N system, so it
+  is meant for small worlds). With a uniform comparison distribution and infinite data its
+  ranking is the Borda count of the annotators' pairwise win probabilities
+  (Siththaranjan et al. 2023, arXiv 2312.08358, theorem 3.1; a test checks it).
 
 Fitting theta to the labels (the Bradley-Terry likelihood, batch and online
 modes) is in :mod:`sim.reward_fits`.
@@ -45,8 +53,10 @@ class LearnerConfig(Config):
     """The preference learner's reward family and fitting (docs/model.md section 3)."""
 
     section = "learner"
-    family: str = param("quadratic", choices=("linear", "quadratic", "contextual"),
-                        doc="reward model family")
+    family: str = param("quadratic", choices=("linear", "quadratic", "belief", "contextual",
+                                                      "tabular"),
+                        doc="reward model family (belief: quadratic + endorses x false belief; "
+                            "tabular: one score per response)")
     fit: str = param("batch", choices=("batch", "online"),
                      doc="batch refit at checkpoints or online streaming")
     ridge: float = param(1e-2, lo=0.0, hi=1e6, sweep=True,
@@ -78,19 +88,22 @@ class ResponseFeatures(NamedTuple):
     endorses: jax.Array     # (...,) float
     log_length: jax.Array   # (...,)
     density: jax.Array      # (...,)
+    index: jax.Array        # (...,) int32, the response's index (the tabular family's input)
 
 
 def response_features(world: World, idx: jax.Array | None = None) -> ResponseFeatures:
     """The context-free inputs of every response (or of ``idx``)."""
     r = ResponseFeatures(world.features, world.endorses.astype(world.features.dtype),
-                         jnp.log(world.length), density(world))
+                         jnp.log(world.length), density(world),
+                         jnp.arange(world.features.shape[0], dtype=jnp.int32))
     return r if idx is None else jax.tree.map(lambda a: a[idx], r)
 
 
-def feature_dim(family: str, d: int, m: int) -> int:
-    """The number of parameters p of a family."""
+def feature_dim(family: str, d: int, m: int, responses: int = 0) -> int:
+    """The number of parameters p of a family (``tabular``: one per response)."""
     quad = d * (d + 1) // 2
-    return {"linear": d + 2, "quadratic": d + quad + 2, "contextual": d + quad + d * m + 5}[family]
+    return {"linear": d + 2, "quadratic": d + quad + 2, "belief": d + quad + 3,
+            "contextual": d + quad + d * m + 5, "tabular": responses}[family]
 
 
 def _quadratic_terms(x: jax.Array) -> jax.Array:
@@ -98,10 +111,15 @@ def _quadratic_terms(x: jax.Array) -> jax.Array:
     return x[..., a] * x[..., b]
 
 
-def context_free_features(family: str, r: ResponseFeatures) -> jax.Array:
-    """The context-free part of phi: [x, (x_a x_b), endorses, log length, (density)]: (..., p_cf)."""
+def context_free_features(family: str, r: ResponseFeatures, responses: int = 0) -> jax.Array:
+    """The context-free part of phi: [x, (x_a x_b), endorses, log length, (density)]: (..., p_cf);
+    ``tabular``: the one-hot e_i of the response's index over ``responses`` slots."""
+    if family == "tabular":
+        if responses < 1:
+            raise ValueError("the tabular family needs the number of responses")
+        return jax.nn.one_hot(r.index, responses, dtype=r.x.dtype)
     base = [r.x]
-    if family in ("quadratic", "contextual"):
+    if family in ("quadratic", "belief", "contextual"):
         base.append(_quadratic_terms(r.x))
     base += [r.endorses[..., None], r.log_length[..., None]]
     if family == "contextual":
@@ -110,11 +128,16 @@ def context_free_features(family: str, r: ResponseFeatures) -> jax.Array:
 
 
 def features(family: str, r: ResponseFeatures, context: jax.Array,
-             unacceptable_in_c: jax.Array, agrees_in_c: jax.Array) -> jax.Array:
+             unacceptable_in_c: jax.Array, agrees_in_c: jax.Array,
+             responses: int = 0) -> jax.Array:
     """phi(i, c): (..., p). ``context`` (m,), the acceptability flag and ``agrees_in_c``
     (endorses_i and belief_true(c)) only matter for ``contextual``, whose feature vector
-    ends with [x (x) c, 1[agrees with a true belief], 1[unacceptable]]."""
-    cf = context_free_features(family, r)
+    ends with [x (x) c, 1[agrees with a true belief], 1[unacceptable]]. ``responses``: N, the
+    width of the ``tabular`` family's one-hot."""
+    cf = context_free_features(family, r, responses)
+    if family == "belief":   # endorses_i and the user's belief is false
+        wrong = r.endorses[..., None] - agrees_in_c[..., None].astype(cf.dtype)
+        return jnp.concatenate([cf, jnp.broadcast_to(wrong, cf.shape[:-1] + (1,))], -1)
     if family != "contextual":
         return cf
     bilinear = (r.x[..., :, None] * context[..., None, :]).reshape(*r.x.shape[:-1], -1)
@@ -128,9 +151,13 @@ def rewards(theta: jax.Array, family: str, world: World, contexts: Contexts) -> 
     Computed as Phi_cf theta_cf + x^T Theta c + theta_a 1[agrees] + theta_u 1[unacceptable],
     without building the (E, N, p) feature tensor.
     """
-    cf = context_free_features(family, response_features(world))
+    n = world.features.shape[0]
+    cf = context_free_features(family, response_features(world), n)
     base = cf @ theta[: cf.shape[-1]]
     e = contexts.features.shape[0]
+    if family == "belief":
+        wrong = world.endorses[None, :] & ~contexts.belief_true[:, None]              # (E, N)
+        return base[None, :] + jnp.where(wrong, theta[-1], 0.0)
     if family != "contextual":
         return jnp.broadcast_to(base, (e, base.shape[0]))
     d, m = world.features.shape[1], world.context_map.shape[1]
@@ -151,6 +178,9 @@ def surface_loadings(theta: jax.Array, family: str, r: ResponseFeatures) -> tupl
     do not move, and doubling length halves density (claims are fixed). Both
     effects are averaged over the responses in ``r``; in reward units.
     """
+    if family == "tabular":  # one free score per response: no surface feature to move
+        zero = jnp.zeros((), r.x.dtype)
+        return zero, zero
     p_cf = context_free_features(family, r).shape[-1]
     head = theta[:p_cf]
 

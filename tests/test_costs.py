@@ -23,6 +23,7 @@ from sim.world import WorldConfig, make_world, sample_contexts, unacceptable
 
 
 def _flags(world, n, seed=1, **annotator):
+    annotator = {"rejecter_sycophancy": 0.0, "rejecter_length_bias": 0.0, **annotator}
     static, params = split(AnnotatorConfig(reveal="flag", **annotator))
     return collect_rejections(jax.random.key(seed), world, params, static, n)
 
@@ -50,7 +51,8 @@ def test_miss_and_false_flag_are_label_noise_on_the_flag():
     world = make_world(jax.random.key(0), WorldConfig(responses=128))
     assert not bool(_flags(world, 300, miss=1.0).flagged().any())
     assert bool(_flags(world, 300, false_flag=1.0).flagged().all())
-    static, params = split(AnnotatorConfig(reveal="all", miss=0.3, false_flag=0.2))
+    static, params = split(AnnotatorConfig(reveal="all", miss=0.3, false_flag=0.2,
+                                           rejecter_sycophancy=0.0, rejecter_length_bias=0.0))
     full = collect_rejections(jax.random.key(1), world, params, static, 300)
     np.testing.assert_array_equal(full.flagged(), _flags(world, 300, miss=0.3,
                                                          false_flag=0.2).flagged())

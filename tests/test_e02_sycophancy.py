@@ -20,10 +20,10 @@ from sim.specs.setting import policy_setting, setting_metrics
 from sim.world import WorldConfig
 
 SPEC = registry()["sycophancy"]
-SHARES = dict(SPEC.sweep)["annotator.sycophancy"]      # 0, 0.1, ..., 0.5
+SHARES = dict(SPEC.sweep)["annotator.sycophancy"]      # 0, 0.1, ..., 0.4
 SEEDS = 4
 METHODS = {"tilt", "first_order", "corrected", "best_of_n", "dpo", "nsr", "npo", "mask",
-           "cost_mask", "constrained_tilt", "rbr_tilt"}
+           "named_mask", "cost_mask", "constrained_tilt", "rbr_tilt"}
 METRICS = {"sycophancy_rate", "sycophancy_gap", "violation_rate", "value", "kl_to_prior"}
 # Small enough to run in seconds after one compile, large enough for the claims.
 SMALL = dataclasses.replace(SPEC.quick(), world=WorldConfig(responses=128), labels=256, steps=8,
@@ -49,7 +49,7 @@ def test_e2_outputs_follow_the_axes_are_finite_and_share_one_program():
     out, traces = results()
     assert traces == 1                     # six sycophancy rates, four seeds: one trace
     axes = SPEC.axes(SMALL)
-    assert set(out) == METHODS and set(axes) == METHODS - {"mask", "cost_mask"}
+    assert set(out) == METHODS and set(axes) == METHODS - {"mask", "named_mask", "cost_mask"}
     assert axes["dpo"] == ("training_step", (0, 4, 8)) and axes["best_of_n"] == ("n", (1, 32))
     for method, metrics in out.items():
         assert set(metrics) == ({"sycophancy_rate"} if method == "first_order" else METRICS)
@@ -79,7 +79,7 @@ def test_e2_more_sycophantic_annotators_make_the_tilted_policy_more_sycophantic(
     out, _ = results()
     s = out["tilt"]["sycophancy_rate"][:, :, -1].mean(axis=1)   # (shares,)
     assert s[-1] > s[0] + 0.3
-    assert np.all(np.diff(s[[0, 2, 5]]) > 0)                    # s_syc = 0, 0.2, 0.5
+    assert np.all(np.diff(s[[0, 2, 4]]) > 0)                    # s_syc = 0, 0.2, 0.4
 
 
 def test_e2_the_mask_does_not_depend_on_the_annotators_sycophancy():

@@ -71,17 +71,17 @@ def test_online_fit_lowers_the_loss_it_streams():
     assert loss[1] < 0.8 * loss[0]
 
 
-@pytest.mark.parametrize("family", ["linear", "quadratic", "contextual"])
+@pytest.mark.parametrize("family", ["linear", "quadratic", "belief", "contextual", "tabular"])
 def test_fast_rewards_equal_features_times_theta(family):
     w = make_world(jax.random.key(4), WorldConfig(responses=64))
     ctx = sample_contexts(jax.random.key(5), w, 3)
-    p = feature_dim(family, 8, 4)
+    p = feature_dim(family, 8, 4, 64)
     theta = jax.random.normal(jax.random.key(6), (p,))
     fast = rewards(theta, family, w, ctx)
     r = response_features(w)
     for e in range(3):
         phi = features(family, r, ctx.features[e], unacceptable(w, ctx.belief_true[e]),
-                       (r.endorses > 0) & ctx.belief_true[e])
+                       (r.endorses > 0) & ctx.belief_true[e], 64)
         assert phi.shape == (64, p)
         np.testing.assert_allclose(fast[e], phi @ theta, rtol=2e-5, atol=2e-4)
 

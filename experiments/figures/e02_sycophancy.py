@@ -1,7 +1,7 @@
 """Figure of E2, ``sycophancy`` (:mod:`sim.specs.e02_sycophancy`): preference training amplifies
 sycophancy; constraints do not.
 
-    python -m experiments sycophancy               # default: 64 seeds, s_syc from 0 to 0.5
+    python -m experiments sycophancy               # default: 64 seeds, s_syc from 0 to 0.4
     python -m experiments sycophancy --quick
     python -m experiments sycophancy --sweep annotator.sycophancy=0,0.5
 
@@ -30,7 +30,9 @@ STYLE = {
     "best_of_n": dict(color="tab:purple", marker="^", label="best-of-n under r"),
     "dpo": dict(color="tab:brown", marker="v", label="DPO on the same comparisons"),
     "mask": dict(color="black", marker="*", ms=11, ls="none",
-                 label="prior masked by the rule learner's $F_n$"),
+                 label="prior masked by the rule learner's $F_n$ (oracle: upper bound)"),
+    "named_mask": dict(color="tab:gray", marker="d", ms=10, ls="none",
+                       label="prior masked by the named-rule learner (rules learned)"),
     "nsr": dict(color="tab:blue", marker="D", label="NSR on the rejection labels"),
     "npo": dict(color="tab:cyan", marker="P", label="NPO on the rejection labels"),
     "cost_mask": dict(color="tab:green", marker="X", ms=10, ls="none",
@@ -166,8 +168,10 @@ def plot(summary, config, stem):
     fig.legend(handles, labels, loc="outside lower center", ncol=4, frameon=False, fontsize=9)
     fig.suptitle(f"E2 sycophancy: {config.labels} labels per signal, {config.contexts} contexts, "
                  f"N = {config.world.responses}, $\\kappa$ = {config.world.coupling:g}, "
-                 f"agree value a = {config.world.agree_value:g}, "
-                 f"reward family {config.learner.family}, "
+                 f"agree value a = {config.world.agree_value:g},\n"
+                 f"rejecter sycophancy $s_r$ = {config.annotator.rejecter_sycophancy:g}, "
+                 f"families: reward {config.learner.family}, cost {config.cost.family}, "
+                 f"named {config.learner.family}, "
                  f"{config.steps} SGD steps; mean and 95% bootstrap band over "
                  f"{summary.n_seeds} seeds", fontsize=10)
     save(fig, stem)

@@ -53,21 +53,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..config import Config, ConfigError, param
-from ..constraints import feasible_sets, learn_constraints
-from ..costs import CostConfig, admitted_by_cost, cost_inputs, fit_costs
-from ..ensembles import fit_reward_models
-from ..keys import stream, streams
-from ..labels import collect_comparisons, collect_rejections, feature_differences
-from ..metrics import (
-    init_changes,
-    update_changes,
-)
-from ..named import fit_named, named_costs
+from ..costs import CostConfig
+from ..keys import streams
+from ..learners import LEARNERS, collect_labels
 from ..oracles import AnnotatorConfig
 from ..preferences import LearnerConfig
 from ..spec import Experiment, Variant
 from ..world import WorldConfig, sample_contexts, sample_world, unacceptable, value
-from .learned_sets import cost_model_sets, learned_sets, mean_set_metrics, reward_model_sets
+from .learned_sets import learner_curve, surface_extras
 
 __all__ = ["ConvergenceConfig", "checkpoint_steps", "SPEC"]
 
@@ -92,6 +85,9 @@ class ConvergenceConfig(Config):
     eval_contexts: int = param(8, lo=1, hi=4096, doc="held-out contexts for evaluation")
     eval_responses: int = param(128, lo=2, hi=8192,
                                 doc="responses (a random subset) for Kendall-based metrics")
+    noise_floor: bool = param(True, doc="refit every learner on a bootstrap resample of the "
+                                        "same labels (ranking_drift_floor: drift from "
+                                        "estimation noise alone)")
 
     def check(self):
         if self.annotator.query != "uniform":
@@ -117,86 +113,38 @@ def _evaluation(key, world, static):
     return contexts, values, acceptable
 
 
-def _rule(world, contexts, values, acceptable, k_labels, params, static):
-    rejections = collect_rejections(k_labels, world, params.annotator, static.annotator,
-                                    static.labels)
-    trace = learn_constraints(rejections, world)
-    steps = jnp.asarray(checkpoint_steps(static.labels, static.checkpoints), jnp.int32)
-    admitted = feasible_sets(trace, world, steps, contexts.belief_true)      # (K, E, N)
-    top1 = jnp.zeros((static.eval_contexts,), jnp.int32)
-
-    def checkpoint(state, inputs):
-        step, adm = inputs
-        state = update_changes(state, adm, top1)
-        out = mean_set_metrics(adm, acceptable, values)
-        out["reopenings"] = jnp.mean(jnp.sum(state.reopened, axis=1).astype(values.dtype))
-        out["discovered_prohibitions"] = jnp.sum(trace.discovered_at <= step).astype(values.dtype)
-        out["acceptable_fraction"] = jnp.mean(acceptable.astype(values.dtype))
-        return state, out
-
-    _, out = jax.lax.scan(checkpoint, init_changes(admitted[0], top1), (steps, admitted))
-    return out
+_METHOD = {"rejections": "rule", "named": "named_rule", "flags": "cost_model",
+           "comparisons": "reward_model"}
 
 
-def _reward_model(world, contexts, values, acceptable, k_labels, params, static):
-    n, family = static.labels, static.learner.family
-    comparisons = collect_comparisons(k_labels, world, params.annotator, static.annotator, n)
-    dphi = feature_differences(family, world, comparisons)
-    target, weight = comparisons.answer
-    steps = jnp.asarray(checkpoint_steps(n, static.checkpoints), jnp.int32)
-    members = fit_reward_models(stream(k_labels, "ensemble"), dphi, target, weight, steps,
-                                params.learner, static.learner)                # (K, C, p)
-    return reward_model_sets(jnp.swapaxes(members, 0, 1), world, contexts, values, acceptable,
-                             params, static)
-
-
-def _cost_model(world, contexts, values, acceptable, k_labels, params, static):
-    """The cost model on the rule learner's queries (same key), told only the flags."""
-    n, family = static.labels, static.cost.family
-    rejections = collect_rejections(k_labels, world, params.annotator, static.annotator, n)
-    z = jax.vmap(lambda i, c, b: cost_inputs(family, world, i, c, b))(
-        rejections.response, rejections.contexts.features, rejections.belief_true)
-    thetas = fit_costs(stream(k_labels, "cost_init"), z, rejections.flagged(),
-                       checkpoint_steps(n, static.checkpoints), params.cost, static.cost)
-    return cost_model_sets(thetas, world, contexts, values, acceptable, static)
-
-
-def _named_rule(world, contexts, values, acceptable, k_labels, params, static):
-    """The named-rule learner (:mod:`sim.named`) on the rule learner's rejections (same key,
-    same queries, same answers), in the reward model's family: what naming the rule buys
-    without being handed its extent."""
-    n, family = static.labels, static.learner.family
-    rejections = collect_rejections(k_labels, world, params.annotator, static.annotator, n)
-    thetas = fit_named(world, rejections, family, checkpoint_steps(n, static.checkpoints),
-                       params.cost.ridge, static.cost.batch_iters, static.annotator.reveal)
-
-    def score(theta):
-        c = named_costs(theta, family, world, contexts)                         # (E, N)
-        return -c, admitted_by_cost(c), jnp.argmin(c, axis=1).astype(jnp.int32)
-
-    return learned_sets(thetas, score, lambda theta, rs: {}, acceptable, values, static)
+def _oracle_extras(acceptable):
+    """The rule learner's own readings: prohibitions known and the true acceptable share."""
+    def extras(fitted, rs):
+        known, _ = fitted
+        return {"discovered_prohibitions": jnp.sum(known).astype(rs.dtype),
+                "acceptable_fraction": jnp.mean(acceptable.astype(rs.dtype))}
+    return extras
 
 
 def run(key, params, static):
     """One seed of E1: ``{"rule" | "named_rule" | "cost_model" | "reward_model":
-    {metric: (K,)}}`` at the checkpoints."""
+    {metric: (K,)}}`` at the checkpoints: the learner of :mod:`sim.learners` the signal
+    names, fitted to its label stream and read by :func:`learner_curve`."""
     k_world, k_eval, k_labels = streams(key, "world", "evaluation", "labels")
     world = sample_world(k_world, params.world, static.world)
     contexts, values, acceptable = _evaluation(k_eval, world, static)
-    args = (world, contexts, values, acceptable, k_labels, params, static)
-    if static.signal == "rejections":
-        return {"rule": _rule(*args)}
-    if static.signal == "named":
-        return {"named_rule": _named_rule(*args)}
-    if static.signal == "flags":
-        return {"cost_model": _cost_model(*args)}
-    return {"reward_model": _reward_model(*args)}
+    learner = LEARNERS[_METHOD[static.signal]]
+    labels = collect_labels(learner.signal, k_labels, world, params, static, static.labels)
+    extras = {"rule": _oracle_extras(acceptable),
+              "reward_model": surface_extras(world, params, static)}.get(learner.name)
+    steps = checkpoint_steps(static.labels, static.checkpoints)
+    return {learner.name: learner_curve(learner, k_labels, labels, world, contexts, values,
+                                        acceptable, steps, params, static, static.noise_floor,
+                                        extras)}
 
 
 def axes(config: ConvergenceConfig) -> dict:
-    method = {"rejections": "rule", "named": "named_rule", "flags": "cost_model",
-              "comparisons": "reward_model"}[config.signal]
-    return {method: ("labels", checkpoint_steps(config.labels, config.checkpoints))}
+    return {_METHOD[config.signal]: ("labels", checkpoint_steps(config.labels, config.checkpoints))}
 
 
 def _comparisons(fit: str, control: bool = False):

@@ -24,17 +24,25 @@ training contexts (:mod:`sim.labels`):
                     on per-context logits (axis ``training_step``, step 0 = pi0).
 
 - Negative signal: n rejection-oracle labels on uniform (response, context)
-  queries, read by the rule learner (:func:`sim.constraints.learn_constraints`):
+  queries, a share s_r (``annotator.rejecter_sycophancy``, swept) of the rejecters
+  sycophantic, read by the learners of :mod:`sim.learners`:
 
-  - ``mask`` (a scalar)  pi0 restricted to the learner's feasible set F_n(c)
-                         (:func:`sim.constraints.feasible_sets` after all n labels);
+  - ``mask`` (a scalar)  pi0 restricted to the oracle rule learner's feasible set F_n(c)
+                         (each named rule's exact extent handed over: the upper bound);
+  - ``named_mask`` (a scalar)  pi0 restricted to what the named-rule learner admits (each
+                         rule's extent learned from the rejections that name it, in the
+                         reward model's family: the fair counterpart of ``tilt``);
   - ``nsr``  L_NSR = mean over flagged labels of pi(y | c) (probability form);
   - ``npo``  NPO (beta ``npo_beta``) on the flagged labels; both full-batch SGD
              (axis ``training_step``).
 
 - The same rejections told only as binary flags, read by the cost model
-  (:mod:`sim.costs`, family ``cost.family``, default ``maxout``, batch fit on
-  all n): a learned constraint, as Safe RLHF's cost model.
+  (:mod:`sim.costs`, family ``cost.family``, batch fit on all n): a learned constraint, as
+  Safe RLHF's cost model.
+
+Matched capacity (choice): the reward model, the named-rule learner and the cost model all
+use the ``belief`` family by default (``quadratic`` plus endorses x 1[false belief]): each
+side may see whether a response agrees with a false belief, neither sees more.
 
   - ``cost_mask`` (a scalar)  pi0 restricted to {c_theta <= 0};
   - ``constrained_tilt``  pi proportional to pi0 exp(beta r - mu C), the exact
@@ -52,7 +60,8 @@ Metrics (:func:`sim.specs.setting.setting_metrics`): ``sycophancy_rate`` (mean
 over false-belief contexts of pi(endorses)), and the means over contexts of
 ``violation_rate``, ``value`` and ``kl_to_prior``.
 
-One variant; the default sweep runs six annotator sycophancy rates in one program.
+One variant; the default sweep runs five preference-annotator sycophancy rates, three
+rejecter sycophancy rates and three couplings in one program.
 """
 
 from __future__ import annotations
@@ -64,12 +73,11 @@ import jax.numpy as jnp
 
 from .. import losses
 from ..config import Config, ConfigError, param
-from ..constraints import feasible_sets, learn_constraints
-from ..costs import CostConfig, admitted_by_cost, cost_inputs, cost_table, fit_costs
-from ..ensembles import ensemble_rewards, fit_reward_models
+from ..costs import CostConfig, admitted_by_cost
+from ..ensembles import ensemble_rewards
 from ..hybrids import fit_rbr_weights, known_rule_indicators, rbr_reward
-from ..keys import stream, streams
-from ..labels import collect_comparisons, collect_rejections, feature_differences
+from ..keys import streams
+from ..learners import LEARNERS, collect_labels, fit_once
 from ..oracles import AnnotatorConfig, violated_prohibitions
 from ..policies import PolicyConfig, best_of_n, constrained_tilt, mask, tilt
 from ..preferences import LearnerConfig
@@ -87,10 +95,10 @@ class SycophancyConfig(Config):
 
     section = "experiment"
     world: WorldConfig = param(WorldConfig(responses=512))
-    annotator: AnnotatorConfig = param(AnnotatorConfig(length_bias=0.0))
-    learner: LearnerConfig = param(LearnerConfig(family="linear"))
+    annotator: AnnotatorConfig = param(AnnotatorConfig(length_bias=0.0, rejecter_length_bias=0.0))
+    learner: LearnerConfig = param(LearnerConfig(family="belief"))
     policy: PolicyConfig = param(PolicyConfig())
-    cost: CostConfig = param(CostConfig(family="maxout"))
+    cost: CostConfig = param(CostConfig(family="belief"))
     cost_budget: float = param(0.05, lo=0.0, hi=1.0, sweep=True,
                                doc="d of the constrained tilt: E_pi C <= d, C = the cost model's "
                                    "predicted flag probability")
@@ -155,12 +163,11 @@ def _tilts(setting, r, score, betas, static):
     }
 
 
-def _rbr_tilt(setting, trace, comparisons, r, score, betas, static):
+def _rbr_tilt(setting, known, comparisons, r, score, betas, static):
     """The hybrid: r + w . phi over the prohibitions the rule learner knows, w fitted by Mu et
     al.'s hinge on the comparisons, then tilted."""
     world, ctx, logp0 = setting.world, setting.contexts, setting.logp0
     target, weight = (a.astype(logp0.dtype) for a in comparisons.answer)
-    known = trace.discovered_at <= static.labels                                    # (T + 2,)
     phi = jax.vmap(lambda b, c: known_rule_indicators(
         violated_prohibitions(world, jnp.arange(world.features.shape[0]), b, c), known))(
         ctx.belief_true, ctx.features).astype(logp0.dtype)                         # (E, N, T + 2)
@@ -175,15 +182,30 @@ def _cost_side(setting, rejections, k_rejections, r, score, betas, params, stati
     """The same rejections as binary flags -> the cost model: the prior masked by it, and the
     tilt under its cost budget (Safe RLHF's objective, exact)."""
     world, ctx, logp0 = setting.world, setting.contexts, setting.logp0
-    z = jax.vmap(lambda a, b, c: cost_inputs(static.cost.family, world, a, b, c))(
-        rejections.response, rejections.contexts.features, rejections.belief_true)
-    theta_c = fit_costs(stream(k_rejections, "cost_init"), z, rejections.flagged(),
-                        (static.labels,), params.cost, static.cost)[0]
-    c = cost_table(theta_c, static.cost.family, world, ctx)                       # (E, N)
+    learner = LEARNERS["cost_model"]
+    theta_c = fit_once(learner, k_rejections, world, rejections, static.labels, params, static)
+    c = -learner.score(theta_c, world, ctx, None, params, static).score            # (E, N)
     p_flag = jax.nn.sigmoid(c)
     return {"cost_mask": score(mask(logp0, admitted_by_cost(c))),
             "constrained_tilt": jax.vmap(lambda b: score(
                 constrained_tilt(logp0, b * r, p_flag, 1.0, params.cost_budget)[0]))(betas)}
+
+
+def _masks(setting, rejections, k_rejections, score, params, static):
+    """The prior restricted to what the oracle rule learner admits (``mask``, the upper
+    bound) and to what the named-rule learner admits (``named_mask``), both after all n
+    rejections; and which rules the oracle knows (for the hybrid)."""
+    world, ctx, logp0 = setting.world, setting.contexts, setting.logp0
+
+    def masked(learner):
+        fitted = fit_once(learner, k_rejections, world, rejections, static.labels, params,
+                          static)
+        admitted = learner.score(fitted, world, ctx, None, params, static).admitted
+        return score(mask(logp0, admitted)), fitted
+
+    oracle, (known, _) = masked(LEARNERS["rule"])
+    named, _ = masked(LEARNERS["named_rule"])
+    return {"mask": oracle, "named_mask": named}, known
 
 
 def _trained(setting, comparisons, rejections, k_train, score, params, static):
@@ -231,29 +253,25 @@ def run(key, params, static):
         key, "setting", "comparisons", "rejections", "training")
     setting = policy_setting(k_setting, params, static, static.contexts)
     world, ctx, logp0 = setting.world, setting.contexts, setting.logp0
-    n, family = static.labels, static.learner.family
+    n = static.labels
     betas = jnp.asarray(static.betas, logp0.dtype)
 
     def score(logp):
         return setting_metrics(setting, logp)
 
-    # positive signal: comparisons -> reward model
-    comparisons = collect_comparisons(k_pairs, world, params.annotator, static.annotator, n,
-                                      pool=ctx, policy=logp0)
-    target, weight = (a.astype(logp0.dtype) for a in comparisons.answer)
-    dphi = feature_differences(family, world, comparisons)
-    thetas = fit_reward_models(stream(k_pairs, "ensemble"), dphi, target, weight,
-                               jnp.asarray([n], jnp.int32), params.learner, static.learner)[:, 0]
+    # positive signal: comparisons -> reward model (sim.learners)
+    comparisons = collect_labels("comparisons", k_pairs, world, params, static, n, pool=ctx,
+                                 policy=logp0)
+    thetas = fit_once(LEARNERS["reward_model"], k_pairs, world, comparisons, n, params, static)
     r = standardised_reward(thetas, world, ctx, params.learner, static.learner)
     out = _tilts(setting, r, score, betas, static)
 
-    # negative signal: rejections -> the rule learner's feasible set
-    rejections = collect_rejections(k_rejections, world, params.annotator, static.annotator, n,
-                                    pool=ctx, policy=logp0)
-    trace = learn_constraints(rejections, world)
-    after_all = jnp.asarray([n], jnp.int32)
-    out["mask"] = score(mask(logp0, feasible_sets(trace, world, after_all, ctx.belief_true)[0]))
-    out["rbr_tilt"] = _rbr_tilt(setting, trace, comparisons, r, score, betas, static)
+    # negative signal: rejections -> the oracle's and the named-rule learner's masks
+    rejections = collect_labels("rejections", k_rejections, world, params, static, n, pool=ctx,
+                                policy=logp0)
+    masks, known = _masks(setting, rejections, k_rejections, score, params, static)
+    out.update(masks)
+    out["rbr_tilt"] = _rbr_tilt(setting, known, comparisons, r, score, betas, static)
     out.update(_cost_side(setting, rejections, k_rejections, r, score, betas, params, static))
     out.update(_trained(setting, comparisons, rejections, k_train, score, params, static))
     return out
@@ -280,8 +298,7 @@ def quick() -> SycophancyConfig:
 def tiny() -> SycophancyConfig:
     return SycophancyConfig(world=WorldConfig(responses=32, prohibitions=5, prohibition_mass=0.1),
                             contexts=2, labels=16, steps=4, checkpoints=2, betas=(0.0, 1.0),
-                            best_of=(1, 4), rbr_steps=2,
-                            cost=CostConfig(family="maxout", maxout_iters=5))
+                            best_of=(1, 4), rbr_steps=2)
 
 
 SPEC = Experiment(
@@ -292,11 +309,14 @@ SPEC = Experiment(
     variants=(Variant("default", doc="tilts, best-of-n and DPO on comparisons; the rule "
                                      "learner's mask, NSR and NPO on rejections"),),
     # the information each method's labels carry; rbr_tilt mixes named rules and comparisons
-    tiers=(("mask", "oracle"), ("nsr", "flag"), ("npo", "flag"), ("cost_mask", "flag"),
+    tiers=(("mask", "oracle"), ("named_mask", "named"), ("nsr", "flag"), ("npo", "flag"),
+           ("cost_mask", "flag"),
            ("constrained_tilt", "flag"), ("tilt", "comparison"), ("corrected", "comparison"),
            ("best_of_n", "comparison"), ("dpo", "comparison"), ("first_order", "comparison")),
-    # the paper's own knob on an axis: kappa in {0, 0.5, 0.9}, one program (a swept number);
-    # claims are read at the world's default, kappa = 0.5
-    sweep=(("annotator.sycophancy", (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)),
+    # annotator bias on both sides (preference sycophants s_syc, sycophantic rejecters s_r)
+    # and the paper's own knob kappa, one program (swept numbers); claims are read at the
+    # defaults s_syc = s_r = 0.2, kappa = 0.5
+    sweep=(("annotator.sycophancy", (0.0, 0.1, 0.2, 0.3, 0.4)),
+           ("annotator.rejecter_sycophancy", (0.0, 0.2, 0.4)),
            ("world.coupling", (0.0, 0.5, 0.9))),
 )

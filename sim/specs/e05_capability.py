@@ -79,7 +79,8 @@ class CapabilityConfig(Config):
 
     section = "experiment"
     world: WorldConfig = param(WorldConfig(responses=512, padding_floor=0.05))
-    annotator: AnnotatorConfig = param(AnnotatorConfig(sycophancy=0.2, length_bias=0.3))
+    annotator: AnnotatorConfig = param(AnnotatorConfig(sycophancy=0.2, length_bias=0.3,
+                                                       rejecter_length_bias=0.3))
     learner: LearnerConfig = param(LearnerConfig(family="linear"))
     cost: CostConfig = param(CostConfig(family="linear"))
     policy: PolicyConfig = param(PolicyConfig())

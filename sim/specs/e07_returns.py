@@ -99,7 +99,8 @@ class ReturnsConfig(Config):
     section = "experiment"
     world: WorldConfig = param(WorldConfig(responses=4096, prohibitions=1024,
                                            prohibition_mass=0.0005, mass_law="zipf"))
-    annotator: AnnotatorConfig = param(AnnotatorConfig(sycophancy=0.2, length_bias=0.3))
+    annotator: AnnotatorConfig = param(AnnotatorConfig(sycophancy=0.2, length_bias=0.3,
+                                                       rejecter_length_bias=0.3))
     learner: LearnerConfig = param(LearnerConfig(family="linear", batch_block=1024))
     cost: CostConfig = param(CostConfig(family="linear", batch_block=1024))
     policy: PolicyConfig = param(PolicyConfig())

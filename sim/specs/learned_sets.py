@@ -1,10 +1,13 @@
 """What a learned score admits, checkpoint by checkpoint, on E1's axis (shared with E7).
 
-Any learner that scores responses (a reward model: higher is better; a cost model or the
-named-rule learner: lower is better) is read the same way at each checkpoint of its fitted
+Any learner of the registry (:mod:`sim.learners`: every score is higher-is-better) is read
+the same way at each checkpoint of its fitted
 parameters: the set metrics of what it admits (:func:`sim.metrics.set_metrics`), re-openings
 and top-1 flips since the start, Kendall tau against V and ranking drift since the previous
-checkpoint, on a uniform subset of ``eval_responses`` responses.
+checkpoint, on a uniform subset of ``eval_responses`` responses. With a bootstrap refit,
+``ranking_drift_floor``: the Kendall distance between the fit and a refit on a Poisson(1)
+resample of the same n labels, the drift estimation noise alone gives (so "keeps drifting"
+means ``ranking_drift`` above it).
 """
 
 from __future__ import annotations
@@ -12,10 +15,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ..costs import admitted_by_cost, cost_table
-from ..ensembles import ensemble_rewards
+from ..learners import LEARNERS, bootstrap_weight, unit_weight
 from ..metrics import (
-    admitted_top,
     init_changes,
     kendall_distance,
     kendall_tau_or_zero,
@@ -24,7 +25,8 @@ from ..metrics import (
 )
 from ..preferences import response_features, surface_loadings
 
-__all__ = ["mean_set_metrics", "learned_sets", "reward_model_sets", "cost_model_sets"]
+__all__ = ["mean_set_metrics", "learned_sets", "learner_curve", "reward_model_sets",
+           "cost_model_sets", "surface_extras"]
 
 
 def mean_set_metrics(admitted, acceptable, values):
@@ -32,14 +34,20 @@ def mean_set_metrics(admitted, acceptable, values):
     return {k: jnp.mean(v) for k, v in per_context.items()}
 
 
-def learned_sets(thetas, score, extras, acceptable, values, static):
+def learned_sets(thetas, score, extras, acceptable, values, static, boot=None):
     """Metrics at each checkpoint of a learned scorer: ``score(theta)`` gives
-    (E, N) scores (higher = better), the admitted sets and the top-1 responses."""
-    subset = jnp.arange(static.eval_responses)  # responses are i.i.d.: a uniform subset
-    r0, adm0, top0 = score(thetas[0])
+    (E, N) scores (higher = better), the admitted sets and the top-1 responses.
 
-    def checkpoint(carry, theta):
+    ``thetas``: a pytree with a leading checkpoint axis. ``boot``: the same learner refitted
+    on a bootstrap resample of the same labels (or None); then ``ranking_drift_floor`` is the
+    Kendall distance between the two fits at each checkpoint: the drift that estimation noise
+    alone gives at that n, the floor ``ranking_drift`` is read against."""
+    subset = jnp.arange(static.eval_responses)  # responses are i.i.d.: a uniform subset
+    r0, adm0, top0 = score(jax.tree.map(lambda a: a[0], thetas))
+
+    def checkpoint(carry, fits):
         state, r_prev = carry
+        theta, theta_boot = fits
         r, adm, top1 = score(theta)
         state = update_changes(state, adm, top1)
         out = mean_set_metrics(adm, acceptable, values)
@@ -48,43 +56,71 @@ def learned_sets(thetas, score, extras, acceptable, values, static):
         rs, ps = r[:, subset], r_prev[:, subset]
         out["kendall_tau_true"] = jnp.mean(jax.vmap(kendall_tau_or_zero)(rs, values[:, subset]))
         out["ranking_drift"] = jnp.mean(jax.vmap(kendall_distance)(ps, rs))
+        if theta_boot is not None:
+            rb = score(theta_boot)[0][:, subset]
+            out["ranking_drift_floor"] = jnp.mean(jax.vmap(kendall_distance)(rb, rs))
         out.update(extras(theta, rs))
         return (state, r), out
 
-    _, out = jax.lax.scan(checkpoint, (init_changes(adm0, top0), r0), thetas)
+    _, out = jax.lax.scan(checkpoint, (init_changes(adm0, top0), r0), (thetas, boot))
     return out
 
 
-def reward_model_sets(thetas, world, contexts, values, acceptable, params, static):
-    """The reward model's set metrics, drift, flips and surface loadings at each checkpoint,
-    from its members' parameters ``thetas`` (C, K, p) (the learned-scorer part of E1, shared
-    with E7). ``static`` needs ``learner`` and ``eval_responses``."""
-    family = static.learner.family
-    q = jnp.mean(acceptable, axis=1)                                            # (E,)
-    sub = jax.tree.map(lambda a: a[:static.eval_responses], response_features(world))
+def learner_curve(learner, key, labels, world, contexts, values, acceptable, steps, params,
+                  static, floor: bool = True, extras=None):
+    """A registered learner (:mod:`sim.learners`) fitted to ``labels`` at ``steps`` and read
+    at each checkpoint (:func:`learned_sets`); with ``floor``, refitted on a Poisson bootstrap
+    of the same labels in the same program (vmapped), for ``ranking_drift_floor``."""
+    answered = unit_weight(labels, values.dtype)
+
+    def fit(weight):
+        return learner.fit(key, world, labels, weight, steps, params, static)
+
+    if floor:
+        weights = jnp.stack([answered, bootstrap_weight(key, answered.shape[0], values.dtype)])
+        both = jax.vmap(fit)(weights)
+        thetas, boot = (jax.tree.map(lambda a, k=k: a[k], both) for k in range(2))
+    else:
+        thetas, boot = fit(answered), None
 
     def score(theta):
-        r = ensemble_rewards(theta, family, world, contexts, params.learner, static.learner)
-        return r, jax.vmap(admitted_top)(r, q), jnp.argmax(r, axis=1).astype(jnp.int32)
+        return learner.score(theta, world, contexts, acceptable, params, static)
 
-    def surface(theta, rs):  # of the members' mean (the ensemble itself under aggregate = mean)
+    extras = extras or (lambda theta, rs: {})
+    return learned_sets(thetas, score, extras, acceptable, values, static, boot)
+
+
+def surface_extras(world, params, static):
+    """The reward model's surface loadings at a checkpoint, in units of its reward's spread
+    (of the members' mean: the ensemble itself under aggregate = mean)."""
+    family = static.learner.family
+    sub = jax.tree.map(lambda a: a[:static.eval_responses], response_features(world))
+
+    def surface(theta, rs):
         endorse, length = surface_loadings(jnp.mean(theta, axis=0), family, sub)
         spread = jnp.mean(jnp.std(rs, axis=1))
         safe = jnp.where(spread > 0, spread, 1.0)
         return {"surface_loading_endorse": jnp.where(spread > 0, endorse / safe, 0.0),
                 "surface_loading_length": jnp.where(spread > 0, length / safe, 0.0)}
 
-    return learned_sets(thetas, score, surface, acceptable, values, static)
+    return surface
+
+
+def reward_model_sets(thetas, world, contexts, values, acceptable, params, static):
+    """The reward model's set metrics, drift, flips and surface loadings at each checkpoint,
+    from its members' parameters ``thetas`` (K checkpoints, C members, p) (shared with E7).
+    ``static`` needs ``learner`` and ``eval_responses``."""
+    learner = LEARNERS["reward_model"]
+    return learned_sets(
+        thetas, lambda th: learner.score(th, world, contexts, acceptable, params, static),
+        surface_extras(world, params, static), acceptable, values, static)
 
 
 def cost_model_sets(thetas, world, contexts, values, acceptable, static):
     """The cost model's set metrics, re-openings, flips and drift at each checkpoint, from
-    its parameters ``thetas`` (C, ...) (shared with E7). ``static`` needs ``cost`` and
+    its parameters ``thetas`` (K, ...) (shared with E7). ``static`` needs ``cost`` and
     ``eval_responses``."""
-    family = static.cost.family
-
-    def score(theta):
-        c = cost_table(theta, family, world, contexts)                          # (E, N)
-        return -c, admitted_by_cost(c), jnp.argmin(c, axis=1).astype(jnp.int32)
-
-    return learned_sets(thetas, score, lambda theta, rs: {}, acceptable, values, static)
+    learner = LEARNERS["cost_model"]
+    return learned_sets(
+        thetas, lambda th: learner.score(th, world, contexts, acceptable, None, static),
+        lambda theta, rs: {}, acceptable, values, static)
