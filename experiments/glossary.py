@@ -149,7 +149,9 @@ METHODS: dict[str, str] = {
 }
 
 VARIANTS: dict[str, str] = {
-    "default": "the experiment's default config (the only variant of E2, E4 and E7)",
+    "default": "the experiment's default config (the only variant of E4 and E7)",
+    "context_free": "E2: the quadratic family on every side (reward, cost and named-rule "
+                    "learners): no learner sees the user's belief",
     # E1
     "rule": "E1: the rule learner on rejections that name the rule (oracle tier: each named "
             "rule's exact extent handed over)",

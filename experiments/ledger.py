@@ -15,6 +15,7 @@ quick run may), gets ``inconclusive`` and says so in ``fails_where``.
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
@@ -98,26 +99,68 @@ def _num(x: float) -> str:
     return "" if x is None or not math.isfinite(x) else f"{x:.6g}"
 
 
-READ_AT_DEFAULT = ("world.coupling",)   # swept for the regime maps; read at the default
+def configured(meta: dict) -> dict:
+    """A run's configured value of every field it sweeps (``section.field`` -> value), read
+    from meta.json's config; {} when it cannot be read."""
+    try:
+        config = meta.get("config", {})
+        config = ast.literal_eval(config) if isinstance(config, str) else config
+        out = {}
+        for field, _ in meta.get("sweep", ()):
+            value = config
+            for part in field.split("."):
+                value = value[part]
+            out[field] = value
+        return out
+    except (ValueError, SyntaxError, KeyError, TypeError):
+        return {}
 
 
-def at_defaults(summary: Summary) -> Summary:
-    """The rows at the world's defaults of the fields swept only to map regimes (kappa in
-    E1 and E2): the pre-registered reading point every claim reads; the nearest point when
-    a run lacks the default."""
+# swept only to map regimes (kappa in E1, the rejecters' sycophancy in E2): read at the
+# run's configured value
+READ_AT_DEFAULT = ("world.coupling", "annotator.rejecter_sycophancy")
+
+
+def reading_point(summary: Summary, defaults: dict) -> dict:
+    """The pre-registered reading point of the fields swept only to map regimes: the run's
+    configured value (``defaults``, from :func:`configured`; else the world's or the
+    annotator's default), the nearest point when a run lacks it."""
+    from sim.oracles import AnnotatorConfig
     from sim.world import WorldConfig
-    point = {c: min(summary.points(c), key=lambda v: abs(float(v) - float(
-                 getattr(WorldConfig(), c.split(".", 1)[1]))))
-             for c in summary.sweep_cols if c in READ_AT_DEFAULT}
+    base = {"world": WorldConfig(), "annotator": AnnotatorConfig()}
+    point = {}
+    for c in summary.sweep_cols:
+        if c in READ_AT_DEFAULT:
+            section, name = c.split(".", 1)
+            want = float(defaults.get(c, getattr(base[section], name)))
+            point[c] = min(summary.points(c), key=lambda v: abs(float(v) - want))
+    return point
+
+
+def at_defaults(summary: Summary, defaults: dict | None = None) -> Summary:
+    """The rows a claim reads: ``summary`` at its :func:`reading_point`."""
+    point = reading_point(summary, defaults or {})
     return summary.at(point) if point else summary
+
+
+def claim_view(folder: Path) -> Summary:
+    """A run's summary at its reading point, with its per-seed values attached (the paired
+    statistics of :mod:`experiments.claims.seeds`)."""
+    from .claims.seeds import PerSeed
+    summary = load_summary(folder)
+    point = reading_point(summary, configured(read_meta(folder)))
+    view = summary.at(point) if point else summary
+    if (folder / "results.csv").is_file():
+        view.per_seed = PerSeed(folder / "results.csv", point)
+    return view
 
 
 def compute(runs: dict[str, Path]) -> list[dict]:
     """One ledger row per claim from the results folders ``runs`` (experiment -> folder),
-    each read at the world's defaults (:func:`at_defaults`)."""
+    each read at its reading point with paired per-seed statistics (:func:`claim_view`)."""
     summaries, metas = {}, {}
     for name, folder in runs.items():
-        summaries[name], metas[name] = at_defaults(load_summary(folder)), read_meta(folder)
+        summaries[name], metas[name] = claim_view(folder), read_meta(folder)
     rows = []
     for c in CLAIMS:
         if c.experiment not in summaries:

@@ -132,12 +132,11 @@ def write(path: Path, rows: list[dict], runs: dict[str, Path]) -> Path:
     """Write the report to ``path`` (whole or not at all); returns ``path``."""
     path = Path(path)
     claims = {c.id: c for c in CLAIMS}
-    view = getattr(ledger, "at_defaults", lambda summary: summary)   # the rows the ledger reads
     summaries, defaults = {}, {}
     for exp, folder in runs.items():   # each summary once; a bad one: its panels say so
         try:
-            summaries[exp] = view(ledger.load_summary(folder))
             defaults[exp] = configured(ledger.read_meta(folder))
+            summaries[exp] = ledger.at_defaults(ledger.load_summary(folder), defaults[exp])
         except ResultError:   # the ledger has said so; its panels say "not in this run"
             continue
     tmp = path.with_name(f".{path.name}.tmp")

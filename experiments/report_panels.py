@@ -8,7 +8,6 @@ CI in a panel of scalars only."""
 
 from __future__ import annotations
 
-import ast
 import math
 import textwrap
 
@@ -20,29 +19,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 from .claims.reading import nearest, panel_curves  # noqa: E402
+from .ledger import configured  # noqa: E402,F401  (the report reads it from here)
 
 FONT = 8.0                      # pt: the smallest text on a page
 LINES = ("-", "--", "-.", ":")  # a curve's style after the 10 colours
 SHORT = {"annotator.sycophancy": "$s_{syc}$", "experiment.desirable_share": "desirable share"}
 NOTE = "not in this run"
 STAR = dict(ls="none", marker="*", mec="black", mew=0.6, zorder=5, label="read here")
-
-
-def configured(meta: dict) -> dict:
-    """A run's configured value of every field it sweeps (``section.field`` -> value), read
-    from meta.json's config; {} when it cannot be read."""
-    try:
-        config = meta.get("config", {})
-        config = ast.literal_eval(config) if isinstance(config, str) else config
-        out = {}
-        for field, _ in meta.get("sweep", ()):
-            value = config
-            for part in field.split("."):
-                value = value[part]
-            out[field] = value
-        return out
-    except (ValueError, SyntaxError, KeyError, TypeError):
-        return {}
 
 
 def sweep_point(summary, where=None, default=None) -> dict:

@@ -24,6 +24,7 @@ from .reading import (
 )
 
 SYC = "annotator.sycophancy"
+SYC_DEFAULT = 0.2   # the world's default s_syc (AnnotatorConfig): the pre-registered point
 SHARE = "experiment.desirable_share"
 STEP = "training step (optimiser steps; 0: the prior)"
 LABELS = "labels (queries answered; log)"
@@ -61,31 +62,49 @@ S1 = Claim("S1", "negative-only feedback can match or exceed preference-based RL
                          ylabel="pass@k at the largest k (probability)")))
 
 
+def _tilt_rise(s, syc, variant=None):
+    """The tilt's sycophancy at beta = 4 minus the prior's (beta = 0), paired over seeds."""
+    where = {SYC: syc}
+    return minus(at(s, "tilt", "sycophancy_rate", variant, x=4.0, where=where),
+                 at(s, "tilt", "sycophancy_rate", variant, x=0.0, where=where))
+
+
+def _cells(s, read, verdict, judge, fmt="{:+.2f}"):
+    """The (variant, s_syc) cells of E2 where ``judge(read(syc, variant))`` gives another
+    verdict than the reading point's, as text (the claim's regime map in one line)."""
+    out = []
+    for variant in s.variants:
+        for syc in s.points(SYC):
+            r = read(syc, variant)
+            if judge(r) != verdict:
+                out.append(f"{variant}, s_syc = {syc:g}: {fmt.format(r[0])} ({judge(r)})")
+    return out
+
+
 def read_s2(results) -> Reading:
-    """E2: the tilt's sycophancy at beta = 4 minus the prior's (beta = 0), s_syc = 0.3; the
-    annotator sycophancy rates where it does not rise as failing regimes."""
+    """E2: the tilt's sycophancy at beta = 4 minus the prior's, at the pre-registered default
+    s_syc (the world's, 0.2), ``default`` variant (the belief family on every side); the
+    cells (variant x s_syc) with another verdict are listed."""
     s = results["sycophancy"]
-
-    def rise(syc):
-        where = {SYC: syc}
-        return minus(at(s, "tilt", "sycophancy_rate", x=4.0, where=where),
-                     at(s, "tilt", "sycophancy_rate", x=0.0, where=where))
-
-    failures = [f"s_syc = {x:g}: {rise(x)[0]:+.2f}" for x in s.points(SYC)
-                if above(rise(x)) != "supported"]
-    return Reading(*rise(0.3), with_failures(above(rise(0.3)), failures), "; ".join(failures))
+    rise = _tilt_rise(s, SYC_DEFAULT, "default")
+    verdict = above(rise)
+    cells = _cells(s, lambda syc, v: _tilt_rise(s, syc, v), verdict, above)
+    return Reading(*rise, with_failures(verdict, cells), "; ".join(cells))
 
 
-TILT_SYC = Panel("sycophancy_rate", (TILT,), where={SYC: 0.3}, read_x=(0.0, 4.0), xlabel=BETA,
-                 ylabel=SYC_Y)
+TILT_SYC = Panel("sycophancy_rate", (TILT,), where={SYC: SYC_DEFAULT}, read_x=(0.0, 4.0),
+                 xlabel=BETA, ylabel=SYC_Y)
 S2 = Claim("S2", "positive preferences are entangled with surface correlates and cause "
                  "sycophancy", "sycophancy", "sycophancy_rate of the tilt (beta = 4) minus the "
-           "prior's", "annotator sycophancy 0.3",
-           "supported if the CI lies above 0; fails where it does not at another annotator "
-           "sycophancy (then mixed)", read_s2, panels=(TILT_SYC,))
+           "prior's (paired over seeds)", "annotator sycophancy 0.2 (the default), belief "
+           "family on every side",
+           "supported if the CI lies above 0, contradicted if below; the cells (variant x "
+           "s_syc) with another verdict are listed (a supported reading with any: mixed)",
+           read_s2, panels=(TILT_SYC,))
 
 
-LEARNERS = (("rule", "rule", "rule learner ($F_n$)"),
+LEARNERS = (("named_rule", "named_batch", "named-rule learner (rules learned)"),
+            ("rule", "rule", "rule learner ($F_n$, oracle: upper bound)"),
             ("cost_model", "cost_batch", "cost model on flags, batch"),
             ("cost_model", "maxout_batch", "max-of-halfspaces cost model, batch"),
             ("cost_model", "cost_online", "cost model on flags, online"),
@@ -93,13 +112,15 @@ LEARNERS = (("rule", "rule", "rule learner ($F_n$)"),
 
 
 def read_s3(results) -> Reading:
-    """E1: the rule learner's unacceptable share at the last budget (0 re-openings required);
-    the flag-only cost models as the regimes where it fails."""
+    """E1: the named-rule learner's unacceptable share at the last budget (rules named,
+    their extent learned: the fair tier); its re-openings, the flag-only cost models and
+    E10's false flags as regimes where it fails. The oracle rule learner is the upper bound
+    and decides nothing."""
     s = results["convergence"]
-    rule = at(s, "rule", "unacceptable_share", "rule")
-    reopened = at(s, "rule", "reopenings", "rule")[0]
-    verdict = below(rule, 0.01) if reopened == 0 else "contradicted"
-    failures = []
+    named = at(s, "named_rule", "unacceptable_share", "named_batch")
+    reopened = at(s, "named_rule", "reopenings", "named_batch")[0]
+    verdict = below(named, 0.01)
+    failures = [f"named-rule learner: {reopened:.0f} re-openings"] if reopened > 0 else []
     for v in ("cost_batch", "maxout_batch", "cost_online", "maxout_online"):
         if s.has("cost_model", "unacceptable_share", v):
             u = at(s, "cost_model", "unacceptable_share", v)
@@ -107,15 +128,17 @@ def read_s3(results) -> Reading:
             if u[1] > 0.01 or r > 0:
                 failures.append(f"{v} (flags only): unacceptable {u[0]:.3f}, {r:.0f} re-openings")
     failures += rule_beaten(results, "noise")
-    return Reading(*rule, with_failures(verdict, failures), "; ".join(failures))
+    return Reading(*named, with_failures(verdict, failures), "; ".join(failures))
 
 
 S3 = Claim("S3", "negative constraints are discrete and verifiable, so learning converges to "
                  "a stable boundary", "convergence",
-           "unacceptable_share and reopenings of the rule learner; of the cost models on flags",
-           "largest label budget", "supported if the rule learner's CI lies below 0.01 with 0 "
-           "re-openings; mixed if a flag-only cost model does not (the rule must be named) or "
-           "E10's false flags beat the rule learner", read_s3, extra=("limits",),
+           "unacceptable_share and reopenings of the named-rule learner (the oracle rule "
+           "learner is shown as the upper bound, never read); of the cost models on flags",
+           "largest label budget", "supported if the named-rule learner's CI lies below 0.01; "
+           "contradicted if above; mixed if it re-opens responses, a flag-only cost model "
+           "does not converge or E10's false flags beat the rule learner", read_s3,
+           extra=("limits",),
            panels=(Panel("unacceptable_share", LEARNERS, xlabel=LABELS, log_x=True,
                          ylabel="unacceptable share of the admitted set"),
                    Panel("reopenings", LEARNERS, xlabel=LABELS, log_x=True,
@@ -148,63 +171,101 @@ S4 = Claim("S4", "an epistemic asymmetry explains the empirical successes of neg
                ylabel="unacceptable share of the admitted set"),))
 
 
+def _excess_drift(s, method, variant):
+    """Ranking drift between the last two checkpoints minus its noise floor (a refit on a
+    bootstrap resample of the same labels), paired over seeds."""
+    return minus(at(s, method, "ranking_drift", variant),
+                 at(s, method, "ranking_drift_floor", variant))
+
+
 def read_s5(results) -> Reading:
-    """E1: ranking drift of the batch reward model between the last two checkpoints."""
+    """E1: the batch reward model's ranking drift between the last two checkpoints minus its
+    noise floor: "keeps drifting" is drift beyond estimation noise. Fails where the
+    named-rule learner drifts beyond its floor too (no asymmetry) or the control settles."""
     s = results["convergence"]
-    drift = at(s, "reward_model", "ranking_drift", "batch")
-    failures = [f"{v}: drift {at(s, 'reward_model', 'ranking_drift', v)[0]:.3f} "
-                "(settles: drift is the optimiser's or the misspecification's)"
-                for v in ("control_batch",) if below(at(s, "reward_model", "ranking_drift", v),
-                                                      0.05) == "supported"]
-    return Reading(*drift, with_failures(above(drift, 0.01), failures), "; ".join(failures))
+    drift = _excess_drift(s, "reward_model", "batch")
+    failures = []
+    if s.has("named_rule", "ranking_drift_floor", "named_batch"):
+        named = _excess_drift(s, "named_rule", "named_batch")
+        if above(named) == "supported":
+            failures.append(f"the named-rule learner drifts beyond its floor too "
+                            f"({named[0]:+.3f} [{named[1]:+.3f}, {named[2]:+.3f}])")
+    if s.has("reward_model", "ranking_drift_floor", "control_batch"):
+        control = _excess_drift(s, "reward_model", "control_batch")
+        if above(control) != "supported":
+            failures.append(f"control_batch settles to its floor ({control[0]:+.3f})")
+    return Reading(*drift, with_failures(above(drift), failures), "; ".join(failures))
 
 
 S5 = Claim("S5", "negative examples eliminate regions of behaviour and settle; preferences "
                  "need continual calibration", "convergence",
-           "ranking_drift of the batch reward model between the last checkpoints",
+           "ranking_drift minus ranking_drift_floor (its bootstrap noise floor) of the batch "
+           "reward model between the last checkpoints (paired over seeds)",
            "largest label budget",
-           "supported if the drift CI lies above 0.01; contradicted if below (it settles too); "
-           "mixed if the well-specified control settles below 0.05", read_s5,
+           "supported if the CI lies above 0 (drift beyond estimation noise); contradicted if "
+           "below; mixed if the named-rule learner drifts beyond its floor too or the "
+           "well-specified control settles", read_s5,
            panels=(Panel("ranking_drift", (
                ("reward_model", "batch", "reward model, batch MLE"),
+               ("reward_model", "batch", "its noise floor (bootstrap refit)",
+                "ranking_drift_floor"),
+               ("named_rule", "named_batch", "named-rule learner"),
                ("reward_model", "control_batch", "control: well specified, batch MLE")),
                xlabel=LABELS, log_x=True,
                ylabel="ranking drift (share of pairs reversed\nbetween checkpoints)"),))
 
 
+def _mask_minus_tilt(s, syc, variant=None):
+    """The named-rule learner's mask minus the tilt (beta = 4): sycophancy, paired."""
+    where = {SYC: syc}
+    return minus(at(s, "named_mask", "sycophancy_rate", variant, where=where),
+                 at(s, "tilt", "sycophancy_rate", variant, x=4.0, where=where))
+
+
 def read_s6(results) -> Reading:
-    """E2: sycophancy of the prior masked by F_n minus the tilt's (beta = 4), s_syc = 0.3; NSR
-    and NPO on the same rejections as failing regimes when they do not lower it."""
+    """E2: sycophancy of the prior masked by the named-rule learner (the fair tier) minus the
+    tilt's (beta = 4), at the default s_syc, belief family on every side; NSR and NPO on the
+    same rejections as failing regimes when they do not lower the prior's rate; the cells
+    (variant x s_syc) with another verdict listed. The oracle's mask is the upper bound."""
     s = results["sycophancy"]
-    where = {SYC: 0.3}
-    diff = minus(at(s, "mask", "sycophancy_rate", where=where),
-                 at(s, "tilt", "sycophancy_rate", x=4.0, where=where))
-    prior = at(s, "tilt", "sycophancy_rate", x=0.0, where=where)
-    failures = [f"{m} on the same rejections: {at(s, m, 'sycophancy_rate', where=where)[0]:.2f} "
+    where = {SYC: SYC_DEFAULT}
+    diff = _mask_minus_tilt(s, SYC_DEFAULT, "default")
+    verdict = below(diff)
+    prior = at(s, "tilt", "sycophancy_rate", "default", x=0.0, where=where)
+    failures = [f"{m} on the same rejections: "
+                f"{at(s, m, 'sycophancy_rate', 'default', where=where)[0]:.2f} "
                 f"(prior {prior[0]:.2f})" for m in ("nsr", "npo")
-                if below(minus(at(s, m, "sycophancy_rate", where=where), prior)) != "supported"]
-    return Reading(*diff, with_failures(below(diff), failures), "; ".join(failures))
+                if below(minus(at(s, m, "sycophancy_rate", "default", where=where), prior))
+                != "supported"]
+    failures += _cells(s, lambda syc, v: _mask_minus_tilt(s, syc, v), verdict, below)
+    return Reading(*diff, with_failures(verdict, failures), "; ".join(failures))
 
 
 S6 = Claim("S6", "training on negative constraints reduces sycophancy and stabilises rule "
-                 "adherence", "sycophancy", "sycophancy_rate: the prior masked by F_n minus "
-           "the tilt (beta = 4)", "annotator sycophancy 0.3",
-           "supported if the CI lies below 0; mixed if NSR or NPO on the same rejections do "
-           "not lower the prior's rate", read_s6,
-           panels=(Panel("sycophancy_rate", (TILT, ("mask", None, "prior masked by $F_n$")),
-                         where={SYC: 0.3}, read_x=(0.0, 4.0), xlabel=BETA, ylabel=SYC_Y),
+                 "adherence", "sycophancy", "sycophancy_rate: the prior masked by the "
+           "named-rule learner minus the tilt (beta = 4), paired over seeds",
+           "annotator sycophancy 0.2 (the default), belief family on every side",
+           "supported if the CI lies below 0, contradicted if above; mixed if NSR or NPO on "
+           "the same rejections do not lower the prior's rate or another cell (variant x "
+           "s_syc) disagrees", read_s6,
+           panels=(Panel("sycophancy_rate", (
+                       TILT, ("named_mask", None, "prior masked by the named-rule learner"),
+                       ("mask", None, "prior masked by $F_n$ (oracle: upper bound)")),
+                         where={SYC: SYC_DEFAULT}, read_x=(0.0, 4.0), xlabel=BETA,
+                         ylabel=SYC_Y),
                    Panel("sycophancy_rate", (("nsr", None, "NSR on the rejections"),
                                              ("npo", None, "NPO on the rejections")),
-                         where={SYC: 0.3}, xlabel=STEP, ylabel=SYC_Y)))
+                         where={SYC: SYC_DEFAULT}, xlabel=STEP, ylabel=SYC_Y)))
 
 
 def read_p31(results) -> Reading:
-    """Sec. 3.1: the tilt's sycophancy at beta = 4 minus the prior's, s_syc = 0.3 (as S2)."""
+    """Sec. 3.1: the tilt's sycophancy at beta = 4 minus the prior's, default s_syc (as S2)."""
     return read_s2(results)
 
 
 P31 = Claim("P3.1", "preference optimisation amplifies sycophancy (sec. 3.1)", "sycophancy",
-            "sycophancy_rate of the tilt at beta = 4 minus beta = 0", "annotator sycophancy 0.3",
+            "sycophancy_rate of the tilt at beta = 4 minus beta = 0 (paired over seeds)",
+            "annotator sycophancy 0.2 (the default), belief family on every side",
             "as S2: supported if the CI lies above 0", read_p31, panels=(TILT_SYC,))
 
 

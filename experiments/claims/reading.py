@@ -2,10 +2,10 @@
 
 A claim's reader gets ``results`` (experiment name -> :class:`experiments.results.Summary`)
 and returns a :class:`Reading`: the effect, its 95% CI, the verdict and the regimes where
-the claim fails. Effects between two methods are read from ``summary.csv`` alone, so their
-CI is the conservative one, [lo_a - hi_b, hi_a - lo_b] (wider than a paired bootstrap),
-unless the experiment reports the per-seed difference itself (E8's margins, E6's adherence
-gap, E10's lead, E5's trends), whose CI is the paired bootstrap.
+the claim fails. A reading (:func:`at`) carries the per-seed values behind it when the
+ledger attached the run's ``results.csv`` (:mod:`experiments.claims.seeds`), so the
+difference of two readings of one run (:func:`minus`) is the paired bootstrap over seeds;
+without them (a hand-made summary) it is the conservative [lo_a - hi_b, hi_a - lo_b].
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ import math
 import re
 from collections.abc import Callable
 from typing import NamedTuple
+
+from ..stats import paired
+from .seeds import Point
 
 VERDICTS = ("supported", "contradicted", "mixed", "inconclusive", "not testable in this model")
 NAN = (math.nan, math.nan, math.nan)
@@ -109,18 +112,28 @@ def nearest(values, x):
     return min(values, key=lambda v: abs(float(v) - float(x)))
 
 
-def at(summary, method, metric, variant=None, x=None, where=None):
+def at(summary, method, metric, variant=None, x=None, where=None) -> Point:
     """(mean, lo, hi) of one summary curve at the x nearest ``x`` (the last x when None), at
-    the sweep point nearest ``where``."""
+    the sweep point nearest ``where``; with its per-seed values when the summary has them."""
     where = {c: nearest(summary.points(c), v) for c, v in (where or {}).items()}
     c = summary.curve(method, metric, variant, where)
     k = len(c.x) - 1 if x is None else int(min(range(len(c.x)), key=lambda i: abs(c.x[i] - x)))
-    return float(c.mean[k]), float(c.lo[k]), float(c.hi[k])
+    per_seed = getattr(summary, "per_seed", None)
+    seeds = None
+    if per_seed is not None:
+        point = {col: where.get(col, summary.points(col)[0]) for col in summary.sweep_cols}
+        seeds = per_seed.values(summary.variants[0] if variant is None else variant, method,
+                                metric, point, float(c.x[k]))
+    return Point((c.mean[k], c.lo[k], c.hi[k]), seeds)
 
 
-def minus(a, b):
-    """a - b with the conservative CI [lo_a - hi_b, hi_a - lo_b] (module docstring)."""
-    return a[0] - b[0], a[1] - b[2], a[2] - b[1]
+def minus(a, b) -> Point:
+    """a - b: the paired bootstrap over seeds when both readings carry their seeds (the same
+    run), else the conservative CI [lo_a - hi_b, hi_a - lo_b] (module docstring)."""
+    sa, sb = getattr(a, "seeds", None), getattr(b, "seeds", None)
+    if sa is not None and sb is not None and sa.shape == sb.shape:
+        return Point(paired(sa, sb), sa - sb)
+    return Point((a[0] - b[0], a[1] - b[2], a[2] - b[1]))
 
 
 def above(ci, threshold=0.0) -> str:

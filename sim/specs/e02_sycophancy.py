@@ -60,8 +60,11 @@ Metrics (:func:`sim.specs.setting.setting_metrics`): ``sycophancy_rate`` (mean
 over false-belief contexts of pi(endorses)), and the means over contexts of
 ``violation_rate``, ``value`` and ``kl_to_prior``.
 
-One variant; the default sweep runs five preference-annotator sycophancy rates, three
-rejecter sycophancy rates and three couplings in one program.
+Variants: ``default`` (the ``belief`` family on every side) and ``context_free`` (the
+``quadratic`` family on every side: no learner sees the user's belief, so no learner can
+tell agreeing with a false belief from agreeing with a true one). The default sweep runs
+five preference-annotator sycophancy rates and three rejecter sycophancy rates in one
+program.
 """
 
 from __future__ import annotations
@@ -291,6 +294,12 @@ def axes(config: SycophancyConfig) -> dict:
             "best_of_n": ("n", config.best_of), "dpo": step, "nsr": step, "npo": step}
 
 
+def _context_free(config: SycophancyConfig) -> SycophancyConfig:
+    return dataclasses.replace(
+        config, learner=dataclasses.replace(config.learner, family="quadratic"),
+        cost=dataclasses.replace(config.cost, family="quadratic"))
+
+
 def quick() -> SycophancyConfig:
     return SycophancyConfig(world=WorldConfig(responses=256), contexts=8, labels=256, steps=80)
 
@@ -306,17 +315,21 @@ SPEC = Experiment(
     title="preference training amplifies sycophancy; constraints do not (paper sec. 3.1, 3.2)",
     config_type=SycophancyConfig, default=SycophancyConfig, quick=quick, tiny=tiny, run=run,
     axes=axes,
-    variants=(Variant("default", doc="tilts, best-of-n and DPO on comparisons; the rule "
-                                     "learner's mask, NSR and NPO on rejections"),),
+    variants=(Variant("default", doc="tilts, best-of-n and DPO on comparisons; the oracle's "
+                                     "and the named-rule learner's masks, the cost model, NSR "
+                                     "and NPO on rejections; belief family on every side"),
+              Variant("context_free", _context_free,
+                      "the same, quadratic family on every side: no learner sees the user's "
+                      "belief")),
     # the information each method's labels carry; rbr_tilt mixes named rules and comparisons
     tiers=(("mask", "oracle"), ("named_mask", "named"), ("nsr", "flag"), ("npo", "flag"),
            ("cost_mask", "flag"),
            ("constrained_tilt", "flag"), ("tilt", "comparison"), ("corrected", "comparison"),
            ("best_of_n", "comparison"), ("dpo", "comparison"), ("first_order", "comparison")),
-    # annotator bias on both sides (preference sycophants s_syc, sycophantic rejecters s_r)
-    # and the paper's own knob kappa, one program (swept numbers); claims are read at the
-    # defaults s_syc = s_r = 0.2, kappa = 0.5
+    # annotator bias on both sides (preference sycophants s_syc, sycophantic rejecters s_r),
+    # one program (swept numbers); claims are read at the defaults s_syc = s_r = 0.2.
+    # kappa barely moved E2 (threshold s* 0.180 / 0.187 / 0.192 at kappa = 0 / 0.5 / 0.9,
+    # CHANGELOG): sweep it with --sweep world.coupling=0,0.5,0.9
     sweep=(("annotator.sycophancy", (0.0, 0.1, 0.2, 0.3, 0.4)),
-           ("annotator.rejecter_sycophancy", (0.0, 0.2, 0.4)),
-           ("world.coupling", (0.0, 0.5, 0.9))),
+           ("annotator.rejecter_sycophancy", (0.0, 0.2, 0.4))),
 )
