@@ -86,7 +86,8 @@ METHODS: dict[str, str] = {
             "oracle tier: an upper bound; E2: a scalar, after all labels; E5: axis labels; "
             "E6: axis shift)",
     "named_mask": "pi0 restricted to what the named-rule learner admits (no learned rule "
-                  "fires) and renormalised: the named tier (E2: a scalar, after all labels)",
+                  "fires) and renormalised: the named tier (E2: a scalar, after all labels; "
+                  "E6: axis shift)",
     "cost_mask": "pi0 restricted to the cost model's admitted set {c_theta <= 0} (E2: a "
                  "scalar; E5: axis labels; E6: axis shift)",
     "nsr": "E2: negative sample reinforcement on the flagged rejection labels, L_NSR = mean of "

@@ -18,7 +18,8 @@ SPEC = registry()["shift"]
 SEEDS = 6
 SMALL = dataclasses.replace(SPEC.tiny_config(), world=WorldConfig(responses=96, prohibitions=6),
                             contexts=4, eval_contexts=4, labels=128, shifts=(0.0, 2.0, 20.0))
-METHODS = ("mask", "cost_mask", "tilt", "best_of_n", "mask_then_tilt", "constrained_tilt", "prior")
+METHODS = ("mask", "named_mask", "cost_mask", "tilt", "best_of_n", "mask_then_tilt",
+           "constrained_tilt", "prior")
 
 
 @functools.cache

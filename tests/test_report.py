@@ -127,14 +127,14 @@ def test_a_missing_method_or_run_is_a_note_not_an_exception():
 
 
 def test_a_panel_of_scalars_draws_a_point_and_its_ci_per_curve():
-    """S9 reads two scalars (axis none): each panel has one star per curve, at its mean."""
-    s9 = CLAIM["S9"]
-    curves = [("default", (), "rule_returns", "none", (None,), "budget_90", (120.0,)),
-              ("default", (), "reward_returns", "none", (None,), "drift_late", (0.2,))]
+    """S9-returns reads two scalars (axis none): one star per curve, at its mean."""
+    s9 = CLAIM["S9-returns"]
+    curves = [("default", (), "cost_returns", "none", (None,), "budget_90", (300.0,)),
+              ("default", (), "rule_returns", "none", (None,), "budget_90", (120.0,))]
     summary = Summary.from_rows(*_summary("returns", curves))
     fig = report.claim_page(_row(s9), None, s9, {"returns": summary})
     axes = _data_axes(fig)
-    assert [st.get_ydata()[0] for ax in axes for st in _stars(ax)] == pytest.approx([120, 0.2])
+    assert [st.get_ydata()[0] for ax in axes for st in _stars(ax)] == pytest.approx([300, 120])
     plt.close(fig)
 
 
@@ -191,7 +191,7 @@ def test_write_makes_one_page_per_claim_through_a_temporary_file(tmp_path):
 def test_a_run_sweeping_a_field_no_claim_names_is_read_at_its_configured_value():
     """A swept field the panel does not name is taken at the run's configured value (the
     nearest point), so the curve is never ambiguous."""
-    curves = [("default", (z,), "rule_returns", "none", (None,), "budget_90", (10.0 * (z + 1),))
+    curves = [("default", (z,), "reward_returns", "none", (None,), "drift_late", (10.0 * (z + 1),))
               for z in (0.0, 1.0, 2.0)]
     summary = Summary.from_rows(*_summary("returns", curves, sweep=("world.zipf_exponent",)))
     meta = {"config": str({"world": {"zipf_exponent": 1.1}}),
@@ -200,7 +200,7 @@ def test_a_run_sweeping_a_field_no_claim_names_is_read_at_its_configured_value()
     assert defaults == {"world.zipf_exponent": 1.1}
     assert report_panels.sweep_point(summary, None, defaults) == {"world.zipf_exponent": 1.0}
     fig, ax = plt.subplots()
-    report_panels.draw_panel(ax, CLAIM["S9"].panels[0], summary, defaults)
+    report_panels.draw_panel(ax, CLAIM["S9-drift"].panels[0], summary, defaults)
     assert [st.get_ydata()[0] for st in _stars(ax)] == pytest.approx([20.0])
     assert np.isfinite(ax.get_ylim()).all()
     plt.close(fig)

@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
+import numpy as np
+
 from ..stats import paired
 from .seeds import Point
 
@@ -134,6 +136,32 @@ def minus(a, b) -> Point:
     if sa is not None and sb is not None and sa.shape == sb.shape:
         return Point(paired(sa, sb), sa - sb)
     return Point((a[0] - b[0], a[1] - b[2], a[2] - b[1]))
+
+
+def average(points) -> Point:
+    """The mean of several readings of one run (a claim read over a whole grid, not at a
+    chosen point): per seed when all carry their seeds (the band: bootstrap of the per-seed
+    means), else the mean of the bands (wider than the band of the mean: conservative)."""
+    seeds = [getattr(p, "seeds", None) for p in points]
+    if seeds and all(v is not None and v.shape == seeds[0].shape for v in seeds):
+        v = np.mean(seeds, axis=0)
+        return Point(paired(v, np.zeros_like(v)), v)
+    return Point(tuple(float(np.mean([p[i] for p in points])) for i in range(3)))
+
+
+def split_half(candidates: dict, score) -> tuple[str, Point]:
+    """Select the best of ``candidates`` (name -> Point with seeds; lowest mean wins) on the
+    first half of the seeds and score ``score(name)`` (a Point with seeds) on the second half:
+    a selection is never scored on the seeds that chose it. Without seeds: selected and
+    scored on all (then the claim's text says so)."""
+    seeds = {k: getattr(p, "seeds", None) for k, p in candidates.items()}
+    if any(v is None for v in seeds.values()):
+        best = min(candidates, key=lambda k: candidates[k][0])
+        return best, score(best)
+    half = len(next(iter(seeds.values()))) // 2
+    best = min(seeds, key=lambda k: float(np.mean(seeds[k][:half])))
+    d = score(best).seeds[half:]
+    return best, Point(paired(d, np.zeros_like(d)), d)
 
 
 def above(ci, threshold=0.0) -> str:

@@ -4,7 +4,8 @@
     python -m experiments shift --quick
     python -m experiments shift --variant novel --cost.family maxout
 
-One column per kind of shift (response window, context, novel prohibitions).
+The rule learner's mask (oracle tier) is the upper bound; the named-rule learner's mask is
+the fair negative-side regime. One column per kind of shift (response window, context, novel prohibitions).
 Top: the adherence gap (violation rate under shift minus in distribution)
 against the shift magnitude. Bottom: the violation rate under shift (solid)
 and in distribution (dotted).
@@ -18,6 +19,7 @@ from .e05_capability import REGIMES as CAPABILITY_REGIMES
 from .plotting import band, save
 
 REGIMES = tuple(r for r in CAPABILITY_REGIMES if r[0] != "dpo") + (
+    ("named_mask", "mask by named-rule learner (rules learned)", dict(color="tab:brown")),
     ("prior", "prior $\\pi_0$, no feedback", dict(color="tab:olive", ls="--")),)
 KINDS = {"response": ("response shift: queries from window exp(s u.x), evaluated in exp(-s u.x)",
                       "shift s (latent sd along u)"),

@@ -28,7 +28,8 @@ scale or mix the kinds):
   saw.
 
 The training queries are drawn from the window (``annotator.query`` must be
-``policy``: the window is the query law). Regimes: ``mask``, ``cost_mask``,
+``policy``: the window is the query law). Regimes: ``mask`` (the oracle rule learner, an
+upper bound), ``named_mask`` (the named-rule learner, in the reward model's family), ``cost_mask``,
 ``tilt``, ``best_of_n``, ``mask_then_tilt``, ``constrained_tilt``, and the
 ``prior`` with no feedback. Metrics per regime and s: ``violation_in``,
 ``violation_shift``, ``adherence_gap`` = violation_shift - violation_in,
@@ -140,9 +141,10 @@ def run(key, params, static):
 
         def policies(k, names):
             return regime_policies(prior, learned.feasible[k], learned.cost[k], learned.reward[k],
-                                   params.beta, params.best_of, params.cost_budget, names)
+                                   params.beta, params.best_of, params.cost_budget, names,
+                                   named=learned.named[k])
 
-        pols = {**policies(1, ("mask", "cost_mask", "tilt", "best_of_n")),
+        pols = {**policies(1, ("mask", "named_mask", "cost_mask", "tilt", "best_of_n")),
                 **policies(0, ("mask_then_tilt", "constrained_tilt")), "prior": prior}
         out = {}
         for name in methods:
@@ -180,6 +182,8 @@ SPEC = Experiment(
     name="shift", claims=("E6",),
     title="constraint adherence generalises under distribution shift (summary)",
     config_type=ShiftConfig, default=ShiftConfig, quick=quick, tiny=tiny, run=run, axes=axes,
+    tiers=(("mask", "oracle"), ("named_mask", "named"), ("cost_mask", "flag"),
+           ("tilt", "comparison"), ("best_of_n", "comparison")),
     variants=(Variant("response", _kind("response"), "training queries from a latent window; "
                                                      "evaluated in the mirror window"),
               Variant("context", _kind("context"), "evaluation contexts shifted by s"),

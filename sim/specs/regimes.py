@@ -16,7 +16,9 @@ A budget below ``n_max`` therefore sees a prefix of the same label stream
 
 Policies from a prior log pi0 (:mod:`sim.policies`):
 
-- ``mask``            pi0 on F_n (negative only, the rule learner);
+- ``mask``            pi0 on F_n (negative only, the oracle rule learner: the upper bound);
+- ``named_mask``      pi0 on what the named-rule learner admits (negative only, rules named
+                      and their extent learned, in the reward model's family: the fair tier);
 - ``cost_mask``       pi0 on {c_theta <= 0} (negative only, learned constraint);
 - ``tilt``            pi0 exp(beta r) (preference only);
 - ``best_of_n``       best-of-n of pi0 under r (preference only);
@@ -44,6 +46,7 @@ from ..costs import admitted_by_cost, cost_inputs, cost_table, fit_costs
 from ..ensembles import ensemble_rewards, fit_reward_models
 from ..keys import stream
 from ..labels import collect_comparisons, collect_rejections, feature_differences, prefix_groups
+from ..learners import LEARNERS, unit_weight
 from ..policies import best_of_n, constrained_tilt, dual_ascent, lagrangian_tilt, mask, tilt
 from ..training import preference_pairs_loss, train_logits
 from ..world import Contexts
@@ -57,6 +60,7 @@ class Learned(NamedTuple):
     """What the learners know at each budget (leading axis: the budget)."""
 
     feasible: jax.Array   # (Kr, E, N) bool, the rule learner's F_n(c)
+    named: jax.Array      # (Kr, E, N) bool, what the named-rule learner admits
     cost: jax.Array       # (Kr, E, N) the cost model's c_theta(i, c)
     reward: jax.Array     # (Kc, E, N) the reward model's r(i, c), standardised per context
     comparisons: object   # the n_max comparisons (sim.labels.Comparisons)
@@ -102,6 +106,11 @@ def learn_at_budgets(key: jax.Array, setting: PolicySetting, params, static,
     thetas_c = fit_costs(stream(k_rej, "cost_init"), z, rejections.flagged(), rejection_budgets,
                          params.cost, static.cost)
     cost = jax.vmap(lambda th: cost_table(th, family_c, world, where))(thetas_c)
+    named_rule = LEARNERS["named_rule"]    # dropped from the program when no regime reads it
+    thetas_n = named_rule.fit(k_rej, world, rejections, unit_weight(rejections, dtype),
+                              rejection_budgets, params, static)
+    named = jax.vmap(lambda th: named_rule.score(th, world, where, None, params,
+                                                 static).admitted)(thetas_n)
 
     comparisons = collect_comparisons(k_cmp, world, params.annotator, static.annotator, n_c,
                                       pool=ctx, policy=queries)
@@ -113,24 +122,27 @@ def learn_at_budgets(key: jax.Array, setting: PolicySetting, params, static,
     reward = jax.vmap(lambda th: standardise(ensemble_rewards(
         th, static.learner.family, world, where, params.learner, static.learner)),
         in_axes=1)(thetas)
-    return Learned(feasible, cost, reward, comparisons, trace.discovered_at)
+    return Learned(feasible, named, cost, reward, comparisons, trace.discovered_at)
 
 
 def regime_names() -> list[str]:
     """The regimes E6 compares (every one :func:`regime_policies` builds except ``dual_ascent``)."""
-    return ["mask", "cost_mask", "tilt", "best_of_n", "mask_then_tilt", "constrained_tilt"]
+    return ["mask", "named_mask", "cost_mask", "tilt", "best_of_n", "mask_then_tilt",
+            "constrained_tilt"]
 
 
 def regime_policies(logp0: jax.Array, feasible: jax.Array, cost: jax.Array, reward: jax.Array,
                     beta, best_of, cost_budget, methods, dual_rate=1.0,
-                    dual_steps: int = 20, tilt_iters: int = 200) -> dict[str, jax.Array]:
+                    dual_steps: int = 20, tilt_iters: int = 200,
+                    named: jax.Array | None = None) -> dict[str, jax.Array]:
     """log pi of each regime in ``methods`` (module docstring) from one budget's F_n, c_theta
     and r: (E, N) each.
 
     ``feasible`` and ``cost`` come from the rejections, ``reward`` from the
     comparisons; the hybrids combine whichever budgets the caller pairs.
     ``dual_rate`` (eta) and ``dual_steps`` serve ``dual_ascent`` only; ``tilt_iters`` is the
-    constrained tilt's number of bisection halvings.
+    constrained tilt's number of bisection halvings; ``named`` (what the named-rule learner
+    admits) serves ``named_mask`` only.
     """
     def ascended():
         flag = jax.nn.sigmoid(cost)
@@ -139,6 +151,7 @@ def regime_policies(logp0: jax.Array, feasible: jax.Array, cost: jax.Array, rewa
 
     build = {
         "mask": lambda: mask(logp0, feasible),
+        "named_mask": lambda: mask(logp0, named),
         "cost_mask": lambda: mask(logp0, admitted_by_cost(cost)),
         "tilt": lambda: tilt(logp0, reward, beta),
         "best_of_n": lambda: best_of_n(logp0, reward, best_of),
