@@ -22,7 +22,8 @@ from .report_panels import FONT, configured, draw_panel  # noqa: E402
 from .results import ResultError  # noqa: E402
 
 COLOURS = {"supported": "#1b7837", "contradicted": "#b2182b", "mixed": "#e08214",
-           "inconclusive": "#4d4d4d", "not testable in this model": "#6a51a3"}
+           "inconclusive": "#4d4d4d", "true by construction": "#8c6d31",
+           "does not test the claim": "#969696", "not testable in this model": "#6a51a3"}
 A4 = (8.27, 11.69)
 
 

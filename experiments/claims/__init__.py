@@ -5,19 +5,23 @@ the paper's own claims in sections 3.1, 3.2, 3.3, 3.4, 4, 5 (one row per metric:
 length, density, sycophancy) and 6.3. Each :class:`~experiments.claims.reading.Claim`
 names the experiment and metric that test it, the setting the verdict is read at, the
 one-line rule, the function that applies the rule to the results
-(:mod:`~experiments.claims.learning` for E1 to E5, :mod:`~experiments.claims.deployment`
-for E6 to E10), and the report's panels of the quantities that function reads
-(:class:`~experiments.claims.reading.Panel`). No verdict is typed by hand:
+(:mod:`~experiments.claims.convergence` for E1, :mod:`~experiments.claims.sycophancy` for
+E2, :mod:`~experiments.claims.learning` for E3 to E5, :mod:`~experiments.claims.shift` for E6,
+:mod:`~experiments.claims.deployment` for E7 to E10), and the report's panels of the
+quantities that function reads (:class:`~experiments.claims.reading.Panel`). No verdict is typed by hand:
 :mod:`experiments.ledger` computes them all.
 """
 
+from . import convergence as _c
 from . import deployment as _d
 from . import learning as _l
+from . import shift as _e6
+from . import sycophancy as _s
 from .reading import VERDICTS, Claim, Panel, Reading
 
-CLAIMS = (_l.S1, _l.S2, _l.S3, _l.S4, _l.S5, _l.S6, _d.S7, _d.S8, _d.S9, _d.S9_DRIFT, _d.S10, _d.S11,
-          _d.S12, _d.S13, _d.S14, _d.S15, _l.P31, _l.P32, _l.P33, _l.P34, _l.P4, *_l.P5,
-          _d.P63)
+CLAIMS = (_l.S1, _s.S2, _c.S3, _c.S4, _c.S5, _s.S6, _e6.S7, _e6.S8, _d.S9, _d.S9_DRIFT, _d.S10,
+          _d.S11, _d.S12, _d.S13, _d.S14, _e6.S15, _s.P31, _s.P32, _l.P33, _l.P34, _c.P4,
+          *_l.P5, _d.P63)
 
 assert len(CLAIMS) == 25 and len({c.id for c in CLAIMS}) == 25
 

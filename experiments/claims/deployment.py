@@ -1,6 +1,7 @@
-"""Claims read from the deployment experiments, E6 to E10: shift (S7, S8, S15), returns
-(S9-returns, S9-drift), hybrids (S10), economics (S11 to S14) and the limits of via negativa (P6.3). Each
-rule is the one line in its ``Claim``; the function above it applies that line."""
+"""Claims read from the deployment experiments E7 to E10: returns (S9-returns, S9-drift),
+hybrids (S10), economics (S11 to S14) and the limits of via negativa (P6.3); E6's are in
+:mod:`~experiments.claims.shift`. Each rule is the one line in its ``Claim``; the function
+above it applies that line."""
 
 from __future__ import annotations
 
@@ -11,12 +12,9 @@ from .reading import (
     Reading,
     above,
     at,
-    average,
     below,
     methods,
     minus,
-    rule_beaten,
-    split_half,
     with_failures,
 )
 
@@ -26,100 +24,6 @@ GAP_Y = "adherence gap: violation rate\nshifted minus in distribution"
 BUDGET = "label budget B (labels; log)"
 LEAD_Y = "lead over the best other (value units)"
 
-
-def _shift_cells(s, diff, test):
-    """The failing (kind, shift) cells of ``test(diff(kind, shift))`` over every kind and every
-    shift > 0, compressed to "kind: shifts a, b (effect at the first)"."""
-    out = []
-    for kind in s.variants:
-        xs = [float(x) for x in s.curve("tilt", "adherence_gap", kind).x if x > 0]
-        bad = [(x, diff(kind, x)) for x in xs if test(diff(kind, x)) != "supported"]
-        if bad:
-            out.append(f"{kind} shift {', '.join(f'{x:g}' for x, _ in bad)} "
-                       f"({bad[0][1][0]:+.3f} at {bad[0][0]:g})")
-    return out
-
-
-def _read_shift(results, diff, test, also=()) -> Reading:
-    """``diff(summary, kind, shift)`` averaged per seed over every shift > 0 of the first kind
-    (response): the pre-registered reading (no shift is chosen), judged by ``test``
-    (``above`` or ``below``); every (kind, shift > 0) cell checked; ``also``: more failing
-    regimes."""
-    s = results["shift"]
-    kind = s.variants[0]
-    xs = [float(x) for x in s.curve("tilt", "adherence_gap", kind).x if x > 0]
-    first = average([diff(s, kind, x) for x in xs])
-    failures = _shift_cells(s, lambda kind, x: diff(s, kind, x), test) + list(also)
-    return Reading(*first, with_failures(test(first), failures), "; ".join(failures))
-
-
-def read_s7(results) -> Reading:
-    """E6: the tilt's adherence gap (violation under shift minus in distribution)."""
-    return _read_shift(results, lambda s, kind, x: at(s, "tilt", "adherence_gap", kind, x),
-                       above)
-
-
-S7 = Claim("S7", "preference signals learn spurious proxies and are unstable under shift",
-           "shift", "adherence_gap of the tilt", f"response shift, mean over {SHIFT}; every "
-           "kind and shift checked", "supported if the CI lies above 0; mixed if it does not in some "
-           "(kind, shift)", read_s7,
-           panels=(Panel("adherence_gap", (("tilt", "response", "tilt, response shift"),
-                                           ("tilt", "context", "tilt, context shift"),
-                                           ("tilt", "novel", "tilt, novel prohibitions")),
-                         read_x=(), xlabel=SHIFT_X, ylabel=GAP_Y),))
-
-
-def read_s8(results) -> Reading:
-    """E6: adherence gap of the named-rule learner's mask (the fair tier; the oracle's mask is
-    the upper bound) minus the tilt's, paired over seeds."""
-    return _read_shift(results, lambda s, kind, x: minus(
-        at(s, "named_mask", "adherence_gap", kind, x), at(s, "tilt", "adherence_gap", kind, x)),
-        below, rule_beaten(results, "context"))
-
-
-S8 = Claim("S8", "negative constraints generalise constraint adherence better under shift",
-           "shift", "adherence_gap, the named-rule learner's mask minus the tilt (paired)",
-           f"response shift, mean over {SHIFT}; every kind and shift checked",
-           "supported if the CI lies below 0; mixed if it does not in some (kind, shift) or "
-           "E10's context-dependent prohibitions beat the rule learner", read_s8,
-           extra=("limits",),
-           panels=(Panel("adherence_gap", (
-                       ("named_mask", "response", "mask by the named-rule learner"),
-                       ("mask", "response", "mask by $F_n$ (oracle: upper bound)"),
-                       ("tilt", "response", "tilt, response shift")),
-                         read_x=(), xlabel=SHIFT_X, ylabel=GAP_Y),
-                   Panel("adherence_gap", tuple((m, kind, f"{name}, {kind} shift")
-                                                for kind in ("context", "novel")
-                                                for m, name in (("named_mask", "named mask"),
-                                                                ("tilt", "tilt"))),
-                         read_x=(), xlabel=SHIFT_X, ylabel=GAP_Y)))
-
-
-def read_s15(results) -> Reading:
-    """E6: the comparison the paper asks for: violation under shift of the best of the
-    named-rule learner's mask and the two hybrids minus the tilt's; the best is chosen on
-    the first half of the seeds and scored on the second."""
-    def diff(s, kind, x):
-        candidates = {m: at(s, m, "violation_shift", kind, x)
-                      for m in ("named_mask", "mask_then_tilt", "constrained_tilt")}
-        return split_half(candidates, lambda m: minus(
-            at(s, m, "violation_shift", kind, x), at(s, "tilt", "violation_shift", kind, x)))[1]
-
-    return _read_shift(results, diff, below)
-
-
-S15 = Claim("S15", "compare negative-only, preference-only and hybrid training under shift",
-            "shift", "violation_shift, best of the named mask and the hybrids (chosen on half "
-            "the seeds) minus the tilt (scored on the other half)",
-            f"response shift, mean over {SHIFT}; every kind and shift checked",
-            "supported if the CI lies below 0; mixed if it does not in some (kind, shift)",
-            read_s15,
-            panels=(Panel("violation_shift", tuple((m, "response", label) for m, label in (
-                ("named_mask", "mask by the named-rule learner"),
-                ("mask_then_tilt", "hybrid: mask, then tilt"),
-                ("constrained_tilt", "hybrid: constrained tilt"), ("tilt", "tilt"))),
-                read_x=(), xlabel=SHIFT_X,
-                ylabel="violation rate under shift (probability)"),))
 
 
 def read_s9_returns(results) -> Reading:
@@ -263,15 +167,19 @@ def read_s13(results) -> Reading:
             gap = minus(at(s, m, "detected", "default"), at(s, m, "closed_form", "default"))
             if worst is None or abs(gap[0]) > abs(worst[0]):
                 worst = gap
-    verdict = "supported" if worst[1] <= 0.0 <= worst[2] else "contradicted"
-    return Reading(*worst, verdict, "" if verdict == "supported" else
-                   "the audit's detection departs from the closed form")
+    agrees = worst[1] <= 0.0 <= worst[2]
+    return Reading(*worst, "true by construction" if agrees else "inconclusive",
+                   "detection = 1 - (1 - p)^m is an identity of m uniform probes; the "
+                   "simulation checks the code, not whether compliance is testable in practice"
+                   if agrees else "the audit's detection departs from the identity: a defect "
+                   "in the simulation")
 
 
 S13 = Claim("S13", "regulators can certify constraint datasets because compliance is testable",
             "economics", "audit detection minus 1 - (1 - p)^m", "largest probe count",
-            "supported if the CI contains 0 for every missing count (compliance is testable "
-            "as the closed form says); contradicted otherwise", read_s13,
+            "true by construction if the CI contains 0 for every missing count (the identity "
+            "holds; it cannot fail, so it supports nothing); inconclusive otherwise (a defect)",
+            read_s13,
             panels=(Panel("detected", (("audit_{each}", "default", "{} missing: simulated"),
                                        ("audit_{each}", "default", "{} missing: 1 - (1 - p)$^m$",
                                         "closed_form")),
@@ -286,14 +194,17 @@ def read_s14(results) -> Reading:
     diff = minus(at(s, "curator_0", "harm", "default", 1.0),
                  at(s, "curator_0", "harm", "default", 0.0))
     refusal = at(s, "curator_1", "over_refusal", "default", 1.0)
-    return Reading(*diff, "mixed" if below(diff) == "supported" else below(diff),
-                   f"over-refusal {refusal[0]:.2f} with one spurious rule per true one: the "
-                   "curator decides what is refused; who curates is not testable here")
+    return Reading(*diff, "true by construction" if below(diff) == "supported" else below(diff),
+                   "a complete library masks every true violation, so its harm is 0 by "
+                   f"construction; over-refusal {refusal[0]:.2f} with one spurious rule per "
+                   "true one: the curator decides what is refused; who curates (the power "
+                   "half) is not testable here")
 
 
 S14 = Claim("S14", "easy constraints reduce harms but centralise normative power", "economics",
             "harm, complete minus empty rule library; over-refusal against sigma",
-            "rho = 1, sigma = 0", "mixed if the harm CI lies below 0 (the power part is not "
+            "rho = 1, sigma = 0", "true by construction if the harm CI lies below 0 (a "
+            "complete library removes every violation by construction; the power half is not "
             "testable); otherwise the harm part's verdict", read_s14,
             reason="the concentration of normative power has no counterpart in the model",
             panels=(Panel("harm", (("curator_0", "default", "harm, no spurious rule"),

@@ -21,7 +21,8 @@ import numpy as np
 from ..stats import paired
 from .seeds import Point
 
-VERDICTS = ("supported", "contradicted", "mixed", "inconclusive", "not testable in this model")
+VERDICTS = ("supported", "contradicted", "mixed", "inconclusive", "true by construction",
+            "does not test the claim", "not testable in this model")
 NAN = (math.nan, math.nan, math.nan)
 
 

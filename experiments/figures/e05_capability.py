@@ -18,7 +18,8 @@ import numpy as np
 
 from .plotting import band, save
 
-REGIMES = (("mask", "mask by rule learner $F_n$", dict(color="black")),
+REGIMES = (("mask", "mask by rule learner $F_n$ (oracle: upper bound)", dict(color="black")),
+           ("named_mask", "mask by named-rule learner (rules learned)", dict(color="tab:brown")),
            ("cost_mask", "mask by cost model", dict(color="gray")),
            ("tilt", "tilt by reward model", dict(color="tab:red")),
            ("best_of_n", "best-of-n by reward model", dict(color="tab:orange")),

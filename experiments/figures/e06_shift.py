@@ -19,7 +19,6 @@ from .e05_capability import REGIMES as CAPABILITY_REGIMES
 from .plotting import band, save
 
 REGIMES = tuple(r for r in CAPABILITY_REGIMES if r[0] != "dpo") + (
-    ("named_mask", "mask by named-rule learner (rules learned)", dict(color="tab:brown")),
     ("prior", "prior $\\pi_0$, no feedback", dict(color="tab:olive", ls="--")),)
 KINDS = {"response": ("response shift: queries from window exp(s u.x), evaluated in exp(-s u.x)",
                       "shift s (latent sd along u)"),

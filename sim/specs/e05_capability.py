@@ -11,8 +11,9 @@ surface features can move, every regime builds a policy from the same prior
 at every tier (:mod:`sim.specs.regimes`, one label stream per signal, a tier
 reads its first n labels):
 
-- negative only: ``mask`` (the rule learner's F_n), ``cost_mask`` (the cost
-  model's {c <= 0}, n flags);
+- negative only: ``mask`` (the oracle rule learner's F_n: the upper bound),
+  ``named_mask`` (the named-rule learner, rules learned in the reward model's family: the
+  fair tier the ledger reads), ``cost_mask`` (the cost model's {c <= 0}, n flags);
 - preference only: ``tilt`` (beta ``beta`` on the standardised reward),
   ``best_of_n`` (n = ``best_of``), ``dpo`` (DPO on the n comparisons);
 - hybrid: ``mask_then_tilt`` and ``constrained_tilt``, each from n/2
@@ -69,8 +70,9 @@ __all__ = ["CapabilityConfig", "SPEC", "tiered_methods"]
 def tiered_methods() -> dict[str, str]:
     """Each regime with a tier axis and how it spends a tier's n labels: ``single`` (n of its
     signal) or ``hybrid`` (n/2 of each); DPO is trained separately."""
-    return {"mask": "single", "cost_mask": "single", "tilt": "single", "best_of_n": "single",
-            "mask_then_tilt": "hybrid", "constrained_tilt": "hybrid", "dpo": "single"}
+    return {"mask": "single", "named_mask": "single", "cost_mask": "single", "tilt": "single",
+            "best_of_n": "single", "mask_then_tilt": "hybrid", "constrained_tilt": "hybrid",
+            "dpo": "single"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +135,7 @@ def run(key, params, static):
         def policies(k, methods):
             return regime_policies(setting.logp0, learned.feasible[k], learned.cost[k],
                                    learned.reward[k], params.beta, params.best_of,
-                                   params.cost_budget, methods)
+                                   params.cost_budget, methods, named=learned.named[k])
         spend = {k: v for k, v in tiered_methods().items() if k != "dpo"}
         both = {**policies(i, [k for k, v in spend.items() if v == "single"]),
                 **policies(h, [k for k, v in spend.items() if v == "hybrid"])}
@@ -186,5 +188,9 @@ SPEC = Experiment(
     variants=(Variant("default", doc="every regime along the label budget; biased annotators"),
               Variant("control", _control, "well-specified preference learner, unbiased "
                                            "annotators: no negative knowledge at all")),
+    tiers=(("mask", "oracle"), ("mask_trend", "oracle"), ("named_mask", "named"),
+           ("named_mask_trend", "named"), ("cost_mask", "flag"), ("cost_mask_trend", "flag"),
+           ("tilt", "comparison"), ("tilt_trend", "comparison"), ("best_of_n", "comparison"),
+           ("best_of_n_trend", "comparison"), ("dpo", "comparison"), ("dpo_trend", "comparison")),
 )
 

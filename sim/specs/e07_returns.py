@@ -314,5 +314,8 @@ SPEC = Experiment(
     title="diminishing returns of negatives; preferences keep drifting (summary)",
     config_type=ReturnsConfig, default=ReturnsConfig, quick=quick, tiny=tiny, run=run, axes=axes,
     variants=(Variant("default", doc="Zipf prohibition masses, T = 1,024"),),
+    tiers=(("rule", "oracle"), ("rule_returns", "oracle"), ("discovery", "oracle"),
+           ("cost_model", "flag"), ("cost_returns", "flag"), ("reward_model", "comparison"),
+           ("reward_returns", "comparison")),
     sweep=(("world.zipf_exponent", (1.0,)),),
 )

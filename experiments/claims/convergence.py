@@ -1,0 +1,158 @@
+"""Claims read from E1, convergence: S3, S4, S5 and P4. The named-rule learner (rules named,
+their extent learned) is the negative side every verdict reads; the oracle rule learner is
+the upper bound, shown in the panels. Each rule is the one line in its ``Claim``."""
+
+from __future__ import annotations
+
+import math
+
+from .reading import (
+    Claim,
+    Panel,
+    Reading,
+    above,
+    at,
+    below,
+    minus,
+    rule_beaten,
+    with_failures,
+)
+
+SYC = "annotator.sycophancy"
+SYC_DEFAULT = 0.2   # the world's default s_syc (AnnotatorConfig): the pre-registered point
+SHARE = "experiment.desirable_share"
+STEP = "training step (optimiser steps; 0: the prior)"
+LABELS = "labels (queries answered; log)"
+BETA = "tilt strength $\\beta$ (on the standardised reward)"
+SYC_Y = "sycophancy rate S($\\pi$) (probability)"
+TILT = ("tilt", None, "tilt $\\pi_0 e^{\\beta r}$ (RLHF optimum)")
+
+
+
+LEARNERS = (("named_rule", "named_batch", "named-rule learner (rules learned)"),
+            ("rule", "rule", "rule learner ($F_n$, oracle: upper bound)"),
+            ("cost_model", "cost_batch", "cost model on flags, batch"),
+            ("cost_model", "maxout_batch", "max-of-halfspaces cost model, batch"),
+            ("cost_model", "cost_online", "cost model on flags, online"),
+            ("cost_model", "maxout_online", "max-of-halfspaces cost model, online"))
+
+
+def read_s3(results) -> Reading:
+    """E1: the named-rule learner's unacceptable share at the last budget (rules named,
+    their extent learned: the fair tier); its re-openings, the flag-only cost models and
+    E10's false flags as regimes where it fails. The oracle rule learner is the upper bound
+    and decides nothing."""
+    s = results["convergence"]
+    named = at(s, "named_rule", "unacceptable_share", "named_batch")
+    reopened = at(s, "named_rule", "reopenings", "named_batch")[0]
+    verdict = below(named, 0.01)
+    failures = [f"named-rule learner: {reopened:.0f} re-openings"] if reopened > 0 else []
+    for v in ("cost_batch", "maxout_batch", "cost_online", "maxout_online"):
+        if s.has("cost_model", "unacceptable_share", v):
+            u = at(s, "cost_model", "unacceptable_share", v)
+            r = at(s, "cost_model", "reopenings", v)[0]
+            if u[1] > 0.01 or r > 0:
+                failures.append(f"{v} (flags only): unacceptable {u[0]:.3f}, {r:.0f} re-openings")
+    failures += rule_beaten(results, "noise")
+    return Reading(*named, with_failures(verdict, failures), "; ".join(failures))
+
+
+S3 = Claim("S3", "negative constraints are discrete and verifiable, so learning converges to "
+                 "a stable boundary", "convergence",
+           "unacceptable_share and reopenings of the named-rule learner (the oracle rule "
+           "learner is shown as the upper bound, never read); of the cost models on flags",
+           "largest label budget", "supported if the named-rule learner's CI lies below 0.01; "
+           "contradicted if above; mixed if it re-opens responses, a flag-only cost model "
+           "does not converge or E10's false flags beat the rule learner", read_s3,
+           extra=("limits",),
+           panels=(Panel("unacceptable_share", LEARNERS, xlabel=LABELS, log_x=True,
+                         ylabel="unacceptable share of the admitted set"),
+                   Panel("reopenings", LEARNERS, xlabel=LABELS, log_x=True,
+                         ylabel="re-openings so far (responses, mean over contexts)")))
+
+
+def read_s4(results) -> Reading:
+    """E1: the share of the reward model's excess unacceptable share that flags alone remove
+    (same quadratic features); reported, the verdict is "not testable" (the claim explains
+    real systems)."""
+    s = results["convergence"]
+    reward = at(s, "reward_model", "unacceptable_share", "batch")[0]
+    cost = at(s, "cost_model", "unacceptable_share", "cost_batch")[0]
+    rule = at(s, "rule", "unacceptable_share", "rule")[0]
+    share = (reward - cost) / (reward - rule) if reward != rule else math.nan
+    return Reading(share, math.nan, math.nan, "not testable in this model",
+                   f"flags alone remove {share:.0%} of the gap; naming the rule the rest")
+
+
+S4 = Claim("S4", "an epistemic asymmetry explains the empirical successes of negative signals",
+           "convergence", "share of the reward model's excess unacceptable share that flags "
+           "alone remove", "largest label budget, quadratic features",
+           "not testable as an explanation of real systems; reports how much of the advantage "
+           "survives without the named rule", read_s4,
+           reason="it explains empirical successes of real systems, which the toy does not have",
+           panels=(Panel("unacceptable_share", (
+               ("reward_model", "batch", "reward model, batch MLE"),
+               ("cost_model", "cost_batch", "cost model on flags, batch"),
+               ("rule", "rule", "rule learner ($F_n$)")), xlabel=LABELS, log_x=True,
+               ylabel="unacceptable share of the admitted set"),))
+
+
+def _excess_drift(s, method, variant):
+    """Ranking drift between the last two checkpoints minus its noise floor (a refit on a
+    bootstrap resample of the same labels), paired over seeds."""
+    return minus(at(s, method, "ranking_drift", variant),
+                 at(s, method, "ranking_drift_floor", variant))
+
+
+def read_s5(results) -> Reading:
+    """E1: the batch reward model's ranking drift between the last two checkpoints minus its
+    noise floor: "keeps drifting" is drift beyond estimation noise. Fails where the
+    named-rule learner drifts beyond its floor too (no asymmetry) or the control settles."""
+    s = results["convergence"]
+    drift = _excess_drift(s, "reward_model", "batch")
+    failures = []
+    if s.has("named_rule", "ranking_drift_floor", "named_batch"):
+        named = _excess_drift(s, "named_rule", "named_batch")
+        if above(named) == "supported":
+            failures.append(f"the named-rule learner drifts beyond its floor too "
+                            f"({named[0]:+.3f} [{named[1]:+.3f}, {named[2]:+.3f}])")
+    if s.has("reward_model", "ranking_drift_floor", "control_batch"):
+        control = _excess_drift(s, "reward_model", "control_batch")
+        if above(control) != "supported":
+            failures.append(f"control_batch settles to its floor ({control[0]:+.3f})")
+    return Reading(*drift, with_failures(above(drift), failures), "; ".join(failures))
+
+
+S5 = Claim("S5", "negative examples eliminate regions of behaviour and settle; preferences "
+                 "need continual calibration", "convergence",
+           "ranking_drift minus ranking_drift_floor (its bootstrap noise floor) of the batch "
+           "reward model between the last checkpoints (paired over seeds)",
+           "largest label budget",
+           "supported if the CI lies above 0 (drift beyond estimation noise); contradicted if "
+           "below; mixed if the named-rule learner drifts beyond its floor too or the "
+           "well-specified control settles", read_s5,
+           panels=(Panel("ranking_drift", (
+               ("reward_model", "batch", "reward model, batch MLE"),
+               ("reward_model", "batch", "its noise floor (bootstrap refit)",
+                "ranking_drift_floor"),
+               ("named_rule", "named_batch", "named-rule learner"),
+               ("reward_model", "control_batch", "control: well specified, batch MLE")),
+               xlabel=LABELS, log_x=True,
+               ylabel="ranking drift (share of pairs reversed\nbetween checkpoints)"),))
+
+
+def read_p4(results) -> Reading:
+    """Sec. 4: S3 and S5 together (the rule learner converges; the reward model drifts)."""
+    s3, s5 = read_s3(results), read_s5(results)
+    both = {s3.verdict, s5.verdict}
+    verdict = ("supported" if both == {"supported"} else "contradicted"
+               if both == {"contradicted"} else "mixed")
+    return Reading(s3.effect, s3.ci_low, s3.ci_high, verdict,
+                   "; ".join(x for x in (s3.fails_where, s5.fails_where) if x))
+
+
+P4 = Claim("P4", "constraints contract monotonically and converge; preferences drift (sec. 4)",
+           "convergence", "unacceptable_share, reopenings, ranking_drift",
+           "largest label budget", "as S3 and S5 together: supported if both are, "
+           "contradicted if both are, mixed otherwise", read_p4, extra=("limits",),
+           panels=S3.panels[:1] + S5.panels)

@@ -1,0 +1,121 @@
+"""Claims read from E6, shift: S7, S8 and S15, each read as the per-seed mean over every
+shift > 0 of the response-window kind (no shift is chosen), every other (kind, shift) cell
+checked. Each rule is the one line in its ``Claim``."""
+
+from __future__ import annotations
+
+from .reading import (
+    Claim,
+    Panel,
+    Reading,
+    above,
+    at,
+    average,
+    below,
+    minus,
+    rule_beaten,
+    split_half,
+    with_failures,
+)
+
+SHIFT = "every shift > 0"   # E6's reading: the mean over the grid, no chosen point
+SHIFT_X = "shift s (sd units of the kind's shift)"
+GAP_Y = "adherence gap: violation rate\nshifted minus in distribution"
+BUDGET = "label budget B (labels; log)"
+LEAD_Y = "lead over the best other (value units)"
+
+
+
+def _shift_cells(s, diff, test):
+    """The failing (kind, shift) cells of ``test(diff(kind, shift))`` over every kind and every
+    shift > 0, compressed to "kind: shifts a, b (effect at the first)"."""
+    out = []
+    for kind in s.variants:
+        xs = [float(x) for x in s.curve("tilt", "adherence_gap", kind).x if x > 0]
+        bad = [(x, diff(kind, x)) for x in xs if test(diff(kind, x)) != "supported"]
+        if bad:
+            out.append(f"{kind} shift {', '.join(f'{x:g}' for x, _ in bad)} "
+                       f"({bad[0][1][0]:+.3f} at {bad[0][0]:g})")
+    return out
+
+
+def _read_shift(results, diff, test, also=()) -> Reading:
+    """``diff(summary, kind, shift)`` averaged per seed over every shift > 0 of the first kind
+    (response): the pre-registered reading (no shift is chosen), judged by ``test``
+    (``above`` or ``below``); every (kind, shift > 0) cell checked; ``also``: more failing
+    regimes."""
+    s = results["shift"]
+    kind = s.variants[0]
+    xs = [float(x) for x in s.curve("tilt", "adherence_gap", kind).x if x > 0]
+    first = average([diff(s, kind, x) for x in xs])
+    failures = _shift_cells(s, lambda kind, x: diff(s, kind, x), test) + list(also)
+    return Reading(*first, with_failures(test(first), failures), "; ".join(failures))
+
+
+def read_s7(results) -> Reading:
+    """E6: the tilt's adherence gap (violation under shift minus in distribution)."""
+    return _read_shift(results, lambda s, kind, x: at(s, "tilt", "adherence_gap", kind, x),
+                       above)
+
+
+S7 = Claim("S7", "preference signals learn spurious proxies and are unstable under shift",
+           "shift", "adherence_gap of the tilt", f"response shift, mean over {SHIFT}; every "
+           "kind and shift checked", "supported if the CI lies above 0; mixed if it does not in some "
+           "(kind, shift)", read_s7,
+           panels=(Panel("adherence_gap", (("tilt", "response", "tilt, response shift"),
+                                           ("tilt", "context", "tilt, context shift"),
+                                           ("tilt", "novel", "tilt, novel prohibitions")),
+                         read_x=(), xlabel=SHIFT_X, ylabel=GAP_Y),))
+
+
+def read_s8(results) -> Reading:
+    """E6: adherence gap of the named-rule learner's mask (the fair tier; the oracle's mask is
+    the upper bound) minus the tilt's, paired over seeds."""
+    return _read_shift(results, lambda s, kind, x: minus(
+        at(s, "named_mask", "adherence_gap", kind, x), at(s, "tilt", "adherence_gap", kind, x)),
+        below, rule_beaten(results, "context"))
+
+
+S8 = Claim("S8", "negative constraints generalise constraint adherence better under shift",
+           "shift", "adherence_gap, the named-rule learner's mask minus the tilt (paired)",
+           f"response shift, mean over {SHIFT}; every kind and shift checked",
+           "supported if the CI lies below 0; mixed if it does not in some (kind, shift) or "
+           "E10's context-dependent prohibitions beat the rule learner", read_s8,
+           extra=("limits",),
+           panels=(Panel("adherence_gap", (
+                       ("named_mask", "response", "mask by the named-rule learner"),
+                       ("mask", "response", "mask by $F_n$ (oracle: upper bound)"),
+                       ("tilt", "response", "tilt, response shift")),
+                         read_x=(), xlabel=SHIFT_X, ylabel=GAP_Y),
+                   Panel("adherence_gap", tuple((m, kind, f"{name}, {kind} shift")
+                                                for kind in ("context", "novel")
+                                                for m, name in (("named_mask", "named mask"),
+                                                                ("tilt", "tilt"))),
+                         read_x=(), xlabel=SHIFT_X, ylabel=GAP_Y)))
+
+
+def read_s15(results) -> Reading:
+    """E6: the comparison the paper asks for: violation under shift of the best of the
+    named-rule learner's mask and the two hybrids minus the tilt's; the best is chosen on
+    the first half of the seeds and scored on the second."""
+    def diff(s, kind, x):
+        candidates = {m: at(s, m, "violation_shift", kind, x)
+                      for m in ("named_mask", "mask_then_tilt", "constrained_tilt")}
+        return split_half(candidates, lambda m: minus(
+            at(s, m, "violation_shift", kind, x), at(s, "tilt", "violation_shift", kind, x)))[1]
+
+    return _read_shift(results, diff, below)
+
+
+S15 = Claim("S15", "compare negative-only, preference-only and hybrid training under shift",
+            "shift", "violation_shift, best of the named mask and the hybrids (chosen on half "
+            "the seeds) minus the tilt (scored on the other half)",
+            f"response shift, mean over {SHIFT}; every kind and shift checked",
+            "supported if the CI lies below 0; mixed if it does not in some (kind, shift)",
+            read_s15,
+            panels=(Panel("violation_shift", tuple((m, "response", label) for m, label in (
+                ("named_mask", "mask by the named-rule learner"),
+                ("mask_then_tilt", "hybrid: mask, then tilt"),
+                ("constrained_tilt", "hybrid: constrained tilt"), ("tilt", "tilt"))),
+                read_x=(), xlabel=SHIFT_X,
+                ylabel="violation rate under shift (probability)"),))
