@@ -47,18 +47,21 @@ def named_targets(rejections: Rejections, reveal: str) -> tuple[jax.Array, jax.A
 
 
 def fit_named(world: World, rejections: Rejections, family: str, steps, ridge, iters: int,
-              reveal: str, weight: jax.Array | None = None) -> jax.Array:
+              reveal: str, weight: jax.Array | None = None, block: int = 128) -> jax.Array:
     """The per-rule classifiers after the first n labels, for each n in ``steps``:
     (K, R, p + 1), on the inputs :func:`sim.costs.cost_inputs` of ``family`` (a linear family:
     ``linear``, ``quadratic``, ``contextual`` or ``tabular``). ``weight`` (n,): per-label
-    weights (a bootstrap's counts); None: every label 1."""
+    weights (a bootstrap's counts); None: every label 1. ``block``: rows per block of the
+    refits' sums (:func:`sim.reward_fits.fit_batch`: each refit reads only the blocks up to its
+    n, so a log grid of checkpoints costs about 2 n rows, not K n; 0: every row, masked)."""
     z = jax.vmap(lambda i, c, b: cost_inputs(family, world, i, c, b))(
         rejections.response, rejections.contexts.features, rejections.belief_true)
     target, known = named_targets(rejections, reveal)
     if weight is not None:
         known = known * weight[:, None].astype(known.dtype)
     steps = jnp.asarray(steps, jnp.int32)
-    fits = jax.vmap(lambda y, w: fit_batch(z, y, w, steps, ridge, iters), in_axes=(1, 1))(
+    fits = jax.vmap(lambda y, w: fit_batch(z, y, w, steps, ridge, iters, block=block),
+                    in_axes=(1, 1))(
         target, known)                                                     # (R, K, p + 1)
     return jnp.swapaxes(fits, 0, 1)
 

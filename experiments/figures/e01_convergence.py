@@ -36,6 +36,7 @@ LABEL = {
     "maxout_online": "cost model on flags, max of {k} halfspaces, online",
 }
 COSTS = ("cost_batch", "cost_online", "maxout_batch", "maxout_online")
+FLOORS = ("rule", "named_batch", "batch", "cost_batch")   # drift's floor drawn for these
 SCORED = ("named_batch", *COSTS)   # learned scores without surface loadings
 METHOD = {"rule": "rule", "named_batch": "named_rule",
           **{v: "cost_model" for v in COSTS}}  # the others: reward model
@@ -71,8 +72,9 @@ def plot(summary, config, stem):
          "$V^* - V$ (value units)", {"yscale": "log"}),
         (d, "kendall_tau_true", learned, "(d) Kendall $\\tau_b$(r or $-c$, V), held-out contexts",
          "Kendall $\\tau_b$", {}),
-        (e, "ranking_drift", learned, "(e) Ranking drift between checkpoints (r or $-c$)",
-         "share of pairs reversed", {}),
+        (e, "ranking_drift", variants, "(e) Ranking drift between checkpoints (score)\n"
+         "dotted: its noise floor, a refit on a bootstrap resample", "share of pairs reversed",
+         {}),
         (f, "top1_flips", learned, "(f) Top-1 flips so far (argmax r, argmin c)",
          "flips (mean over contexts)", {}),
         (g, "reopenings", variants, "(g) Re-openings so far (rule learner: 0)",
@@ -89,6 +91,8 @@ def plot(summary, config, stem):
     for ax, metric, drawn, title, ylabel, extra in panels:
         for v in drawn:
             _draw(ax, summary, v, metric, STYLE[v])
+            if metric == "ranking_drift" and v in FLOORS:
+                _draw(ax, summary, v, "ranking_drift_floor", {**STYLE[v], "ls": ":"})
         if metric.startswith("surface_loading"):
             ax.axhline(0.0, color="gray", lw=0.8)
         ax.set(title=title, ylabel=ylabel, **extra)
@@ -106,6 +110,8 @@ def plot(summary, config, stem):
     fig.suptitle(
         f"E1 convergence: N = {w.responses}, d = {w.latent_dims}, T = {w.prohibitions}, "
         f"$\\kappa$ = {w.coupling:g}, $s_{{syc}}$ = {config.annotator.sycophancy:g}, "
-        f"$s_{{len}}$ = {config.annotator.length_bias:g}; mean and 95% bootstrap band over "
+        f"$s_{{len}}$ = {config.annotator.length_bias:g} (rejecters: "
+        f"{config.annotator.rejecter_sycophancy:g}, {config.annotator.rejecter_length_bias:g}); "
+        f"one family on every side: {config.learner.family}\nmean and 95% bootstrap band over "
         f"{summary.n_seeds} seeds", fontsize=10)
     save(fig, stem)
