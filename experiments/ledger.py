@@ -5,9 +5,10 @@ complete results folder under DIR (``DIR/NAME/<config hash>/`` with ``summary.cs
 ``meta.json``; folders whose names start with a dot are unfinished writes and are
 skipped), checks each ``summary.csv`` (a corrupt or truncated one is a one-line error
 naming the file, never a wrong verdict), applies every claim's rule
-(:mod:`experiments.claims`) and writes ``DIR/claims.csv`` and ``DIR/CLAIMS.md``, nothing
-else: ``python -m experiments publish DIR`` copies a default-scale ledger into the
-repository (:mod:`experiments.publish`).
+(:mod:`experiments.claims`) and writes ``DIR/claims.csv``, ``DIR/claims_cells.csv`` (each
+claim's regime map, a row per cell) and ``DIR/CLAIMS.md``, nothing else: ``python -m
+experiments publish DIR`` copies a default-scale ledger into the repository
+(:mod:`experiments.publish`).
 
 A claim whose experiment has no results, or whose run lacks the setting its rule reads (a
 quick run may), gets ``inconclusive`` and says so in ``fails_where``.
@@ -23,11 +24,13 @@ import math
 from pathlib import Path
 
 from .claims import CLAIMS, VERDICTS
+from .claims.reading import cell_shares
 from .results import RESULT_HEAD, SUMMARY_TAIL, ResultError, Summary, csv_text, replace_file
 
 COLUMNS = ("claim_id", "claim", "experiment", "metric", "setting", "effect", "ci_low",
-           "ci_high", "verdict", "fails_where", "rule", "results", "config_hash", "commit",
-           "code_version")
+           "ci_high", "verdict", "cells", "fails_where", "rule", "results", "config_hash",
+           "commit", "code_version")
+CELL_COLUMNS = ("claim_id", "cell", "effect", "ci_low", "ci_high", "verdict")
 
 
 def find_runs(root: Path, scale: str | None = None) -> dict[str, Path]:
@@ -173,13 +176,15 @@ def compute(runs: dict[str, Path]) -> list[dict]:
                 reading = (math.nan, math.nan, math.nan, "inconclusive",
                            f"the run lacks the setting this rule reads ({err}); run the "
                            "default scale")
-        effect, lo, hi, verdict, fails = reading
+        effect, lo, hi, verdict, fails, *more = reading
+        cells = more[0] if more else ()
         assert verdict in VERDICTS, (c.id, verdict)
         used = [e for e in (c.experiment, *c.extra) if e in runs]
         rows.append(dict(
             claim_id=c.id, claim=c.claim, experiment=c.experiment, metric=c.metric,
             setting=c.setting, effect=_num(effect), ci_low=_num(lo), ci_high=_num(hi),
-            verdict=verdict, fails_where="; ".join(x for x in (fails, c.reason) if x),
+            verdict=verdict, cells=cell_shares(cells), map=cells,
+            fails_where="; ".join(x for x in (fails, c.reason) if x),
             rule=c.rule, results=" ".join(str(runs[e]) for e in used),
             config_hash=" ".join(metas[e].get("config_hash", "") for e in used),
             commit=" ".join(metas[e].get("git_commit", "") for e in used),
@@ -197,9 +202,9 @@ def markdown_table(rows: list[dict]) -> str:
            "| --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         ci = f" [{_short(r['ci_low'])}, {_short(r['ci_high'])}]" if r["ci_low"] else ""
+        verdict = f"**{r['verdict']}**" + (f" ({r['cells']})" if r.get("cells") else "")
         cells = (r["claim_id"], r["claim"], f"`{r['experiment']}`: {r['metric']} at "
-                 f"{r['setting']}", f"{_short(r['effect'])}{ci}", f"**{r['verdict']}**",
-                 r["fails_where"])
+                 f"{r['setting']}", f"{_short(r['effect'])}{ci}", verdict, r["fails_where"])
         out.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells)
                    + " |")
     return "\n".join(out)
@@ -224,14 +229,19 @@ replace_text = replace_file   # whole or not at all
 
 def write(root: Path, runs: dict[str, Path] | None = None) -> tuple[list[dict], bool]:
     """Compute the ledger from ``runs`` (default: the newest run of each experiment under
-    ``root``) and write ``root/claims.csv`` and ``root/CLAIMS.md``, nothing else; returns
+    ``root``) and write ``root/claims.csv``, ``root/claims_cells.csv`` (one row per claim and
+    cell of its regime map) and ``root/CLAIMS.md``, nothing else; returns
     the rows and whether it was a default-scale ledger (one that ``python -m experiments
     publish`` accepts)."""
     root = Path(root)
     runs = find_runs(root) if runs is None else runs
     rows = compute(runs)
     text_csv = csv_text(COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
-    for name, text in (("claims.csv", text_csv), ("CLAIMS.md", markdown(rows))):
+    cells_csv = csv_text(CELL_COLUMNS, [[r["claim_id"], cell.name, _num(cell.effect),
+                                         _num(cell.ci_low), _num(cell.ci_high), cell.verdict]
+                                        for r in rows for cell in r["map"]])
+    for name, text in (("claims.csv", text_csv), ("claims_cells.csv", cells_csv),
+                       ("CLAIMS.md", markdown(rows))):
         replace_text(root / name, text)
     return rows, is_default(runs)
 
@@ -271,7 +281,7 @@ def main(argv) -> int:
                          "python -m experiments all)")
     rows, default = write(root, runs)
     print(screen(rows, root))
-    print(f"wrote {root}/claims.csv and {root}/CLAIMS.md"
+    print(f"wrote {root}/claims.csv, {root}/claims_cells.csv and {root}/CLAIMS.md"
           + (f"; a default-scale ledger: python -m experiments publish {root} refreshes the "
              "repository's copy" if default else ""))
     return 0

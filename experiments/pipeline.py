@@ -130,7 +130,7 @@ def main(argv) -> int:
     print(ledger.screen(rows, out))
     ran = sum(not e["reused"] for e in log)
     print(f"all: {ran} run, {len(log) - ran} reused, {len(failed)} failed in {seconds:.0f}s; "
-          f"wrote {out}/claims.csv, CLAIMS.md, report.pdf, all.json"
+          f"wrote {out}/claims.csv, claims_cells.csv, CLAIMS.md, report.pdf, all.json"
           + (f"; python -m experiments publish {out} copies this default run's figures and "
              "ledger into the repository" if default else ""))
     if note := dirty_note():

@@ -26,12 +26,42 @@ VERDICTS = ("supported", "contradicted", "mixed", "inconclusive", "true by const
 NAN = (math.nan, math.nan, math.nan)
 
 
+class Cell(NamedTuple):
+    """One cell of a claim's regime map: a setting the claim ranges over, its effect, CI and
+    class (the claim's rule applied to that cell alone)."""
+    name: str
+    effect: float
+    ci_low: float
+    ci_high: float
+    verdict: str
+
+
 class Reading(NamedTuple):
     effect: float
     ci_low: float
     ci_high: float
     verdict: str
     fails_where: str = ""
+    cells: tuple = ()    # the regime map: every Cell the rule checked, the reading point's too
+
+
+def regime_map(items, judge) -> tuple[Cell, ...]:
+    """Cells from ``(name, reading)`` pairs, each classed by ``judge`` (``above``, ``below``)."""
+    return tuple(Cell(name, *(float(v) for v in r[:3]), judge(r)) for name, r in items)
+
+
+def disagreeing(cells, verdict: str, fmt: str = "{:+.2f}") -> list[str]:
+    """The cells whose class is not ``verdict``, as "name: effect (class)"."""
+    return [f"{c.name}: {fmt.format(c.effect)} ({c.verdict})" for c in cells
+            if c.verdict != verdict]
+
+
+def cell_shares(cells) -> str:
+    """"n cells: a supported, b contradicted, ..." (empty when the claim has no map)."""
+    if not cells:
+        return ""
+    counts = {v: sum(c.verdict == v for c in cells) for v in VERDICTS}
+    return f"{len(cells)} cells: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n)
 
 
 @dataclasses.dataclass(frozen=True)

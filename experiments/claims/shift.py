@@ -12,7 +12,9 @@ from .reading import (
     at,
     average,
     below,
+    disagreeing,
     minus,
+    regime_map,
     rule_beaten,
     split_half,
     with_failures,
@@ -27,16 +29,13 @@ LEAD_Y = "lead over the best other (value units)"
 
 
 def _shift_cells(s, diff, test):
-    """The failing (kind, shift) cells of ``test(diff(kind, shift))`` over every kind and every
-    shift > 0, compressed to "kind: shifts a, b (effect at the first)"."""
-    out = []
+    """E6's regime map: every (kind, shift > 0) cell of ``diff(kind, shift)``, classed by
+    ``test``."""
+    items = []
     for kind in s.variants:
         xs = [float(x) for x in s.curve("tilt", "adherence_gap", kind).x if x > 0]
-        bad = [(x, diff(kind, x)) for x in xs if test(diff(kind, x)) != "supported"]
-        if bad:
-            out.append(f"{kind} shift {', '.join(f'{x:g}' for x, _ in bad)} "
-                       f"({bad[0][1][0]:+.3f} at {bad[0][0]:g})")
-    return out
+        items += [(f"{kind} shift {x:g}", diff(kind, x)) for x in xs]
+    return regime_map(items, test)
 
 
 def _read_shift(results, diff, test, also=()) -> Reading:
@@ -48,8 +47,10 @@ def _read_shift(results, diff, test, also=()) -> Reading:
     kind = s.variants[0]
     xs = [float(x) for x in s.curve("tilt", "adherence_gap", kind).x if x > 0]
     first = average([diff(s, kind, x) for x in xs])
-    failures = _shift_cells(s, lambda kind, x: diff(s, kind, x), test) + list(also)
-    return Reading(*first, with_failures(test(first), failures), "; ".join(failures))
+    verdict = test(first)
+    cells = _shift_cells(s, lambda kind, x: diff(s, kind, x), test)
+    failures = disagreeing(cells, verdict, "{:+.3f}") + list(also)
+    return Reading(*first, with_failures(verdict, failures), "; ".join(failures), cells)
 
 
 def read_s7(results) -> Reading:

@@ -12,7 +12,9 @@ from .reading import (
     above,
     at,
     below,
+    disagreeing,
     minus,
+    regime_map,
     with_failures,
 )
 
@@ -34,16 +36,11 @@ def _tilt_rise(s, syc, variant=None):
                  at(s, "tilt", "sycophancy_rate", variant, x=0.0, where=where))
 
 
-def _cells(s, read, verdict, judge, fmt="{:+.2f}"):
-    """The (variant, s_syc) cells of E2 where ``judge(read(syc, variant))`` gives another
-    verdict than the reading point's, as text (the claim's regime map in one line)."""
-    out = []
-    for variant in s.variants:
-        for syc in s.points(SYC):
-            r = read(syc, variant)
-            if judge(r) != verdict:
-                out.append(f"{variant}, s_syc = {syc:g}: {fmt.format(r[0])} ({judge(r)})")
-    return out
+def _cells(s, read, judge):
+    """E2's regime map: every (variant, s_syc) cell of ``read(syc, variant)``, classed by
+    ``judge``."""
+    return regime_map(((f"{variant}, s_syc = {syc:g}", read(syc, variant))
+                       for variant in s.variants for syc in s.points(SYC)), judge)
 
 
 def read_s2(results) -> Reading:
@@ -53,8 +50,9 @@ def read_s2(results) -> Reading:
     s = results["sycophancy"]
     rise = _tilt_rise(s, SYC_DEFAULT, "default")
     verdict = above(rise)
-    cells = _cells(s, lambda syc, v: _tilt_rise(s, syc, v), verdict, above)
-    return Reading(*rise, with_failures(verdict, cells), "; ".join(cells))
+    cells = _cells(s, lambda syc, v: _tilt_rise(s, syc, v), above)
+    failures = disagreeing(cells, verdict)
+    return Reading(*rise, with_failures(verdict, failures), "; ".join(failures), cells)
 
 
 TILT_SYC = Panel("sycophancy_rate", (TILT,), where={SYC: SYC_DEFAULT}, read_x=(0.0, 4.0),
@@ -90,8 +88,9 @@ def read_s6(results) -> Reading:
                 f"(prior {prior[0]:.2f})" for m in ("nsr", "npo")
                 if below(minus(at(s, m, "sycophancy_rate", "default", where=where), prior))
                 != "supported"]
-    failures += _cells(s, lambda syc, v: _mask_minus_tilt(s, syc, v), verdict, below)
-    return Reading(*diff, with_failures(verdict, failures), "; ".join(failures))
+    cells = _cells(s, lambda syc, v: _mask_minus_tilt(s, syc, v), below)
+    failures += disagreeing(cells, verdict)
+    return Reading(*diff, with_failures(verdict, failures), "; ".join(failures), cells)
 
 
 S6 = Claim("S6", "training on negative constraints reduces sycophancy and stabilises rule "
