@@ -123,10 +123,26 @@ def claim_page(r, png: Path | None = None, claim=None, summaries=None, defaults=
         fig.text(0.06, y, label, fontsize=FONT, weight="bold", va="top")
         fig.text(0.25, y, text, fontsize=FONT, va="top")
         y -= 0.025 + 0.0125 * text.count("\n")
+    _regime_map(fig, r.get("map", ()), y - 0.01)
     if png is not None:
         fig.text(0.06, 0.012, f"the experiment's whole figure: {png}", fontsize=FONT,
                  color="dimgray")
     return fig
+
+
+def _regime_map(fig, cells, top: float) -> None:
+    """The claim's regime map below its text: one line per cell, coloured by its class, in
+    up to three columns (as many rows as fit above the page's foot)."""
+    if not cells:
+        return
+    fig.text(0.06, top, f"regime map ({len(cells)} cells; the rule applied to each)",
+             fontsize=FONT, weight="bold", va="top")
+    rows = max(1, int((top - 0.04) / 0.0115))
+    for k, cell in enumerate(cells[:3 * rows]):
+        col, row = divmod(k, rows)
+        fig.text(0.06 + 0.31 * col, top - 0.02 - 0.0115 * row,
+                 f"\u25a0 {cell.name}: {cell.effect:+.3g} ({cell.verdict})", fontsize=6.5,
+                 color=COLOURS[cell.verdict], va="top")
 
 
 def write(path: Path, rows: list[dict], runs: dict[str, Path]) -> Path:
