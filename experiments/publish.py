@@ -27,7 +27,7 @@ END = "<!-- verdicts: end -->"
 
 
 def verdict_line(rows: list[dict]) -> str:
-    """``Verdicts on 25 claims: 5 supported, ...``: the README's line between the markers."""
+    """``Verdicts on 28 claims: 5 supported, ...``: the README's line between the markers."""
     counts = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
     return (f"Verdicts on {len(rows)} claims: "
             + ", ".join(f"{n} {v}" for v, n in counts.items() if n)

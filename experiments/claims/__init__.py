@@ -1,8 +1,9 @@
-"""The claims ledger's 25 rows (docs/model.md section 6).
+"""The claims ledger's 28 rows (docs/model.md section 6).
 
 The 15 claims of the summary's table (seed ``001_f2f92074cafd8102.txt``, S1 to S15) and
-the paper's own claims in sections 3.1, 3.2, 3.3, 3.4, 4, 5 (one row per metric:
-length, density, sycophancy) and 6.3. Each :class:`~experiments.claims.reading.Claim`
+the paper's own claims in sections 3.1 (amplification; no amount of data removes it), 3.2,
+3.3, 3.4, 4 (convergence; the feasible set is approximately acceptable), 5 (one row per
+metric: length, density, sycophancy), 6.1 (the interface) and 6.3. Each :class:`~experiments.claims.reading.Claim`
 names the experiment and metric that test it, the setting the verdict is read at, the
 one-line rule, the function that applies the rule to the results
 (:mod:`~experiments.claims.convergence` for E1, :mod:`~experiments.claims.sycophancy` for
@@ -20,9 +21,9 @@ from . import sycophancy as _s
 from .reading import VERDICTS, Claim, Panel, Reading
 
 CLAIMS = (_l.S1, _s.S2, _c.S3, _c.S4, _c.S5, _s.S6, _e6.S7, _e6.S8, _d.S9, _d.S9_DRIFT, _d.S10,
-          _d.S11, _d.S12, _d.S13, _d.S14, _e6.S15, _s.P31, _s.P32, _l.P33, _l.P34, _c.P4,
-          *_l.P5, _d.P63)
+          _d.S11, _d.S12, _d.S13, _d.S14, _e6.S15, _s.P31, _d.P31_DATA, _s.P32, _l.P33, _l.P34,
+          _c.P4, _c.P4F, *_l.P5, _c.P61, _d.P63)
 
-assert len(CLAIMS) == 25 and len({c.id for c in CLAIMS}) == 25
+assert len(CLAIMS) == 28 and len({c.id for c in CLAIMS}) == 28
 
 __all__ = ["CLAIMS", "VERDICTS", "Claim", "Panel", "Reading"]

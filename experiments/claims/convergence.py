@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from ..stats import paired
 from .reading import (
     Claim,
     Panel,
@@ -17,6 +20,7 @@ from .reading import (
     rule_beaten,
     with_failures,
 )
+from .seeds import Point
 
 SYC = "annotator.sycophancy"
 SYC_DEFAULT = 0.2   # the world's default s_syc (AnnotatorConfig): the pre-registered point
@@ -156,3 +160,65 @@ P4 = Claim("P4", "constraints contract monotonically and converge; preferences d
            "largest label budget", "as S3 and S5 together: supported if both are, "
            "contradicted if both are, mixed otherwise", read_p4, extra=("limits",),
            panels=S3.panels[:1] + S5.panels)
+
+
+def read_p61(results) -> Reading:
+    """Sec. 6.1, the interface: "what is wrong?" (the named-rule learner: the rejection names
+    the rule, its extent is learned) against "which is better?" (the batch reward model), same
+    queries budget and family: unacceptable share of what each admits at the largest budget,
+    named minus comparison, paired over seeds."""
+    s = results["convergence"]
+    diff = minus(at(s, "named_rule", "unacceptable_share", "named_batch"),
+                 at(s, "reward_model", "unacceptable_share", "batch"))
+    failures = []
+    if s.has("cost_model", "unacceptable_share", "cost_batch"):
+        flag = minus(at(s, "cost_model", "unacceptable_share", "cost_batch"),
+                     at(s, "reward_model", "unacceptable_share", "batch"))
+        if below(flag) != "supported":
+            failures.append(f"told only a flag, the cost model does not beat comparisons "
+                            f"({flag[0]:+.3f} [{flag[1]:+.3f}, {flag[2]:+.3f}])")
+    return Reading(*diff, with_failures(below(diff), failures), "; ".join(failures))
+
+
+P61 = Claim("P6.1", "the interface \"what is wrong?\" is a better feedback channel than "
+                    "\"which is better?\" (sec. 6.1)", "convergence",
+            "unacceptable_share, named-rule learner minus batch reward model (paired)",
+            "largest label budget, one family on both sides",
+            "supported if the CI lies below 0, contradicted if above; mixed if the flag-only "
+            "cost model does not beat the reward model", read_p61,
+            panels=(Panel("unacceptable_share", (
+                ("named_rule", "named_batch", "\"what is wrong?\": named-rule learner"),
+                ("reward_model", "batch", "\"which is better?\": reward model"),
+                ("cost_model", "cost_batch", "a flag only: cost model")),
+                xlabel=LABELS, log_x=True, ylabel="unacceptable share of the admitted set"),))
+
+MARGIN = 0.1   # "approximately acceptable": at most 10% of the unfiltered pool's regret
+
+
+def read_p4_feasible(results) -> Reading:
+    """Sec. 4: "any response within the feasible space is approximately acceptable": the
+    named-rule learner's admitted set's mean regret at the largest budget as a share of the
+    whole pool's (its admitted set before any label), per seed."""
+    s = results["convergence"]
+    last = at(s, "named_rule", "regret_mean", "named_batch")
+    first = at(s, "named_rule", "regret_mean", "named_batch", x=0.0)
+    if last.seeds is None or first.seeds is None:
+        share = Point(tuple(v / first[0] for v in last))
+    else:
+        ratio = last.seeds / first.seeds
+        share = Point(paired(ratio, np.zeros_like(ratio)), ratio)
+    return Reading(*share, below(share, MARGIN), "" if below(share, MARGIN) == "supported"
+                   else f"the admitted set keeps {share[0]:.0%} of the pool's mean regret")
+
+
+P4F = Claim("P4-feasible", "any response within the feasible space is approximately "
+                           "acceptable (sec. 4)", "convergence",
+            "regret_mean of the named-rule learner's admitted set as a share of the pool's "
+            "(per seed)", "largest label budget",
+            f"supported if the CI lies below {MARGIN:g} (the margin), contradicted if above",
+            read_p4_feasible,
+            panels=(Panel("regret_mean", (
+                ("named_rule", "named_batch", "named-rule learner"),
+                ("rule", "rule", "rule learner ($F_n$, oracle: upper bound)")),
+                xlabel=LABELS, log_x=True, ylabel="mean regret of the admitted set\n"
+                                                 "(value units)"),))

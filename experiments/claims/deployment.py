@@ -258,3 +258,34 @@ P63 = Claim("P6.3", "via negativa has limits: noisy, context-dependent prohibiti
             panels=(_limits_panel("noise", "false-flag rate"),
                     _limits_panel("helpfulness", "active prohibitions T =", "T",
                                   "coupling $\\kappa$ of the utility (largest B)")))
+
+
+ELIMINATED = 0.05   # |loading| below this (sd of the reward) counts as eliminated
+
+
+def read_p31_data(results) -> Reading:
+    """Sec. 3.1, "no amount of preference data can eliminate this": the reward model's
+    loading on endorsing the user (in sd of its reward) at E7's largest budget (100,000
+    comparisons, biased annotators): supported if it stays above 0; contradicted if more data
+    eliminated it (its CI inside +-ELIMINATED, an equivalence test)."""
+    s = results["returns"]
+    loading = at(s, "reward_model", "surface_loading_endorse")
+    if loading[1] > 0:
+        verdict = "supported"
+    elif -ELIMINATED < loading[1] and loading[2] < ELIMINATED:
+        verdict = "contradicted"
+    else:
+        verdict = "inconclusive"
+    return Reading(*loading, verdict, "" if verdict == "supported" else
+                   f"the endorse loading at the largest budget is {loading[0]:+.3f}")
+
+
+P31_DATA = Claim("P3.1-data", "no amount of preference data can eliminate the surface bias "
+                              "(sec. 3.1)", "returns",
+                 "surface_loading_endorse of the reward model (sd of its reward)",
+                 "largest budget (100,000 comparisons)",
+                 f"supported if the CI lies above 0; contradicted if it lies within "
+                 f"+-{ELIMINATED:g} (eliminated); inconclusive otherwise", read_p31_data,
+                 panels=(Panel("surface_loading_endorse", (
+                     ("reward_model", None, "reward model"),), log_x=True, xlabel=BUDGET,
+                     ylabel="loading on endorsing the user\n(sd of the reward)"),))
