@@ -3,9 +3,9 @@
 The 15 claims of the summary's table (seed ``001_f2f92074cafd8102.txt``, S1 to S15) and
 the paper's own claims in sections 3.1 (amplification; no amount of data removes it), 3.2,
 3.3, 3.4, 4 (convergence; the feasible set is approximately acceptable), 5 (one row per
-metric: length, density, sycophancy), 6.1 (the interface) and 6.3. Each :class:`~experiments.claims.reading.Claim`
-names the experiment and metric that test it, the setting the verdict is read at, the
-one-line rule, the function that applies the rule to the results
+metric: length, density, sycophancy), 6.1 (the interface) and 6.3. Each
+:class:`~experiments.claims.reading.Claim` names the experiment and metric that test it, the
+setting the verdict is read at, the one-line rule, the function that applies the rule to the results
 (:mod:`~experiments.claims.convergence` for E1, :mod:`~experiments.claims.sycophancy` for
 E2, :mod:`~experiments.claims.learning` for E3 to E5, :mod:`~experiments.claims.shift` for E6,
 :mod:`~experiments.claims.deployment` for E7 to E10), and the report's panels of the
