@@ -46,8 +46,8 @@ EXPERIMENTS: dict[str, str] = {
 CHOICES: dict[str, tuple[str, ...]] = {
     # the policy regimes of E8 and E9 (E5 and E6 use all but dual_ascent and rbr_tilt);
     # each is also an entry of METHODS
-    "regime": ("tilt", "best_of_n", "dpo", "mask", "cost_mask", "mask_then_tilt",
-               "constrained_tilt", "dual_ascent", "rbr_tilt"),
+    "regime": ("tilt", "best_of_n", "dpo", "mask", "named_mask", "cost_mask", "mask_then_tilt",
+               "named_mask_then_tilt", "constrained_tilt", "dual_ascent", "rbr_tilt"),
     # E10's four contenders
     "contender": ("rule", "cost", "reward", "hybrid"),
     # E10's maps along the label budget (map (c), helpfulness, has a pattern of its own)
@@ -87,7 +87,7 @@ METHODS: dict[str, str] = {
             "E6: axis shift)",
     "named_mask": "pi0 restricted to what the named-rule learner admits (no learned rule "
                   "fires) and renormalised: the named tier (E2: a scalar, after all labels; "
-                  "E6: axis shift)",
+                  "E5: axis labels; E6: axis shift; E8 and E9: inside <regime>)",
     "cost_mask": "pi0 restricted to the cost model's admitted set {c_theta <= 0} (E2: a "
                  "scalar; E5: axis labels; E6: axis shift)",
     "nsr": "E2: negative sample reinforcement on the flagged rejection labels, L_NSR = mean of "
@@ -100,7 +100,10 @@ METHODS: dict[str, str] = {
                         "E_pi C <= d, C = sigma(c_theta) the cost model's predicted flag "
                         "probability (E2: axis beta; E5 and E6: n/2 labels of each signal)",
     "mask_then_tilt": "the hybrid of the paper's section 6.3: the tilt of the prior masked by "
-                      "F_n (E5 and E6: n/2 labels of each signal)",
+                      "F_n (the oracle's mask: an upper bound; E5 and E6: n/2 labels of each "
+                      "signal)",
+    "named_mask_then_tilt": "the same hybrid with the named-rule learner's mask (the fair "
+                            "hybrid; E8 and E9)",
     "dual_ascent": "Safe RLHF's Lagrangian tilt at the multiplier after dual_steps updates "
                    "ln lambda += eta lambda (E_pi C - d) from lambda = 1; only inside E8's and "
                    "E9's names (<regime>)",

@@ -20,7 +20,8 @@ README = REPO / "README.md"
 DOCS = REPO / "docs"
 BEGIN = "<!-- verdicts: begin (python -m experiments publish) -->"
 END = "<!-- verdicts: end -->"
-VERDICT_WORDS = ("supported", "contradicted", "mixed", "inconclusive", "not testable in this model")
+VERDICT_WORDS = ("supported", "contradicted", "mixed", "inconclusive", "true by construction",
+                 "does not test the claim", "not testable in this model")
 
 INSTALL_ALL = "python -m pip install -e . && python -m experiments all"
 INSTALL_TEST = 'python -m pip install -e ".[test]" && python -m pytest'

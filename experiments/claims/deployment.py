@@ -13,8 +13,10 @@ from .reading import (
     above,
     at,
     below,
+    choose_on_first_half,
     methods,
     minus,
+    on_second_half,
     with_failures,
 )
 
@@ -66,34 +68,38 @@ S9_DRIFT = Claim("S9-drift", "preferences keep drifting", "returns",
                                ylabel="late ranking drift (share of pairs)"),))
 
 
-HYBRIDS = ("mask_then_tilt", "constrained_tilt", "dual_ascent", "rbr_tilt")
+HYBRIDS = ("mask_then_tilt", "named_mask_then_tilt", "constrained_tilt", "dual_ascent",
+           "rbr_tilt")
+# the hybrids a verdict may read: none is handed a rule's extent (mask_then_tilt and rbr_tilt
+# use the oracle rule learner's rules: upper bounds, drawn, never read)
+FAIR_HYBRIDS = ("named_mask_then_tilt", "constrained_tilt", "dual_ascent")
 
 
 def best_hybrid(s):
-    """E8: (hybrid, largest budget, f) of the largest mean value over the hybrids and 0 < f
-    < 1 at the largest budget, default world."""
+    """(name, budget, f) of the fair hybrid with the largest value at the largest budget over
+    0 < f < 1, default world, chosen on the first half of the seeds."""
     budget = max(int(m.rsplit("_", 1)[1]) for m in methods(s)
                  if m.startswith("tilt_") and m.rsplit("_", 1)[1].isdigit())
-    best = None
-    for name in HYBRIDS:
-        if not s.has(f"{name}_{budget}", "value", "default"):
-            continue
-        c = s.curve(f"{name}_{budget}", "value", "default")
-        for k, v in enumerate(c.mean):
-            if 0 < c.x[k] < 1 and (best is None or v > best[0]):
-                best = (v, name, float(c.x[k]))
-    _, name, f = best
+    candidates = {}
+    for name in FAIR_HYBRIDS:
+        if s.has(f"{name}_{budget}", "value", "default"):
+            c = s.curve(f"{name}_{budget}", "value", "default")
+            for x in c.x:
+                if 0 < x < 1:
+                    candidates[(name, float(x))] = at(s, f"{name}_{budget}", "value", "default",
+                                                      float(x))
+    name, f = choose_on_first_half(candidates, best="max")
     return name, budget, f
 
 
 def read_s10(results) -> Reading:
-    """E8: the best hybrid at the largest budget (largest mean value over hybrids and 0 < f
-    < 1) over the tilt at f = 0: violation cut and helpfulness gain (paired CIs)."""
+    """E8: the best fair hybrid at the largest budget (chosen on the first half of the seeds)
+    over the tilt at f = 0: violation cut and helpfulness gain, scored on the second half."""
     s = results["hybrid"]
     name, budget, f = best_hybrid(s)
     method = f"{name}_{budget}"
-    cut = at(s, method, "violation_cut", "default", f)
-    gain = at(s, method, "helpfulness_gain", "default", f)
+    cut = on_second_half(at(s, method, "violation_cut", "default", f))
+    gain = on_second_half(at(s, method, "helpfulness_gain", "default", f))
     verdict = above(cut)
     failures = [f"{v}: violation cut {at(s, method, 'violation_cut', v, f)[0]:.3f}"
                 for v in s.variants if v != "default"
@@ -105,12 +111,16 @@ def read_s10(results) -> Reading:
 
 
 HYBRID_CURVES = tuple((f"{name}_{{largest}}", "default", f"{label}, B = {{}}") for name, label in
-                      zip(HYBRIDS, ("mask, then tilt", "constrained tilt", "dual ascent (Safe RLHF)",
-                                    "rule-based reward tilt")))
+                      zip(HYBRIDS, ("mask ($F_n$, oracle: upper bound), then tilt",
+                                    "named-rule mask, then tilt", "constrained tilt",
+                                    "dual ascent (Safe RLHF)",
+                                    "rule-based reward tilt (oracle's rules)")))
 S10 = Claim("S10", "negatives plus sparse preferences beat preferences alone", "hybrid",
-            "violation_cut and helpfulness_gain of the best hybrid over the tilt",
-            "largest budget, default world", "supported if both CIs lie above 0; mixed if "
-            "only the violation cut's or a variant's cut does not", read_s10,
+            "violation_cut and helpfulness_gain of the best fair hybrid (named-rule mask then "
+            "tilt, constrained tilt, dual ascent) over the tilt, chosen on half the seeds and "
+            "scored on the other half", "largest budget, default world",
+            "supported if both CIs lie above 0; mixed if only the violation cut's or a "
+            "variant's cut does not", read_s10,
             panels=tuple(Panel(metric, HYBRID_CURVES, read_x=lambda s: best_hybrid(s)[2],
                                ylabel=ylabel, xlabel="share f of the budget on rejections")
                          for metric, ylabel in (
@@ -120,8 +130,8 @@ S10 = Claim("S10", "negatives plus sparse preferences beat preferences alone", "
 
 
 def read_s11(results) -> Reading:
-    """E9: USD to a violation rate of 0.01 at cost ratio 2, the rule learner's mask minus the
-    tilt (conservative CI); variants where more rejections raise harm as failing regimes."""
+    """E9: USD to a violation rate of 0.01 at cost ratio 2, the cost model's mask (flags) minus the
+    tilt (paired over seeds); variants where more rejections raise harm as failing regimes."""
     s = results["economics"]
     diff = minus(at(s, "cost_mask", "usd_r2", "default", 0.01),
                  at(s, "cost_tilt", "usd_r2", "default", 0.01))

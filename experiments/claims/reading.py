@@ -180,19 +180,31 @@ def average(points) -> Point:
     return Point(tuple(float(np.mean([p[i] for p in points])) for i in range(3)))
 
 
-def split_half(candidates: dict, score) -> tuple[str, Point]:
-    """Select the best of ``candidates`` (name -> Point with seeds; lowest mean wins) on the
-    first half of the seeds and score ``score(name)`` (a Point with seeds) on the second half:
-    a selection is never scored on the seeds that chose it. Without seeds: selected and
-    scored on all (then the claim's text says so)."""
+def choose_on_first_half(candidates: dict, best: str = "min"):
+    """The key of ``candidates`` (key -> Point) with the lowest (``best="min"``) or highest
+    mean over the first half of the seeds; over all seeds when some lack them."""
+    sign = 1.0 if best == "min" else -1.0
     seeds = {k: getattr(p, "seeds", None) for k, p in candidates.items()}
     if any(v is None for v in seeds.values()):
-        best = min(candidates, key=lambda k: candidates[k][0])
-        return best, score(best)
+        return min(candidates, key=lambda k: sign * candidates[k][0])
     half = len(next(iter(seeds.values()))) // 2
-    best = min(seeds, key=lambda k: float(np.mean(seeds[k][:half])))
-    d = score(best).seeds[half:]
-    return best, Point(paired(d, np.zeros_like(d)), d)
+    return min(seeds, key=lambda k: sign * float(np.mean(seeds[k][:half])))
+
+
+def on_second_half(point) -> Point:
+    """A reading scored on the second half of its seeds only (unchanged without seeds)."""
+    if getattr(point, "seeds", None) is None:
+        return point
+    d = point.seeds[len(point.seeds) // 2:]
+    return Point(paired(d, np.zeros_like(d)), d)
+
+
+def split_half(candidates: dict, score, best: str = "min") -> tuple:
+    """Select the best of ``candidates`` on the first half of the seeds and score
+    ``score(key)`` (a Point with seeds) on the second half: a selection is never scored on
+    the seeds that chose it. Without seeds: selected and scored on all."""
+    key = choose_on_first_half(candidates, best)
+    return key, on_second_half(score(key))
 
 
 def above(ci, threshold=0.0) -> str:

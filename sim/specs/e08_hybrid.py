@@ -9,9 +9,11 @@ reads a prefix of each stream) and uses what its signal can use:
 
 - preference only: ``tilt`` (pi0 exp(beta r)), ``best_of_n``, ``dpo``
   (n_c comparisons; the n_r rejections are wasted on them);
-- negative only: ``mask`` (the rule learner's F_{n_r}), ``cost_mask`` (the
-  cost model's {c <= 0} from the same n_r answers told as flags);
-- hybrids: ``mask_then_tilt`` (paper section 6.3), ``constrained_tilt`` (the
+- negative only: ``mask`` (the oracle rule learner's F_{n_r}: an upper bound),
+  ``named_mask`` (the named-rule learner: rules named, their extent learned), ``cost_mask``
+  (the cost model's {c <= 0} from the same n_r answers told as flags);
+- hybrids: ``mask_then_tilt`` (paper section 6.3, with the oracle's mask: an upper bound),
+  ``named_mask_then_tilt`` (the same with the named-rule learner's mask), ``constrained_tilt`` (the
   exact optimum of E_pi beta r - KL s.t. E_pi sigma(c) <= d) and
   ``dual_ascent`` (Safe RLHF's multiplier after ``dual_steps`` updates), cost
   model from the rejections and reward model from the comparisons;
@@ -73,14 +75,16 @@ __all__ = ["HybridConfig", "SPEC", "hybrid_regimes", "split_counts", "hybrid_sco
 def hybrid_regimes() -> dict[str, str]:
     """Each regime and its kind: ``preference``, ``negative`` or ``hybrid``."""
     return {"tilt": "preference", "best_of_n": "preference", "dpo": "preference",
-            "mask": "negative", "cost_mask": "negative", "mask_then_tilt": "hybrid",
+            "mask": "negative", "named_mask": "negative", "cost_mask": "negative",
+            "mask_then_tilt": "hybrid", "named_mask_then_tilt": "hybrid",
             "constrained_tilt": "hybrid", "dual_ascent": "hybrid", "rbr_tilt": "hybrid"}
 
 
 def tilted_regimes() -> list[str]:
     """The regimes whose policy depends on beta (those with Pareto fronts over beta); the
     rule-based reward last (it is not one of :func:`regime_policies`)."""
-    return ["tilt", "mask_then_tilt", "constrained_tilt", "dual_ascent", "rbr_tilt"]
+    return ["tilt", "mask_then_tilt", "named_mask_then_tilt", "constrained_tilt", "dual_ascent",
+            "rbr_tilt"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,13 +196,15 @@ def hybrid_scores(key, params, static, front_betas: tuple = (), methods=None, ad
 
     def at_row(k_r, k_c, r_rbr, beta):
         feasible, cost, r = learned.feasible[k_r], learned.cost[k_r], learned.reward[k_c]
+        named = learned.named[k_r]
         pols = regime_policies(logp0, feasible, cost, r, beta, params.best_of, params.cost_budget,
                                [m for m in methods if m not in ("dpo", "rbr_tilt")],
-                               params.dual_rate, static.dual_steps, tilt_iters=static.tilt_iters)
+                               params.dual_rate, static.dual_steps, tilt_iters=static.tilt_iters,
+                               named=named)
         if "rbr_tilt" in methods:
             pols["rbr_tilt"] = tilt(logp0, r_rbr, beta)
-        cuts = {"mask": ~feasible, "mask_then_tilt": ~feasible,
-                "cost_mask": ~admitted_by_cost(cost)}
+        cuts = {"mask": ~feasible, "mask_then_tilt": ~feasible, "named_mask": ~named,
+                "named_mask_then_tilt": ~named, "cost_mask": ~admitted_by_cost(cost)}
         return {name: hybrid_metrics(setting, logp, cuts.get(name))
                 for name, logp in pols.items()}
 

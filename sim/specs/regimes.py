@@ -22,7 +22,9 @@ Policies from a prior log pi0 (:mod:`sim.policies`):
 - ``cost_mask``       pi0 on {c_theta <= 0} (negative only, learned constraint);
 - ``tilt``            pi0 exp(beta r) (preference only);
 - ``best_of_n``       best-of-n of pi0 under r (preference only);
-- ``mask_then_tilt``  the tilt of the masked prior (hybrid, paper section 6.3);
+- ``mask_then_tilt``  the tilt of the masked prior (hybrid, paper section 6.3; the oracle's
+                      mask: an upper bound);
+- ``named_mask_then_tilt`` the same with the named-rule learner's mask (the fair hybrid);
 - ``constrained_tilt`` the exact optimum of E_pi(beta r) - KL(pi || pi0) s.t.
   E_pi C <= d, C = sigma(c_theta) the predicted flag probability (hybrid,
   Safe RLHF's objective);
@@ -142,7 +144,7 @@ def regime_policies(logp0: jax.Array, feasible: jax.Array, cost: jax.Array, rewa
     comparisons; the hybrids combine whichever budgets the caller pairs.
     ``dual_rate`` (eta) and ``dual_steps`` serve ``dual_ascent`` only; ``tilt_iters`` is the
     constrained tilt's number of bisection halvings; ``named`` (what the named-rule learner
-    admits) serves ``named_mask`` only.
+    admits) serves ``named_mask`` and ``named_mask_then_tilt`` only.
     """
     def ascended():
         flag = jax.nn.sigmoid(cost)
@@ -156,6 +158,7 @@ def regime_policies(logp0: jax.Array, feasible: jax.Array, cost: jax.Array, rewa
         "tilt": lambda: tilt(logp0, reward, beta),
         "best_of_n": lambda: best_of_n(logp0, reward, best_of),
         "mask_then_tilt": lambda: tilt(mask(logp0, feasible), reward, beta),
+        "named_mask_then_tilt": lambda: tilt(mask(logp0, named), reward, beta),
         "constrained_tilt": lambda: constrained_tilt(logp0, beta * reward, jax.nn.sigmoid(cost),
                                                      1.0, cost_budget, tilt_iters)[0],
         "dual_ascent": ascended,
