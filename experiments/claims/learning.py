@@ -138,7 +138,7 @@ def read_p5(metric: str, sign: int):
         control = at(s, "tilt_trend", f"spearman_{metric}", "control")
         failures = [f"{m[:-6]}: rho {at(s, m, f'spearman_{metric}', 'default')[0]:+.2f}"
                     for m in sorted(methods(s)) if m.endswith("_trend")
-                    and m not in ("prior_trend", "mask_trend")
+                    and m not in ("prior_trend", "mask_trend", "named_mask_trend")
                     and other_way(at(s, m, f"spearman_{metric}", "default")) == "supported"]
         if same_way(control) == "supported":
             failures.append(f"the control's tilt shows it too (rho {control[0]:+.2f})")
