@@ -23,13 +23,13 @@ import json
 import math
 from pathlib import Path
 
-from .claims import CLAIMS, VERDICTS
+from .claims import CLAIMS, TIER_READ, VERDICTS
 from .claims.reading import cell_shares
 from .results import RESULT_HEAD, SUMMARY_TAIL, ResultError, Summary, csv_text, replace_file
 
-COLUMNS = ("claim_id", "claim", "experiment", "metric", "setting", "effect", "ci_low",
-           "ci_high", "verdict", "cells", "fails_where", "rule", "results", "config_hash",
-           "commit", "code_version")
+COLUMNS = ("claim_id", "claim", "experiment", "metric", "tier", "reading_point", "effect",
+           "ci_low", "ci_high", "verdict", "cells", "fails_where", "rule", "results",
+           "config_hash", "commit", "code_version")
 CELL_COLUMNS = ("claim_id", "cell", "effect", "ci_low", "ci_high", "verdict")
 
 
@@ -182,7 +182,8 @@ def compute(runs: dict[str, Path]) -> list[dict]:
         used = [e for e in (c.experiment, *c.extra) if e in runs]
         rows.append(dict(
             claim_id=c.id, claim=c.claim, experiment=c.experiment, metric=c.metric,
-            setting=c.setting, effect=_num(effect), ci_low=_num(lo), ci_high=_num(hi),
+            tier=TIER_READ[c.id], reading_point=c.setting, setting=c.setting,
+            effect=_num(effect), ci_low=_num(lo), ci_high=_num(hi),
             verdict=verdict, cells=cell_shares(cells), map=cells,
             fails_where="; ".join(x for x in (fails, c.reason) if x),
             rule=c.rule, results=" ".join(str(runs[e]) for e in used),

@@ -56,7 +56,8 @@ def title_page(rows, per_page=24):
 
 def _fields(r) -> list[tuple[str, str]]:
     return [("experiment, metric", f"{r['experiment']}: {r['metric']}"),
-            ("setting", r["setting"]), ("effect [95% CI]", _ci(r)), ("rule", r["rule"]),
+            ("setting", r["setting"]), ("tier read", r.get("tier") or "-"),
+            ("effect [95% CI]", _ci(r)), ("rule", r["rule"]),
             ("where it fails", r["fails_where"] or "-"),
             ("results", f"{r['results'] or '-'} (config {r['config_hash'] or '-'}, commit "
                         f"{r['commit'] or '-'})")]

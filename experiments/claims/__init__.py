@@ -24,6 +24,23 @@ CLAIMS = (_l.S1, _s.S2, _c.S3, _c.S4, _c.S5, _s.S6, _e6.S7, _e6.S8, _d.S9, _d.S9
           _d.S11, _d.S12, _d.S13, _d.S14, _e6.S15, _s.P31, _d.P31_DATA, _s.P32, _l.P33, _l.P34,
           _c.P4, _c.P4F, *_l.P5, _c.P61, _d.P63)
 
+# the tiers each verdict reads (docs/model.md section 3): the information the labels of the
+# learners it compares carry; "oracle" only where the experiment has no fair tier yet (said)
+TIER_READ = {
+    "S1": "none (a verifiable reward)", "S2": "comparison", "S3": "named",
+    "S4": "flag, comparison (oracle as the reference)", "S5": "comparison (named as contrast)",
+    "S6": "named against comparison", "S7": "comparison", "S8": "named against comparison",
+    "S9-returns": "flag", "S9-drift": "comparison", "S10": "named, flag hybrids against comparison",
+    "S11": "flag against comparison", "S12": "none", "S13": "none (an identity)",
+    "S14": "a curator's rule library (an identity)", "S15": "named, flag against comparison",
+    "P3.1": "comparison", "P3.1-data": "comparison", "P3.2": "comparison",
+    "P3.3": "none (a verifiable reward)", "P3.4": "none (unpaired labels)",
+    "P4": "named, comparison", "P4-feasible": "named", "P5-length": "named",
+    "P5-density": "named", "P5-sycophancy": "named", "P6.1": "named against comparison",
+    "P6.3": "oracle (E10 has no named tier yet)"}
+
 assert len(CLAIMS) == 28 and len({c.id for c in CLAIMS}) == 28
 
-__all__ = ["CLAIMS", "VERDICTS", "Claim", "Panel", "Reading"]
+assert set(TIER_READ) == {c.id for c in CLAIMS}
+
+__all__ = ["CLAIMS", "TIER_READ", "VERDICTS", "Claim", "Panel", "Reading"]
