@@ -215,9 +215,13 @@ def _pattern(key: str) -> re.Pattern:
 def lookup(table: dict[str, str], name: str, experiment: str | None = None) -> str:
     """The meaning of ``name`` in ``table`` ("" if none): an exact entry, else every pattern
     it matches with the parts filled in (joined by " | " when several do; ``experiment``,
-    a name or an id such as ``hybrid`` or ``E8``, keeps those that mention it)."""
-    if name in table:
+    a name or an id such as ``hybrid`` or ``E8``, keeps those that mention it, and prefers a
+    pattern that starts with it to an exact entry that does not: E9's ``cost_mask`` is
+    ``cost_<regime>``, what it costs the mask to reach a target, not the cost model's mask)."""
+    tag = EXPERIMENTS.get(experiment, experiment) if experiment is not None else None
+    if name in table and (tag is None or tag in table[name] or "<" in name):
         return table[name]
+    exact = table.get(name, "")
     found = []
     for key, text in table.items():
         if "<" not in key:
@@ -227,10 +231,12 @@ def lookup(table: dict[str, str], name: str, experiment: str | None = None) -> s
             for part, value in m.groupdict().items():
                 text = text.replace(f"<{part}>", value)
             found.append(text)
-    if experiment is not None and len(found) > 1:
-        tag = EXPERIMENTS.get(experiment, experiment)
+    if tag is not None:
         kept = [t for t in found if re.match(rf"{re.escape(tag)}\b", t)]
-        found = kept or found
+        if exact:
+            return " | ".join(kept) if kept else exact
+        if len(found) > 1:
+            found = kept or found
     return " | ".join(found)
 
 

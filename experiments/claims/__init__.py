@@ -31,7 +31,7 @@ TIER_READ = {
     "S4": "flag, comparison (oracle as the reference)", "S5": "comparison (named as contrast)",
     "S6": "named against comparison", "S7": "comparison", "S8": "named against comparison",
     "S9-returns": "flag", "S9-drift": "comparison", "S10": "named, flag hybrids against comparison",
-    "S11": "flag against comparison", "S12": "none", "S13": "none (an identity)",
+    "S11": "named against comparison", "S12": "none", "S13": "none (an identity)",
     "S14": "a curator's rule library (an identity)", "S15": "named, flag against comparison",
     "P3.1": "comparison", "P3.1-data": "comparison", "P3.2": "comparison",
     "P3.3": "none (a verifiable reward)", "P3.4": "none (unpaired labels)",
