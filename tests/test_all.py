@@ -281,7 +281,8 @@ def test_no_verdict_reads_the_oracle_tier(tiny):
     """Issue 29: the oracle tier (each rule's extent handed over) is an upper bound shown
     beside the fair comparison and never decides a verdict: moving every oracle-tier row of
     the tiny run far away changes no claim's verdict or effect (per-seed pairing off on both
-    sides, so the two readings use the same statistics)."""
+    sides, so the two readings use the same statistics). A row not testable in this model
+    reports a number but reads no verdict from it (S4 measures against the oracle)."""
     out, _ = tiny
     runs = ledger.find_runs(out)
     plain, shifted = {}, {}
@@ -295,4 +296,6 @@ def test_no_verdict_reads_the_oracle_tier(tiny):
         if c.experiment not in plain:
             continue
         a, b = c.read(plain), c.read(shifted)
-        assert a.verdict == b.verdict and a.effect == pytest.approx(b.effect, nan_ok=True), c.id
+        assert a.verdict == b.verdict, c.id
+        if a.verdict != "not testable in this model":
+            assert a.effect == pytest.approx(b.effect, nan_ok=True), c.id
