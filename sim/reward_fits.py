@@ -66,42 +66,19 @@ def fit_batch(dphi: jax.Array, target: jax.Array, weight: jax.Array, steps: jax.
         ``block`` rows up to the one holding row n only (a loop with a traced
         trip count), so a log grid of checkpoints costs about 2 n_labels rows,
         not K n_labels (E7's 100,000 labels: 10x faster). Same minimiser up to
-        rounding.
+        rounding. ``lbfgs`` needs block = 0 (it differentiates through the sums).
 
     Returns:
       (K, p) the fitted parameters at each checkpoint.
     """
-    n, p = dphi.shape
-    steps = jnp.asarray(steps, jnp.int32)
-    position = jnp.arange(n, dtype=jnp.int32)
-    if block:
-        blocks = -(-n // block)
-
-        def tile(a):
-            a = jnp.pad(a, [(0, blocks * block - n)] + [(0, 0)] * (a.ndim - 1))
-            return a.reshape((blocks, block) + a.shape[1:])
-
-        tiles = (tile(dphi), tile(target), tile(weight), tile(position))
+    p = dphi.shape[1]
+    total = _label_sums(dphi, target, weight, block)
 
     def refit(theta, n_used):
         scale = 1.0 / jnp.maximum(n_used, 1).astype(dphi.dtype)
 
-        def total(fn):
-            """sum_l fn over the labels l < n_used: fn(dphi, target, w) of a set of rows."""
-            if not block:
-                return fn(dphi, target, jnp.where(position < n_used, weight, 0.0))
-
-            def add(b, acc):
-                x, y, w, pos = (a[b] for a in tiles)
-                part = fn(x, y, jnp.where(pos < n_used, w, 0.0))
-                return jax.tree.map(jnp.add, acc, part)
-
-            zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype),
-                                 jax.eval_shape(fn, dphi[:1], target[:1], weight[:1]))
-            return jax.lax.fori_loop(0, (n_used + block - 1) // block, add, zeros)
-
         def objective(th):
-            nll = total(lambda x, y, w: jnp.sum(bradley_terry_nll(th, x, y, w)))
+            nll = total(lambda x, y, w: jnp.sum(bradley_terry_nll(th, x, y, w)), n_used)
             return scale * (nll + 0.5 * ridge * jnp.sum(th * th))
 
         def grad_hess(th):
@@ -109,59 +86,100 @@ def fit_batch(dphi: jax.Array, target: jax.Array, weight: jax.Array, steps: jax.
                 prob = jax.nn.sigmoid(x @ th)
                 curvature = w * prob * (1.0 - prob)
                 return x.T @ (w * (prob - y)), (x * curvature[:, None]).T @ x
-            g, h = total(parts)
+            g, h = total(parts, n_used)
             return g + ridge * th, h + ridge * jnp.eye(p, dtype=dphi.dtype)
 
         if solver == "newton":
-            tol = 10 * jnp.finfo(dphi.dtype).eps
-
-            def unfinished(carry):
-                _, _, k, done = carry
-                return (k < iters) & ~done
-
-            def iteration(carry):
-                th, value, k, _ = carry
-                grad, hess = grad_hess(th)
-                direction = jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(hess), grad)
-                decrement = 0.5 * scale * (grad @ direction)  # ~ objective - minimum
-
-                def worse(state):  # backtrack while the objective would rise
-                    length, new_value, halvings = state
-                    return (new_value > value) & (halvings < 30)
-
-                def halve(state):
-                    length, _, halvings = state
-                    return length / 2, objective(th - length / 2 * direction), halvings + 1
-
-                one = jnp.ones((), dphi.dtype)
-                length, new_value, _ = jax.lax.while_loop(
-                    worse, halve, (one, objective(th - direction), 0))
-                better = new_value <= value
-                done = ~better | (decrement <= tol * jnp.maximum(1.0, jnp.abs(value)))
-                return (jnp.where(better, th - length * direction, th),
-                        jnp.where(better, new_value, value), k + 1, done)
-
-            theta = jax.lax.while_loop(unfinished, iteration,
-                                       (theta, objective(theta), 0, jnp.asarray(False)))[0]
+            theta = _newton(theta, objective, grad_hess, scale, iters)
         else:
-            opt = optax.lbfgs()
-            value_and_grad = optax.value_and_grad_from_state(objective)
-
-            def iteration(carry, _):
-                th, state = carry
-                with jax.numpy_dtype_promotion("standard"):  # optax's line search mixes dtypes
-                    value, grad = value_and_grad(th, state=state)
-                    updates, state = opt.update(grad, state, th, value=value, grad=grad,
-                                                value_fn=objective)
-                return (optax.apply_updates(th, updates), state), None
-
-            with jax.numpy_dtype_promotion("standard"):
-                init = opt.init(theta)
-            (theta, _), _ = jax.lax.scan(iteration, (theta, init), None, length=iters)
+            theta = _lbfgs(theta, objective, iters)
         return theta, theta
 
-    _, thetas = jax.lax.scan(refit, jnp.zeros((p,), dphi.dtype), steps)
+    _, thetas = jax.lax.scan(refit, jnp.zeros((p,), dphi.dtype), jnp.asarray(steps, jnp.int32))
     return thetas
+
+
+def _label_sums(dphi, target, weight, block: int):
+    """``total(fn, n_used)``: sum_l fn over the labels l < n_used, where ``fn(dphi, target, w)``
+    of a set of rows returns a pytree. ``block`` 0: one pass over every row, those past n_used
+    weighted 0; > 0: a loop over blocks of ``block`` rows up to the one holding row n_used."""
+    n = dphi.shape[0]
+    position = jnp.arange(n, dtype=jnp.int32)
+    if not block:
+        return lambda fn, n_used: fn(dphi, target, jnp.where(position < n_used, weight, 0.0))
+    blocks = -(-n // block)
+
+    def tile(a):
+        a = jnp.pad(a, [(0, blocks * block - n)] + [(0, 0)] * (a.ndim - 1))
+        return a.reshape((blocks, block) + a.shape[1:])
+
+    tiles = (tile(dphi), tile(target), tile(weight), tile(position))
+
+    def total(fn, n_used):
+        def add(b, acc):
+            x, y, w, pos = (a[b] for a in tiles)
+            return jax.tree.map(jnp.add, acc, fn(x, y, jnp.where(pos < n_used, w, 0.0)))
+
+        zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype),
+                             jax.eval_shape(fn, dphi[:1], target[:1], weight[:1]))
+        return jax.lax.fori_loop(0, (n_used + block - 1) // block, add, zeros)
+
+    return total
+
+
+def _newton(theta, objective, grad_hess, scale, iters: int):
+    """Damped Newton from ``theta`` (fit_batch's docstring): at most ``iters`` steps, each
+    halved while the objective would rise, stopping when the decrement is at rounding level."""
+    dtype = theta.dtype
+    tol = 10 * jnp.finfo(dtype).eps
+
+    def unfinished(carry):
+        _, _, k, done = carry
+        return (k < iters) & ~done
+
+    def iteration(carry):
+        th, value, k, _ = carry
+        grad, hess = grad_hess(th)
+        direction = jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(hess), grad)
+        decrement = 0.5 * scale * (grad @ direction)  # ~ objective - minimum
+
+        def worse(state):  # backtrack while the objective would rise
+            length, new_value, halvings = state
+            return (new_value > value) & (halvings < 30)
+
+        def halve(state):
+            length, _, halvings = state
+            return length / 2, objective(th - length / 2 * direction), halvings + 1
+
+        one = jnp.ones((), dtype)
+        length, new_value, _ = jax.lax.while_loop(worse, halve,
+                                                  (one, objective(th - direction), 0))
+        better = new_value <= value
+        done = ~better | (decrement <= tol * jnp.maximum(1.0, jnp.abs(value)))
+        return (jnp.where(better, th - length * direction, th),
+                jnp.where(better, new_value, value), k + 1, done)
+
+    return jax.lax.while_loop(unfinished, iteration,
+                              (theta, objective(theta), 0, jnp.asarray(False)))[0]
+
+
+def _lbfgs(theta, objective, iters: int):
+    """``iters`` steps of optax.lbfgs with its zoom line search from ``theta``."""
+    opt = optax.lbfgs()
+    value_and_grad = optax.value_and_grad_from_state(objective)
+
+    def iteration(carry, _):
+        th, state = carry
+        with jax.numpy_dtype_promotion("standard"):  # optax's line search mixes dtypes
+            value, grad = value_and_grad(th, state=state)
+            updates, state = opt.update(grad, state, th, value=value, grad=grad,
+                                        value_fn=objective)
+        return (optax.apply_updates(th, updates), state), None
+
+    with jax.numpy_dtype_promotion("standard"):
+        init = opt.init(theta)
+    (theta, _), _ = jax.lax.scan(iteration, (theta, init), None, length=iters)
+    return theta
 
 
 def fit_online(dphi: jax.Array, target: jax.Array, weight: jax.Array, steps: jax.Array,
