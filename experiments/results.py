@@ -37,7 +37,6 @@ BOOTSTRAP = 1000    # bootstrap resamples for the 95% bands
 RESULT_HEAD = ("experiment", "variant")
 RESULT_TAIL = ("method", "tier", "seed", "axis", "x", "metric", "value")
 SUMMARY_TAIL = ("method", "tier", "axis", "x", "metric", "mean", "ci_low", "ci_high", "n_seeds")
-TIERS = ("oracle", "named", "flag", "comparison")
 
 
 @dataclasses.dataclass
@@ -50,7 +49,7 @@ class Block:
     axis: str             # "none" for a scalar
     xs: tuple
     metrics: dict
-    tier: str = ""        # the information the method's labels carry (TIERS), or ""
+    tier: str = ""        # the information the method's labels carry (sim.learners.TIERS), or ""
 
 
 class AmbiguousPoint(ValueError):

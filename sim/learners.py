@@ -57,9 +57,6 @@ from .world import Contexts, World
 __all__ = ["TIERS", "Scored", "Learner", "LEARNERS", "collect_labels", "unit_weight",
            "bootstrap_weight", "fit_once"]
 
-TIERS = ("oracle", "named", "flag", "comparison")
-
-
 class Scored(NamedTuple):
     """What a learner makes of the responses at one checkpoint."""
 
@@ -72,7 +69,7 @@ class Learner(NamedTuple):
     """One learner of the registry (module docstring)."""
 
     name: str            # the method name of its rows in results.csv
-    tier: str            # one of TIERS
+    tier: str            # oracle, named, flag or comparison (module docstring)
     signal: str          # "rejections" or "comparisons"
     doc: str
     fit: Callable
@@ -188,3 +185,6 @@ LEARNERS = {learner.name: learner for learner in (
             _reward_fit, _reward_score),
 )}
 """The registry: method name -> :class:`Learner`."""
+
+TIERS = tuple(dict.fromkeys(learner.tier for learner in LEARNERS.values()))
+"""The tiers of the registry's learners, from the most information to the least."""

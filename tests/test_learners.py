@@ -42,7 +42,7 @@ def test_every_registered_learner_is_pure_shaped_and_tiered(name, family):
     are (contexts, responses) booleans, the score is finite and higher is better (the top-1
     response has the largest score), and the tier is one of the four."""
     learner = LEARNERS[name]
-    assert learner.tier in TIERS
+    assert learner.tier in ("oracle", "named", "flag", "comparison")
     assert learner.signal in ("rejections", "comparisons")
     static, params = _tiny(family)
     eager, contexts, world = _fit_and_score(learner, static, params)
@@ -54,6 +54,11 @@ def test_every_registered_learner_is_pure_shaped_and_tiered(name, family):
     assert eager.score.shape == shape and np.all(np.isfinite(eager.score))
     top = np.take_along_axis(np.asarray(eager.score), np.asarray(eager.top1)[:, None], 1)[:, 0]
     np.testing.assert_array_equal(top, np.max(np.asarray(eager.score), axis=1))
+
+
+def test_the_registry_has_one_learner_per_tier_in_order_of_information():
+    """docs/model.md section 3: the four tiers, each held by a registered learner."""
+    assert TIERS == ("oracle", "named", "flag", "comparison")
 
 
 def test_a_zero_weight_label_is_not_seen():
