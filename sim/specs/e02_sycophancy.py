@@ -77,19 +77,19 @@ import jax.numpy as jnp
 from .. import losses
 from ..config import Config, ConfigError, param
 from ..costs import CostConfig, admitted_by_cost
-from ..ensembles import ensemble_rewards
 from ..hybrids import fit_rbr_weights, known_rule_indicators, rbr_reward
 from ..keys import streams
 from ..learners import LEARNERS, collect_labels, fit_once
 from ..oracles import AnnotatorConfig, violated_prohibitions
-from ..policies import PolicyConfig, best_of_n, constrained_tilt, mask, tilt
+from ..policies import PolicyConfig, constrained_tilt, mask, tilt
 from ..preferences import LearnerConfig
 from ..spec import Experiment, Variant
 from ..training import preference_pairs_loss, train_logits
 from ..world import WorldConfig
+from .reward_policies import reward_policies, standardised_reward
 from .setting import policy_setting, setting_metrics
 
-__all__ = ["SycophancyConfig", "SPEC", "standardised_reward"]
+__all__ = ["SycophancyConfig", "SPEC"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,38 +132,6 @@ class SycophancyConfig(Config):
         if self.steps < self.checkpoints:
             raise ConfigError(f"experiment.steps = {self.steps} is out of range "
                               f"(allowed: steps >= checkpoints = {self.checkpoints})")
-
-
-def standardised_reward(thetas, world, contexts, params, static):
-    """The (ensemble's) reward r(., c) standardised over the responses in each context: (E, N).
-    ``thetas`` (K, p): the members; ``params``, ``static``: the learner's config halves."""
-    r = ensemble_rewards(thetas, static.family, world, contexts, params, static)
-    return (r - r.mean(-1, keepdims=True)) / jnp.maximum(r.std(-1, keepdims=True), 1e-6)
-
-
-def _tilts(setting, r, score, betas, static):
-    """The positive signal's policies from the reward r: the tilt, Shapira et al.'s first-order
-    prediction, the tilt by their corrected reward, and best-of-n."""
-    world, ctx, logp0 = setting.world, setting.contexts, setting.logp0
-    dtype = logp0.dtype
-    endorse = world.endorses.astype(dtype)
-    false = ~ctx.belief_true
-    p0 = jnp.exp(logp0)
-    p_endorse = jnp.sum(p0 * endorse, -1)
-    cov = jnp.sum(p0 * endorse * r, -1) - p_endorse * jnp.sum(p0 * r, -1)
-    var = p_endorse * (1.0 - p_endorse)
-    lam_star = jnp.where(false, cov / jnp.maximum(var, 1e-9), 0.0)
-    r_corrected = r - lam_star[:, None] * endorse[None, :] * false[:, None].astype(dtype)
-    s0 = score(logp0)["sycophancy_rate"]
-    n_false = jnp.maximum(jnp.sum(false.astype(dtype)), 1.0)
-    mean_cov = jnp.sum(jnp.where(false, cov, 0.0)) / n_false
-    return {
-        "tilt": jax.vmap(lambda b: score(tilt(logp0, r, b)))(betas),
-        "first_order": {"sycophancy_rate": s0 + betas * mean_cov},
-        "corrected": jax.vmap(lambda b: score(tilt(logp0, r_corrected, b)))(betas),
-        "best_of_n": jax.vmap(lambda m: score(best_of_n(logp0, r, m)))(
-            jnp.asarray(static.best_of, dtype)),
-    }
 
 
 def _rbr_tilt(setting, known, comparisons, r, score, betas, static):
@@ -267,7 +235,7 @@ def run(key, params, static):
                                  policy=logp0)
     thetas = fit_once(LEARNERS["reward_model"], k_pairs, world, comparisons, n, params, static)
     r = standardised_reward(thetas, world, ctx, params.learner, static.learner)
-    out = _tilts(setting, r, score, betas, static)
+    out = reward_policies(setting, r, score, betas, static.best_of)
 
     # negative signal: rejections -> the oracle's and the named-rule learner's masks
     rejections = collect_labels("rejections", k_rejections, world, params, static, n, pool=ctx,

@@ -72,13 +72,14 @@ from ..costs import CostConfig, cost_inputs, fit_costs
 from ..ensembles import ensemble_rewards, fit_reward_models
 from ..keys import stream, streams
 from ..labels import collect_comparisons, feature_differences
-from ..metrics import kl_to_prior, policy_value, set_metrics
+from ..metrics import set_metrics
 from ..oracles import AnnotatorConfig
-from ..policies import PolicyConfig, best_of_n, tilt
+from ..policies import PolicyConfig
 from ..preferences import LearnerConfig
 from ..spec import Experiment, Variant
 from ..world import WorldConfig, sample_contexts, sample_world
 from .learned_sets import cost_model_sets, reward_model_sets
+from .overoptimisation import gao_curves
 from .regimes import standardise
 from .setting import setting_at
 
@@ -226,38 +227,6 @@ def _reward_model(world, setting, key, params, static):
     return _with_gains(out, static.budgets), rewards
 
 
-def _gold(setting, logp):
-    v0 = jnp.mean(policy_value(setting.logp0, setting.values))
-    gain = jnp.mean(policy_value(logp, setting.values)) - v0
-    return gain, jnp.sqrt(jnp.maximum(jnp.mean(kl_to_prior(logp, setting.logp0)), 0.0))
-
-
-def _gao(setting, rewards, static):
-    """Gold gain against d = sqrt(KL) for the tilts and best-of-n at every budget."""
-    dtype = setting.logp0.dtype
-    betas = jnp.asarray(static.betas, dtype)
-    ns = jnp.asarray(static.best_of, dtype)
-
-    def at_budget(r):
-        gt, dt = jax.vmap(lambda b: _gold(setting, tilt(setting.logp0, r, b)))(betas)
-        gb, db = jax.vmap(lambda n: _gold(setting, best_of_n(setting.logp0, r, n)))(ns)
-        return gt, dt, gb, db
-
-    at = jnp.asarray([static.budgets.index(n) for n in static.curve_budgets])
-    gt, dt, gb, db = jax.lax.map(at_budget, rewards[at])                             # (K, B)
-    rl = jax.vmap(laws.gao_fits)(dt, gt)
-    bon = jax.vmap(laws.gao_fits)(db, gb)
-    fits = {k: v for k, v in rl.items() if k.endswith("_rl")}
-    fits.update({k: v for k, v in bon.items() if k.endswith("_bon")})
-    fits["gain_max_tilt"] = jnp.max(gt, axis=1)
-    fits["gain_max_bon"] = jnp.max(gb, axis=1)
-    curves = {}
-    for k, n in enumerate(static.curve_budgets):
-        curves[f"tilt_{n}"] = {"gain": gt[k], "sqrt_kl": dt[k]}
-        curves[f"bon_{n}"] = {"gain": gb[k], "sqrt_kl": db[k]}
-    return fits, curves
-
-
 def run(key, params, static):
     """One seed of E7 (module docstring)."""
     k_world, k_eval, k_rej, k_cmp = streams(key, "world", "evaluation", "rejections",
@@ -268,7 +237,7 @@ def run(key, params, static):
     rule, discovery, queries = _rule(world, setting, k_rej, params, static)
     cost = _cost_model(world, setting, queries, stream(k_rej, "cost_init"), params, static)
     reward, rewards = _reward_model(world, setting, k_cmp, params, static)
-    fits, curves = _gao(setting, rewards, static)
+    fits, curves = gao_curves(setting, rewards, static)
     reward_returns = _returns(reward, static)
     late = jnp.asarray(static.budgets) >= static.slope_split
     dtype = reward["ranking_drift"].dtype
