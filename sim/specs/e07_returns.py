@@ -44,7 +44,7 @@ after slope_split), ``flips_late`` (top-1 flips after it) and
 ``endorse_loading_late`` (change of the sycophancy loading over the last
 decade): does the drift toward surface correlates stop?
 
-Preference side, Gao et al. (arXiv 2210.10760): the prior tilted by the
+Preference side (:mod:`sim.specs.overoptimisation`), Gao et al. (arXiv 2210.10760): the prior tilted by the
 learned (standardised) reward, pi_beta ~ pi0 exp(beta r), for every beta in
 ``betas``, and best-of-n of pi0 under r for every n in ``best_of``: the gold
 gain R = E_pi V - E_pi0 V against d = sqrt(KL(pi || pi0)). Method ``tilt``
