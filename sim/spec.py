@@ -79,8 +79,9 @@ class Experiment:
     # ``tiers``: method -> the information its labels carry (``oracle``: told the truth, the
     # named upper bound; ``named``: the rule named, its extent learned; ``flag``: told only
     # that something is wrong; ``comparison``: told which of two is better), as (method,
-    # tier) pairs. Rows of a method not named here (policies mixing signals, laws) carry an
-    # empty tier.
+    # tier) pairs; a method is a regular expression that matches whole names (E8's
+    # ``mask_(\d+)``), the first match wins. Rows of a method matched by none (policies
+    # mixing signals, laws) carry an empty tier.
     tiers: tuple[tuple[str, str], ...] = ()
 
     # ``backend_level``: XLA's backend (LLVM) optimisation level for this experiment's
@@ -93,8 +94,9 @@ class Experiment:
         return (self.tiny or self.quick)()
 
     def tier(self, method: str) -> str:
-        """The tier of a method's rows ("" when the spec names none)."""
-        return dict(self.tiers).get(method, "")
+        """The tier of a method's rows: that of the first pattern of ``tiers`` matching the
+        whole name ("" when none does)."""
+        return next((tier for pattern, tier in self.tiers if re.fullmatch(pattern, method)), "")
 
     def variant(self, name: str) -> Variant:
         for v in self.variants:

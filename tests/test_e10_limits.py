@@ -18,7 +18,7 @@ from sim.config import ConfigError
 from sim.constraints import feasible_sets
 from sim.keys import seed_keys
 from sim.spec import registry, run_configs
-from sim.specs.e10_limits import contenders
+from sim.specs.e10_limits import contenders, fair_contenders
 from sim.world import make_world, sample_contexts, sample_world, unacceptable, violations_in
 
 SPEC = registry()["limits"]
@@ -113,17 +113,22 @@ def test_with_false_flags_the_feasible_set_never_grows_and_false_exclusion_never
 
 @pytest.mark.slow
 def test_the_winner_leads_by_the_gap_to_the_runner_up():
-    """lead = value minus the best other value: at most one contender leads (> 0), and the
-    winner's lead is minus the largest lead of the others."""
+    """lead = value minus the best other fair value: at most one fair contender leads (> 0),
+    the winner's lead is minus the largest lead of the others, and the oracle's lead is its
+    value minus the best fair value (an upper bound's margin, not a contender's)."""
     out = results()
     for method in out:
         if not method.startswith("noise_rule_"):
             continue
         suffix = method[len("noise_rule_"):]
-        leads = np.stack([out[f"noise_{c}_{suffix}"]["lead"][0] for c in contenders()])
+        at = {c: out[f"noise_{c}_{suffix}"] for c in contenders()}
+        leads = np.stack([at[c]["lead"][0] for c in fair_contenders()])
         assert np.all((leads > 0).sum(0) <= 1)
         top = np.sort(leads, axis=0)
         np.testing.assert_allclose(top[-1], -top[-2], rtol=1e-5, atol=1e-3)
+        best_fair = np.max(np.stack([at[c]["value"][0] for c in fair_contenders()]), axis=0)
+        np.testing.assert_allclose(at["rule"]["lead"][0], at["rule"]["value"][0] - best_fair,
+                                   rtol=1e-5, atol=1e-3)
 
 
 def test_the_maps_share_their_baseline_cell():

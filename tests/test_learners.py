@@ -110,3 +110,20 @@ def test_tabular_bradley_terry_ranks_by_the_borda_count_of_a_mixture(x64):
                 assert theta[a] > theta[b], (a, b, borda[a], borda[b], theta[a], theta[b])
     # the anchor is not trivial: the mixture's order differs from the rational one
     assert np.any(np.argsort(borda) != np.argsort(v))
+
+
+@pytest.mark.parametrize("spec, method, tier", [
+    ("hybrid", "mask_64", "oracle"), ("hybrid", "named_mask_beta16", "named"),
+    ("hybrid", "cost_mask_1024", "flag"), ("hybrid", "tilt_256", "comparison"),
+    ("hybrid", "mask_then_tilt_64", ""), ("hybrid", "named_mask_then_tilt_64", ""),
+    ("economics", "cost_cost_mask", "flag"), ("economics", "target_named_mask", "named"),
+    ("economics", "marginal_mask_then_tilt", ""), ("economics", "audit_2", ""),
+    ("limits", "noise_rule_0.1", "oracle"), ("limits", "helpfulness_named_T8", "named"),
+    ("limits", "tail_reward_1.5", "comparison"), ("limits", "misses_hybrid_0.3", ""),
+    ("convergence", "named_rule", "named"), ("convergence", "rule", "oracle")])
+def test_suffixed_methods_carry_their_learners_tier(spec, method, tier):
+    """Issue 27, results say the tier: E8's <regime>_<B>, E9's <table>_<regime> and E10's
+    <map>_<contender>_<knob> rows carry the tier of the learner behind them; hybrids mix two
+    signals and carry none (a pattern must match the whole name: mask_then_tilt is not mask)."""
+    from sim.spec import registry
+    assert registry()[spec].tier(method) == tier

@@ -4,12 +4,13 @@
     python -m experiments limits --quick
 
 Panels (a) to (e): one map per failure mode. Each cell is coloured by the
-contender with the largest mean value (rule learner, cost model, reward
-model, best hybrid) and says by how much it leads the best of the other three
+fair contender with the largest mean value (named-rule learner, cost model, reward
+model, best fair hybrid) and says by how much it leads the best of the other three
 (mean and 95% CI, value units); a pale, hatched cell is one whose lead CI
-reaches 0 (no clear winner). Panel (f): over-refusal (acceptable responses given
-probability 0) of the rule learner's mask against the knobs of (a) and (b),
-at the largest budget. Panel (g): map (c) with quadratic reward and cost
+reaches 0 (no clear winner). The oracle rule learner, told each rule's boundary, is an
+upper bound and colours no cell. Panel (f): over-refusal (acceptable responses given
+probability 0) of the oracle's and the named-rule learner's masks against the knobs of
+(a) and (b), at the largest budget. Panel (g): map (c) with quadratic reward and cost
 models (variant ``quadratic``); panel (h): the regret left inside the
 acceptable set by the mask, the reward model's tilt and the best hybrid, for both
 families.
@@ -22,13 +23,15 @@ import numpy as np
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
 
-from sim.specs.e10_limits import contenders, maps
+from sim.specs.e10_limits import fair_contenders, maps
 
 from .plotting import band, plain, save
 
-COLOURS = {"rule": "black", "cost": "tab:orange", "reward": "tab:red", "hybrid": "tab:blue"}
-NAMES = {"rule": "rule learner (mask)", "cost": "cost model (mask)",
-         "reward": "reward model (tilt)", "hybrid": "best hybrid"}
+COLOURS = {"rule": "black", "named": "tab:green", "cost": "tab:orange", "reward": "tab:red",
+           "hybrid": "tab:blue"}
+NAMES = {"rule": "oracle rule learner (mask; upper bound)", "named": "named-rule learner (mask)",
+         "cost": "cost model (mask)", "reward": "reward model (tilt)",
+         "hybrid": "best fair hybrid"}
 TITLES = {"noise": ("(a) Noisy flags", "false-flag rate of rejections"),
           "context": ("(b) Context-dependent prohibitions", "context weight $|u_j|$"),
           "helpfulness": ("(c) Unspecified helpfulness, largest B", "coupling $\\kappa$"),
@@ -39,7 +42,7 @@ TITLES = {"noise": ("(a) Noisy flags", "false-flag rate of rejections"),
 def _cell(summary, variant, name, suffix, k):
     """(winner, lead mean, lo, hi) at index k of the cell's curves, or None."""
     best = None
-    for c in contenders():
+    for c in fair_contenders():
         method = f"{name}_{c}_{suffix}"
         if summary.has(method, "value", variant):
             v = summary.curve(method, "value", variant).mean[k]
@@ -86,22 +89,24 @@ def _map_panel(ax, summary, config, variant, name):
 
 
 def _refusal_panel(ax, summary, config, variant):
-    for b, ls in ((0, ":"), (len(config.budgets) - 1, "-")):
-        for name, colour in (("noise", "tab:purple"), ("context", "tab:green")):
+    b = len(config.budgets) - 1
+    for learner, ls in (("rule", "--"), ("named", "-")):
+        for name, colour in (("noise", "tab:purple"), ("context", "tab:olive")):
             _, values = maps(config)[name]
             means, los, his = [], [], []
             for v in values:
-                method = f"{name}_rule_{v:g}"
+                method = f"{name}_{learner}_{v:g}"
                 if not summary.has(method, "over_refusal", variant):
                     return
                 c = summary.curve(method, "over_refusal", variant)
                 means.append(c.mean[b]), los.append(c.lo[b]), his.append(c.hi[b])
+            who = "oracle" if learner == "rule" else "named-rule"
             ax.plot(values, means, marker="o", ms=4, color=colour, ls=ls,
-                    label=f"{TITLES[name][1]}, B = {config.budgets[b]}")
+                    label=f"{who}, {TITLES[name][1]}")
             ax.fill_between(values, los, his, color=colour, alpha=0.22, lw=0)
     ax.set(xlabel="knob value (false-flag rate, or context weight $|u_j|$)",
            ylabel="over-refusal: share of acceptable responses excluded",
-           title="(f) Rule learner's over-refusal (its feasible set)", ylim=(-0.02, 1.02))
+           title=f"(f) Masks' over-refusal, B = {config.budgets[b]}", ylim=(-0.02, 1.02))
     ax.legend(loc="best", fontsize=7.5)
     ax.grid(alpha=0.3, lw=0.5)
 
@@ -114,7 +119,7 @@ def _boundary_panel(ax, summary, config):
          label=f"{NAMES['rule']} (needs no model)", variant="default")
     for variant, ls in (("default", "-"), ("quadratic", "--")):
         family = "linear" if variant == "default" else "quadratic"
-        for c in ("reward", "hybrid"):
+        for c in ("named", "reward", "hybrid"):
             band(ax, summary, f"helpfulness_{c}_T{t}", "regret", dict(color=COLOURS[c], ls=ls),
                  label=f"{NAMES[c]}, {family} models", variant=variant)
     ax.set(xlabel="coupling $\\kappa$", ylabel="regret: best acceptable V minus $E_\\pi[V | A]$",
@@ -131,7 +136,7 @@ def plot(summary, config, stem):
         _map_panel(next(panels), summary, config, variant, name)
     refusal = next(panels)
     _refusal_panel(refusal, summary, config, variant)
-    for c in contenders():
+    for c in fair_contenders():
         refusal.plot([], [], "s", color=COLOURS[c], ms=8, label=f"map colour: {NAMES[c]}")
     refusal.legend(loc="best", fontsize=7.5)
     if "quadratic" in summary.variants:
@@ -143,10 +148,11 @@ def plot(summary, config, stem):
         ax.axis("off")
     w = config.world
     fig.suptitle(
-        f"E10 limits: which signal wins (largest mean value, V $\\Lambda$-penalised) and its lead "
-        f"over the best other (value units, mean [95% CI]; pale, hatched: CI reaches 0).\nN = "
+        f"E10 limits: which fair signal wins (largest mean value, V $\\Lambda$-penalised) and its "
+        f"lead over the best other fair one (value units, mean [95% CI]; pale, hatched: CI "
+        f"reaches 0; the oracle rule learner is an upper bound, not a contender).\nN = "
         f"{w.responses}, T = {w.prohibitions}, p = {w.prohibition_mass:g}, {config.contexts} "
-        f"contexts, $\\beta$ = {config.beta:g}, {summary.n_seeds} seeds; rule and cost: B "
+        f"contexts, $\\beta$ = {config.beta:g}, {summary.n_seeds} seeds; named and cost: B "
         f"rejections; reward: B comparisons; hybrid: B split f in {config.shares[1:-1]}",
         fontsize=10)
     save(fig, stem)

@@ -68,7 +68,7 @@ from ..world import WorldConfig
 from .regimes import dpo_at_budgets, learn_at_budgets, regime_policies
 from .setting import policy_setting, setting_metrics, violated_table
 
-__all__ = ["HybridConfig", "SPEC", "hybrid_regimes", "split_counts", "hybrid_scores",
+__all__ = ["HybridConfig", "SPEC", "hybrid_regimes", "regime_tiers", "split_counts", "hybrid_scores",
            "hybrid_metrics", "tilted_regimes"]
 
 
@@ -78,6 +78,12 @@ def hybrid_regimes() -> dict[str, str]:
             "mask": "negative", "named_mask": "negative", "cost_mask": "negative",
             "mask_then_tilt": "hybrid", "named_mask_then_tilt": "hybrid",
             "constrained_tilt": "hybrid", "dual_ascent": "hybrid", "rbr_tilt": "hybrid"}
+
+
+def regime_tiers() -> dict[str, str]:
+    """The tier of each single-signal regime (the hybrids mix two signals: no tier)."""
+    return {"tilt": "comparison", "best_of_n": "comparison", "dpo": "comparison",
+            "mask": "oracle", "named_mask": "named", "cost_mask": "flag"}
 
 
 def tilted_regimes() -> list[str]:
@@ -280,6 +286,7 @@ SPEC = Experiment(
     backend_level=2,  # compiles faster, runs no slower here: measured (docs/performance.md)
     title="negatives plus sparse preferences beat preferences alone (paper sec. 6.3, summary)",
     config_type=HybridConfig, default=HybridConfig, quick=quick, tiny=tiny, run=run, axes=axes,
+    tiers=tuple((rf"{name}_(\d+|beta.+)", tier) for name, tier in regime_tiers().items()),
     variants=(Variant("default", doc="every method at every budget and split"),
               Variant("rare", _rare, "rare prohibitions (p = 0.002): rejections find little"),
               Variant("noisy", _noisy, "false flags on 30% of rejections")),

@@ -71,7 +71,14 @@ from ..metrics import violation_rate
 from ..policies import mask
 from ..spec import Experiment, Variant
 from ..world import WorldConfig, violations
-from .e08_hybrid import HybridConfig, hybrid_metrics, hybrid_regimes, hybrid_scores, split_counts
+from .e08_hybrid import (
+    HybridConfig,
+    hybrid_metrics,
+    hybrid_regimes,
+    hybrid_scores,
+    regime_tiers,
+    split_counts,
+)
 from .setting import violated_table
 
 __all__ = ["EconomicsConfig", "SPEC", "label_costs"]
@@ -271,6 +278,7 @@ SPEC = Experiment(
     title="cost per unit of harm reduced, the best budget split, audits and curators (summary)",
     config_type=EconomicsConfig, default=EconomicsConfig, quick=quick, tiny=tiny, run=run,
     axes=axes,
+    tiers=tuple((rf"(cost|marginal|target)_{name}", tier) for name, tier in regime_tiers().items()),
     variants=(Variant("default", doc="T = 16 prohibitions of equal mass"),
               Variant("zipf", _world(zipf_exponent=1.0), "Zipf masses, exponent 1: a long tail"),
               Variant("noisy", _noisy, "10% false flags and 10% misses on rejections"),

@@ -1,25 +1,31 @@
 """E10, ``limits`` (paper section 6.3: where via negativa fails).
 
-Five failure modes, each a map over two knobs. In every cell four contenders
+Five failure modes, each a map over two knobs. In every cell five contenders
 see the same world, contexts, prior and label streams as in E8
 (:func:`sim.specs.e08_hybrid.hybrid_scores`, a budget B split by f):
 
-- ``rule``:   the prior masked by the rule learner's F_n, all B labels rejections (f = 1);
+- ``rule``:   the prior masked by the rule learner's F_n, all B labels rejections (f = 1):
+  the ``oracle`` tier, told each rule's exact boundary, the upper bound;
+- ``named``:  the prior masked by what the named-rule learner admits (the same B
+  rejections, each naming its rule, the rule's extent learned): the fair negative tier;
 - ``cost``:   the prior masked by the cost model {c <= 0}, the same B rejections told as flags;
 - ``reward``: the tilt pi0 exp(beta r) by the reward model, all B labels comparisons (f = 0);
-- ``hybrid``: the best of mask-then-tilt, the constrained tilt and the rule-based
-  reward at each split f strictly between 0 and 1 (``shares``), chosen per seed by
-  value. Choice: a per-seed choice among several hybrids is an upper bound on a
-  hybrid whose method and split were tuned (it favours the hybrid slightly).
+- ``hybrid``: the best of the fair hybrids, the named-rule learner's mask then the tilt and
+  the constrained tilt, at each split f strictly between 0 and 1 (``shares``), chosen per
+  seed by value. Choice: a per-seed choice among several hybrids is an upper bound on a
+  hybrid whose method and split were tuned (it favours the hybrid slightly). The oracle's
+  hybrids (mask-then-tilt with F_n, the rule-based reward) are E8's, not E10's.
 
 The score is the model's full evaluation, ``value`` = E_pi V with V = U -
 Lambda 1[unacceptable] (Lambda = ``world.penalty``): safety first, then
 helpfulness. Each contender reports ``value``, ``violation_rate``,
 ``helpfulness`` (E_pi[V | A]), ``regret`` (best acceptable V minus it),
 ``over_refusal`` (the share of acceptable responses given probability 0) and
-``lead`` = its value minus the best value of the other three, per seed: the
-winner is the contender with ``lead`` > 0, and its CI says by how much (the
-per-seed maximum over the others makes the lead conservative).
+``lead`` = its value minus the best value of the other *fair* contenders (``named``,
+``cost``, ``reward``, ``hybrid``; :func:`fair_contenders`), per seed: the winner is the
+fair contender with ``lead`` > 0, and its CI says by how much (the per-seed maximum over
+the others makes the lead conservative). The oracle's ``lead`` is its margin over the
+best fair contender: how much telling the boundary is worth, never a verdict's reading.
 
 Maps (method ``<map>_<contender>_<knob value>``, axis ``labels`` B unless said):
 
@@ -43,7 +49,7 @@ Every other knob is held at the config's value (default: no noise, context
 weight 0, all T prohibitions active, equal masses); the boundary the paper
 concedes to preferences (helpfulness, tone) is read off map (c).
 
-Variants: ``default`` (every map; E8's linear reward and cost models, which
+Variants: ``default`` (every map; E8's linear reward, cost and named-rule models, which
 cannot represent the utility's quadratic part, so no learned reward knows
 what helps) and ``quadratic`` (map (c) only, ``only = helpfulness``, with
 quadratic reward and cost models on the same features: the richest
@@ -62,18 +68,29 @@ from ..spec import Experiment, Variant
 from ..world import WorldConfig, zipf_masses
 from .e08_hybrid import HybridConfig, hybrid_scores
 
-__all__ = ["LimitsConfig", "SPEC", "map_names", "contenders", "maps", "hybrid_parts", "with_active",
-           "cells"]
+__all__ = ["LimitsConfig", "SPEC", "map_names", "contenders", "fair_contenders",
+           "contender_tiers", "maps", "hybrid_parts", "with_active", "cells"]
 
 
 def contenders() -> list[str]:
-    """The four signals each map compares."""
-    return ["rule", "cost", "reward", "hybrid"]
+    """The five signals each map compares: the oracle first, then :func:`fair_contenders`."""
+    return ["rule", *fair_contenders()]
+
+
+def fair_contenders() -> list[str]:
+    """The contenders told no more than their labels say (every tier but the oracle)."""
+    return ["named", "cost", "reward", "hybrid"]
+
+
+def contender_tiers() -> dict[str, str]:
+    """Each contender's tier ("" for the hybrid: it mixes two signals)."""
+    return {"rule": "oracle", "named": "named", "cost": "flag", "reward": "comparison",
+            "hybrid": ""}
 
 
 def hybrid_parts() -> list[str]:
-    """The hybrids the ``hybrid`` contender chooses among."""
-    return ["mask_then_tilt", "constrained_tilt", "rbr_tilt"]
+    """The fair hybrids the ``hybrid`` contender chooses among."""
+    return ["named_mask_then_tilt", "constrained_tilt"]
 
 
 def map_names() -> tuple[str, ...]:
@@ -175,18 +192,20 @@ def _contenders(grid, static):
     values = jnp.stack([o["value"] for o in options])                                # (H, B)
     best = jnp.argmax(values, axis=0)
     hybrid = jax.tree.map(lambda *a: jnp.stack(a)[best, jnp.arange(n_b)], *options)
-    out = {"rule": per_b("mask", n_f - 1), "cost": per_b("cost_mask", n_f - 1),
-           "reward": per_b("tilt", 0), "hybrid": hybrid}
-    scores = jnp.stack([out[c]["value"] for c in contenders()])                    # (4, B)
-    for k, c in enumerate(contenders()):
-        others = jnp.max(jnp.where((jnp.arange(4) == k)[:, None], -jnp.inf, scores), axis=0)
-        out[c] = {**out[c], "lead": scores[k] - others}
+    out = {"rule": per_b("mask", n_f - 1), "named": per_b("named_mask", n_f - 1),
+           "cost": per_b("cost_mask", n_f - 1), "reward": per_b("tilt", 0), "hybrid": hybrid}
+    fair = fair_contenders()
+    scores = jnp.stack([out[c]["value"] for c in fair])                            # (4, B)
+    for c in contenders():
+        others = jnp.max(jnp.where(jnp.asarray([f == c for f in fair])[:, None], -jnp.inf,
+                                   scores), axis=0)
+        out[c] = {**out[c], "lead": out[c]["value"] - others}
     return out
 
 
 def run(key, params, static):
     """One seed of E10: every cell of the five maps, one program (a map over the cells)."""
-    methods = ["tilt", "mask", "cost_mask"] + hybrid_parts()
+    methods = ["tilt", "mask", "named_mask", "cost_mask"] + hybrid_parts()
     grid = cells(static)
     stacked = jax.tree.map(lambda *a: jnp.stack(a),
                            *[_set(params, path, v) for _, _, path, v, _ in grid])
@@ -249,6 +268,7 @@ SPEC = Experiment(
     backend_level=2,  # compiles faster, runs no slower here: measured (docs/performance.md)
     title="where via negativa fails: noise, context, helpfulness, long tails, misses (sec. 6.3)",
     config_type=LimitsConfig, default=LimitsConfig, quick=quick, tiny=tiny, run=run, axes=axes,
+    tiers=tuple((rf"[a-z]+_{c}_.+", tier) for c, tier in contender_tiers().items() if tier),
     variants=(Variant("default", doc="the five failure-mode maps, linear reward and cost models"),
               Variant("quadratic", _quadratic,
                       "map (c) with quadratic reward and cost models (both sides the same "
