@@ -23,6 +23,7 @@ import json
 import math
 from pathlib import Path
 
+from . import stats
 from .claims import CLAIMS, TIER_READ, VERDICTS
 from .claims.reading import cell_shares
 from .results import RESULT_HEAD, SUMMARY_TAIL, ResultError, Summary, csv_text, replace_file
@@ -30,7 +31,8 @@ from .results import RESULT_HEAD, SUMMARY_TAIL, ResultError, Summary, csv_text, 
 COLUMNS = ("claim_id", "claim", "experiment", "metric", "tier", "reading_point", "effect",
            "ci_low", "ci_high", "verdict", "cells", "fails_where", "rule", "results",
            "config_hash", "commit", "code_version")
-CELL_COLUMNS = ("claim_id", "cell", "effect", "ci_low", "ci_high", "verdict")
+CELL_COLUMNS = ("claim_id", "tier", "cell", "effect", "ci_low", "ci_high", "verdict", "p",
+                "holm")
 
 
 def find_runs(root: Path, scale: str | None = None) -> dict[str, Path]:
@@ -238,13 +240,27 @@ def write(root: Path, runs: dict[str, Path] | None = None) -> tuple[list[dict], 
     runs = find_runs(root) if runs is None else runs
     rows = compute(runs)
     text_csv = csv_text(COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
-    cells_csv = csv_text(CELL_COLUMNS, [[r["claim_id"], cell.name, _num(cell.effect),
-                                         _num(cell.ci_low), _num(cell.ci_high), cell.verdict]
-                                        for r in rows for cell in r["map"]])
+    cells_csv = csv_text(CELL_COLUMNS, [cell_row(r["claim_id"], r["map"], k)
+                                        for r in rows for k in range(len(r["map"]))])
     for name, text in (("claims.csv", text_csv), ("claims_cells.csv", cells_csv),
                        ("CLAIMS.md", markdown(rows))):
         replace_text(root / name, text)
     return rows, is_default(runs)
+
+
+def cell_row(claim_id: str, cells, k: int) -> list:
+    """claims_cells.csv's row of cell k of a claim's map: its tier (the claim's tier read when
+    the cell names none), effect, CI, class, p-value and whether Holm's correction over the
+    claim's cells rejects effect = 0 ("" without a p-value)."""
+    cell = cells[k]
+    tested = [c for c in cells if not math.isnan(c.p) and not c.tier]
+    holm = ""
+    if not math.isnan(cell.p) and not cell.tier:
+        reject = stats.holm([c.p for c in tested])
+        holm = "reject" if reject[tested.index(cell)] else "keep"
+    return [claim_id, cell.tier or TIER_READ[claim_id], cell.name, _num(cell.effect),
+            _num(cell.ci_low), _num(cell.ci_high), cell.verdict,
+            "" if math.isnan(cell.p) else f"{cell.p:.3g}", holm]
 
 
 def is_default(runs: dict[str, Path]) -> bool:

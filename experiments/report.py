@@ -15,13 +15,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 
 from . import interrupt, ledger  # noqa: E402
 from .claims import CLAIMS  # noqa: E402
 from .report_panels import FONT, configured, draw_panel  # noqa: E402
 from .results import ResultError  # noqa: E402
 
-COLOURS = {"supported": "#1b7837", "contradicted": "#b2182b", "mixed": "#e08214",
+COLOURS = {"supported": "#1b7837", "contradicted": "#b2182b", "equivalent": "#2166ac",
+           "mixed": "#e08214",
            "inconclusive": "#4d4d4d", "true by construction": "#8c6d31",
            "does not test the claim": "#969696", "not testable in this model": "#6a51a3"}
 A4 = (8.27, 11.69)
@@ -103,7 +105,8 @@ def claim_page(r, png: Path | None = None, claim=None, summaries=None, defaults=
                                           prefix)))
         legend = 0.0 if single else 0.0135 * max(_legend_lines(lab, width)
                                                  for _, _, lab in drawn)
-        room = top - 0.045 - (0.04 + _text_height(fields) + 0.01 + legend + 0.075)
+        room = top - 0.045 - (0.04 + _text_height(fields) + 0.01 + legend + 0.075
+                              + (MAP_ROOM if r.get("map") else 0.0))
         height = min(0.30, max(0.17, room))
         bottom = top - 0.045 - height
         for ax, handles, labels in drawn:
@@ -124,26 +127,50 @@ def claim_page(r, png: Path | None = None, claim=None, summaries=None, defaults=
         fig.text(0.06, y, label, fontsize=FONT, weight="bold", va="top")
         fig.text(0.25, y, text, fontsize=FONT, va="top")
         y -= 0.025 + 0.0125 * text.count("\n")
-    _regime_map(fig, r.get("map", ()), y - 0.01)
+    _regime_map(fig, r.get("map", ()), y - 0.01, r.get("tier", ""))
     if png is not None:
         fig.text(0.06, 0.012, f"the experiment's whole figure: {png}", fontsize=FONT,
                  color="dimgray")
     return fig
 
 
-def _regime_map(fig, cells, top: float) -> None:
-    """The claim's regime map below its text: one line per cell, coloured by its class, in
-    up to three columns (as many rows as fit above the page's foot)."""
+MAP_ROOM = 0.17   # the page height kept for a regime map (its grid and its column labels)
+
+
+def _regime_map(fig, cells, top: float, read_tier: str = "") -> None:
+    """The claim's regime map below its text: a grid, one row per tier (the tier the verdict
+    reads first, then the rows drawn beside it: the oracle's upper bound, flag-only
+    contrasts), one column per cell, each square coloured by the rule's class in that cell
+    alone; with few columns the effect is written in it."""
     if not cells:
         return
-    fig.text(0.06, top, f"regime map ({len(cells)} cells; the rule applied to each)",
-             fontsize=FONT, weight="bold", va="top")
-    rows = max(1, int((top - 0.04) / 0.0115))
-    for k, cell in enumerate(cells[:3 * rows]):
-        col, row = divmod(k, rows)
-        fig.text(0.06 + 0.31 * col, top - 0.02 - 0.0115 * row,
-                 f"\u25a0 {cell.name}: {cell.effect:+.3g} ({cell.verdict})", fontsize=6.5,
-                 color=COLOURS[cell.verdict], va="top")
+    tiers = [""] + sorted({c.tier for c in cells if c.tier})
+    names = list(dict.fromkeys(c.name for c in cells))
+    size = 6.0 if len(names) <= 20 else 4.5 if len(names) <= 45 else 3.2
+    labels = 0.09 if len(names) > 1 else 0.02
+    height = min(0.045 * len(tiers), top - 0.045 - labels - 0.03)
+    ax = fig.add_axes((0.27, top - 0.03 - height, 0.67, height))
+    for c in cells:
+        x, y = names.index(c.name), tiers.index(c.tier)
+        ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, color=COLOURS[c.verdict], alpha=0.85,
+                               lw=0.3, ec="white"))
+        if len(names) <= 12:
+            ax.text(x, y, f"{c.effect:+.3g}", ha="center", va="center", fontsize=5.5,
+                    color="white")
+    ax.set_xlim(-0.5, len(names) - 0.5)
+    ax.set_ylim(len(tiers) - 0.5, -0.5)
+    ax.set_xticks(range(len(names)), names, rotation=90, fontsize=size)
+    ax.set_yticks(range(len(tiers)), [textwrap.fill(f"{read_tier or 'read'} (read)", 32)]
+                  + [textwrap.fill(t, 32) for t in tiers[1:]], fontsize=6)
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    present = [v for v in COLOURS if any(c.verdict == v for c in cells)]
+    ax.set_title(f"regime map: the rule applied to each cell ({len(names)} cells; rows: tiers; "
+                 "colour: " + ", ".join(present) + ")", fontsize=FONT, loc="left")
+    for k, v in enumerate(present):
+        fig.text(0.06, top - 0.045 - 0.012 * k, f"\u25a0 {v}", fontsize=6.5,
+                 color=COLOURS[v], va="top")
 
 
 def write(path: Path, rows: list[dict], runs: dict[str, Path]) -> Path:

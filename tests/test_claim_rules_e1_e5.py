@@ -8,12 +8,12 @@ import math
 
 import numpy as np
 import pytest
-
-from tests.test_claim_rules import CLAIM, SEEDS, _e2, _noise, _table
+from test_claim_rules import CLAIM, SEEDS, _e2, _noise, _table
 
 UP = 0.1 + _noise(0.01, 3)      # a per-seed difference whose band lies well above 0
 DOWN = -0.1 + _noise(0.01, 4)   # ... well below 0
 FLAT = _noise(0.3, 2)           # its band (about +-0.1, +-0.14 on half the seeds) straddles 0
+SAME = _noise(0.002, 6)         # a difference within +-0.01 by two one-sided tests (a match)
 B = 1000.0                      # E1's (only, so largest) label budget
 
 
@@ -31,20 +31,17 @@ def _s1(tmp_path, d1, dk):
     return _one(tmp_path, "negative_only", entries)
 
 
-@pytest.mark.parametrize("d1, dk, verdict", [(UP, UP, "supported"), (DOWN, DOWN, "contradicted"),
-                                             (UP, DOWN, "mixed"), (DOWN, UP, "mixed")])
+@pytest.mark.parametrize("d1, dk, verdict", [
+    (UP, UP, "supported"), (UP, SAME, "supported"), (SAME, SAME, "equivalent"),
+    (DOWN, DOWN, "contradicted"), (UP, DOWN, "mixed"), (SAME, DOWN, "mixed"),
+    (FLAT, FLAT, "inconclusive"), (UP, FLAT, "inconclusive")])
 def test_s1_gives_each_class_from_both_ks(tmp_path, d1, dk, verdict):
-    """S1: NSR minus REINFORCE, paired, at pass@1 and pass@(largest k): supported if the CI lies
-    above -0.01 at both k, contradicted if below at both, mixed otherwise."""
+    """S1: NSR minus REINFORCE, paired, at pass@1 and pass@(largest k), each k exceeding (CI
+    above 0), matching (within +-0.01 by two one-sided tests) or behind (CI below 0):
+    supported if every k exceeds or matches, equivalent if all match, contradicted if all
+    are behind, mixed if some are, inconclusive when a k can be told neither way."""
     reading = CLAIM["S1"].read(_s1(tmp_path, d1, dk))
     assert reading.verdict == verdict, reading
-
-
-def test_s1_cannot_be_inconclusive_noise_at_both_ks_reads_mixed(tmp_path):
-    """S1 has no inconclusive class: bands straddling -0.01 at both k fall to "otherwise",
-    mixed (as its rule's text says), though nothing there is supported."""
-    reading = CLAIM["S1"].read(_s1(tmp_path, FLAT, FLAT))
-    assert reading.ci_low < -0.01 < reading.ci_high and reading.verdict == "mixed", reading
 
 
 def _s3(named, reopen=0.0, cost=None):
@@ -74,12 +71,13 @@ def test_s3_gives_each_class_from_the_named_rule_learner(tmp_path, entries, beat
     """S3: the named-rule learner's unacceptable share at the largest budget: supported if its
     CI lies below 0.01, contradicted if above, inconclusive if it straddles; mixed if it
     re-opens responses, a flag-only cost model does not converge (its CI above 0.01) or E10's
-    noise map has the rule learner losing (a lead CI below 0)."""
+    noise map has the rule learner losing (a lead CI below 0: the oracle's ``noise_rule_*``
+    and the named-rule learner's ``noise_named_*`` both, whichever the code reads)."""
     results = _one(tmp_path, "convergence", entries)
     if beaten:
         (tmp_path / "limits").mkdir()
         results["limits"] = _table(tmp_path / "limits", "limits", [], [
-            ("default", (), "noise_rule_0.2", B, "lead", DOWN)])
+            ("default", (), f"noise_{who}_0.2", B, "lead", DOWN) for who in ("rule", "named")])
     reading = CLAIM["S3"].read(results)
     assert reading.verdict == verdict, reading
 
@@ -149,18 +147,17 @@ def _p33(tmp_path, nsr, psr, prior=None):
 
 
 @pytest.mark.parametrize("nsr, psr, verdict", [
-    (UP, DOWN, "supported"), (DOWN, DOWN, "contradicted"), (FLAT, DOWN, "inconclusive"),
-    (UP, UP, "mixed")])
+    (UP, DOWN, "supported"), (SAME, DOWN, "supported"), (DOWN, DOWN, "contradicted"),
+    (FLAT, DOWN, "inconclusive"), (UP, UP, "mixed")])
 def test_p33_gives_each_class_from_nsr_keeping_pass_at_k(tmp_path, nsr, psr, verdict):
-    """P3.3: NSR's pass@(largest k), last step minus step 0: supported if the CI lies above
-    -0.01, contradicted if below, inconclusive if it straddles; mixed if PSR's own change is
-    not below 0 (PSR keeps pass@k too: the contrast the paper draws is absent)."""
+    """P3.3: NSR's pass@(largest k), last step minus step 0, paired: supported (kept) if the
+    CI lies above 0 or within +-0.01 by two one-sided tests, contradicted if below 0 beyond
+    that, inconclusive if it straddles; mixed if PSR's own change is not below 0 (PSR keeps
+    pass@k too: the contrast the paper draws is absent)."""
     reading = _p33(tmp_path, nsr, psr)
     assert reading.verdict == verdict, reading
 
 
-@pytest.mark.xfail(strict=True, reason="P3.3 reads s.curve, not at(): its change is the "
-                   "conservative band even when the run's seeds are attached")
 def test_p33_change_is_paired_over_seeds(tmp_path):
     """NSR keeps pass@8 exactly, +0.02 on every seed, on a prior that varies by 0.1 across
     seeds: paired, the change's CI is [0.02, 0.02] (supported); the conservative band of two

@@ -33,56 +33,72 @@ TILT = ("tilt", None, "tilt $\\pi_0 e^{\\beta r}$ (RLHF optimum)")
 
 def read_s1(results) -> Reading:
     """E3: pass@1 and pass@(largest k) of NSR minus REINFORCE at the last step (the default:
-    Zhu et al.'s setting, Adam, a policy on shared features, prompts of varying difficulty)."""
+    Zhu et al.'s setting, Adam, a policy on shared features, prompts of varying difficulty),
+    paired over seeds. Each k is classed: exceeds (CI above 0), matches (within +-MATCH by two
+    one-sided tests) or falls behind (CI below 0)."""
     s = results["negative_only"]
     ks = (1, largest_k(s))
     diffs = {k: minus(at(s, "policy", f"pass_at_{k}", "nsr"),
                       at(s, "policy", f"pass_at_{k}", "reinforce")) for k in ks}
-    matches = {k: d[1] > -0.01 for k, d in diffs.items()}
-    short = {k: d[2] < -0.01 for k, d in diffs.items()}
-    verdict = ("supported" if all(matches.values()) else "contradicted"
-               if all(short.values()) else "mixed")
-    failures = [f"pass@{k}: NSR {d[0]:+.3f} behind REINFORCE" for k, d in diffs.items()
-                if not matches[k]]
+    classes = {k: above(d, margin=MATCH) for k, d in diffs.items()}
+    found = set(classes.values())
+    if found <= {"supported", "equivalent"}:
+        verdict = "equivalent" if found == {"equivalent"} else "supported"
+    elif found == {"contradicted"}:
+        verdict = "contradicted"
+    elif "contradicted" in found and found & {"supported", "equivalent"}:
+        verdict = "mixed"
+    else:
+        verdict = "inconclusive"
+    failures = [f"pass@{k}: NSR {diffs[k][0]:+.3f} against REINFORCE ({c})"
+                for k, c in classes.items() if c not in ("supported", "equivalent")]
     worst = min(diffs.values(), key=lambda d: d[1])
     return Reading(*worst, verdict, "; ".join(failures))
 
 
+MATCH = 0.01   # "match": pass@k within one percentage point (two one-sided tests)
 NSR_RF = (("policy", "nsr", "NSR only"), ("policy", "reinforce", "REINFORCE (PSR + NSR)"))
 S1 = Claim("S1", "negative-only feedback can match or exceed preference-based RLHF",
            "negative_only", "pass_at_1 and pass_at_<largest k>, NSR minus REINFORCE (the effect: "
            "the k with the lower CI)",
            "last training step, default (Zhu et al.'s setting: Adam, sampled, features)",
-           "supported if the CI of the difference lies above -0.01 at both k; contradicted if "
-           "below at both; mixed otherwise", read_s1,
+           "per k: equivalent (matches) if within +-0.01 by two one-sided tests (90% band), "
+           "else supported (exceeds) if the CI lies above 0, contradicted if below; the "
+           "verdict: supported if every k exceeds or matches (equivalent if all match), "
+           "contradicted if every k falls behind, mixed if some do, inconclusive otherwise",
+           read_s1,
            panels=(Panel("pass_at_1", NSR_RF, xlabel=STEP, ylabel="pass@1 (probability)"),
                    Panel("pass_at_{largest}", NSR_RF, xlabel=STEP,
                          ylabel="pass@k at the largest k (probability)")))
 
 
 def read_p33(results) -> Reading:
-    """E3: NSR's pass@(largest k) at the last step minus at step 0 (the prior): kept if the
-    CI lies above -0.01; PSR's own change as the contrast the paper draws (PSR narrows)."""
+    """E3: NSR's pass@(largest k) at the last step minus at step 0 (the prior), paired over
+    seeds: kept if it rises (CI above 0) or stays within +-MATCH (two one-sided tests); PSR's
+    own change as the contrast the paper draws (PSR narrows)."""
     s = results["negative_only"]
     k = largest_k(s)
 
     def change(variant):
-        c = s.curve("policy", f"pass_at_{k}", variant)
-        return minus((float(c.mean[-1]), float(c.lo[-1]), float(c.hi[-1])),
-                     (float(c.mean[0]), float(c.lo[0]), float(c.hi[0])))
+        x = s.curve("policy", f"pass_at_{k}", variant).x
+        return minus(at(s, "policy", f"pass_at_{k}", variant, x=float(x[-1])),
+                     at(s, "policy", f"pass_at_{k}", variant, x=float(x[0])))
 
     nsr, psr = change("nsr"), change("psr")
     failures = [] if below(psr) == "supported" else [
         f"PSR keeps pass@{k} too ({psr[0]:+.3f} [{psr[1]:.3f}, {psr[2]:.3f}]): the contrast "
         "the paper draws is absent in this setting"]
-    return Reading(*nsr, with_failures(above(nsr, -0.01), failures), "; ".join(failures))
+    verdict = above(nsr, margin=MATCH)
+    return Reading(*nsr, with_failures("supported" if verdict == "equivalent" else verdict,
+                                       failures), "; ".join(failures))
 
 
 P33 = Claim("P3.3", "negative-only training matches full RL and keeps pass@k (sec. 3.3)",
             "negative_only", "pass_at_<largest k> of NSR, last step minus step 0",
             "default (Zhu et al.'s setting: Adam, sampled, features)",
-            "supported if the CI lies above -0.01; contradicted if below; "
-            "mixed if PSR keeps pass@k too (no contrast)", read_p33,
+            "supported (kept) if the CI lies above 0 or within +-0.01 (two one-sided tests, "
+            "90% band); contradicted if below 0 beyond that; mixed if PSR keeps pass@k too "
+            "(no contrast)", read_p33,
             panels=(Panel("pass_at_{largest}", (("policy", "nsr", "NSR only"),
                                                 ("policy", "psr", "PSR only")),
                           read_x=(0.0, None), xlabel=STEP,
@@ -109,8 +125,11 @@ def read_p34(results) -> Reading:
         return Reading(*NAN, "inconclusive", "the run's lambda_D grid does not cross ratio 1")
     diff = minus(at(s, "kto", "violation_rate", x=xs[0], where=where),
                  at(s, "kto", "violation_rate", x=xs[1], where=where))
-    return Reading(*diff, below(diff), "loss-heavy weighting leaves the violation rate higher"
-                   if below(diff) != "supported" else "")
+    verdict = below(diff)
+    return Reading(*diff, verdict, {
+        "contradicted": "loss-heavy weighting leaves the violation rate higher",
+        "inconclusive": "the violation rates at the two weightings cannot be told apart"}.get(
+            verdict, ""))
 
 
 P34 = Claim("P3.4", "loss aversion suits unpaired negative labels (sec. 3.4)", "loss_aversion",

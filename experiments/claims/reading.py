@@ -18,22 +18,31 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import stats
 from ..stats import paired
 from .seeds import Point
 
-VERDICTS = ("supported", "contradicted", "mixed", "inconclusive", "true by construction",
-            "does not test the claim", "not testable in this model")
+VERDICTS = ("supported", "contradicted", "equivalent", "mixed", "inconclusive",
+            "true by construction", "does not test the claim", "not testable in this model")
 NAN = (math.nan, math.nan, math.nan)
+# the classes a regime map's cells can take that assert a difference (Holm's family)
+DECIDED = ("supported", "contradicted")
 
 
 class Cell(NamedTuple):
     """One cell of a claim's regime map: a setting the claim ranges over, its effect, CI and
-    class (the claim's rule applied to that cell alone)."""
+    class (the claim's rule applied to that cell alone), the paired t-test's p-value of
+    effect = 0 (nan without per-seed values) and its row: ``tier`` "" for the tier the
+    verdict reads, else the tier of another learner read the same way (the oracle's upper
+    bound, a flag-only contrast), drawn beside and never counted in the verdict, the shares or
+    Holm's family."""
     name: str
     effect: float
     ci_low: float
     ci_high: float
     verdict: str
+    p: float = math.nan
+    tier: str = ""
 
 
 class Reading(NamedTuple):
@@ -45,23 +54,57 @@ class Reading(NamedTuple):
     cells: tuple = ()    # the regime map: every Cell the rule checked, the reading point's too
 
 
-def regime_map(items, judge) -> tuple[Cell, ...]:
-    """Cells from ``(name, reading)`` pairs, each classed by ``judge`` (``above``, ``below``)."""
-    return tuple(Cell(name, *(float(v) for v in r[:3]), judge(r)) for name, r in items)
+def _p(point) -> float:
+    seeds = getattr(point, "seeds", None)
+    return math.nan if seeds is None else stats.p_value(seeds)
+
+
+def regime_map(items, judge, tier: str = "") -> tuple[Cell, ...]:
+    """Cells from ``(name, reading)`` pairs, each classed by ``judge`` (``above``, ``below``),
+    with its p-value when the reading carries its seeds."""
+    return tuple(Cell(name, *(float(v) for v in r[:3]), judge(r), _p(r), tier)
+                 for name, r in items)
+
+
+def read_cells(cells) -> list[Cell]:
+    """The cells of the tier the verdict reads (``tier`` "")."""
+    return [c for c in cells if not c.tier]
+
+
+def tier_rows(rows: dict, names, judge) -> tuple[Cell, ...]:
+    """Cells of other tiers, read like the claim's: ``rows`` maps a tier to a function
+    ``name -> reading`` evaluated at every cell name of ``names``."""
+    return tuple(cell for tier, read in rows.items()
+                 for cell in regime_map(((n, read(n)) for n in names), judge, tier))
+
+
+def holm_holds(cells) -> tuple[int, int]:
+    """(how many, of how many) of the read tier's cells classed supported or contradicted
+    still reject effect = 0 after Holm's correction over every such cell with a p-value (the
+    claim's family)."""
+    tested = [c for c in read_cells(cells) if not math.isnan(c.p)]
+    if not tested:
+        return 0, 0
+    reject = stats.holm([c.p for c in tested])
+    decided = [(c, r) for c, r in zip(tested, reject) if c.verdict in DECIDED]
+    return sum(bool(r) for _, r in decided), len(decided)
 
 
 def disagreeing(cells, verdict: str, fmt: str = "{:+.2f}") -> list[str]:
-    """The cells whose class is not ``verdict``, as "name: effect (class)"."""
-    return [f"{c.name}: {fmt.format(c.effect)} ({c.verdict})" for c in cells
+    """The read tier's cells whose class is not ``verdict``, as "name: effect (class)"."""
+    return [f"{c.name}: {fmt.format(c.effect)} ({c.verdict})" for c in read_cells(cells)
             if c.verdict != verdict]
 
 
 def cell_shares(cells) -> str:
     """"n cells: a supported, b contradicted, ..." (empty when the claim has no map)."""
+    cells = read_cells(cells)
     if not cells:
         return ""
     counts = {v: sum(c.verdict == v for c in cells) for v in VERDICTS}
-    return f"{len(cells)} cells: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+    text = f"{len(cells)} cells: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+    held, decided = holm_holds(cells)
+    return text + (f"; Holm: {held} of {decided} decided cells hold" if decided else "")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,15 +250,31 @@ def split_half(candidates: dict, score, best: str = "min") -> tuple:
     return key, on_second_half(score(key))
 
 
-def above(ci, threshold=0.0) -> str:
-    """supported if the CI lies above the threshold, contradicted if below, else inconclusive."""
+def within(point, margin: float) -> bool:
+    """Equivalence to 0 within +-``margin`` by two one-sided tests (:func:`stats.equivalent`,
+    the 90% band) when the point carries its seeds; else its 95% band inside the margin
+    (stricter)."""
+    seeds = getattr(point, "seeds", None)
+    if seeds is not None:
+        return stats.equivalent(seeds, margin)
+    return -margin < point[1] and point[2] < margin
+
+
+def above(ci, threshold=0.0, margin: float | None = None) -> str:
+    """equivalent if a ``margin`` is stated and the effect is within it of 0 (TOST, checked
+    first: a difference smaller than the margin is no difference the claim means); else
+    supported if the CI lies above the threshold, contradicted if below, else inconclusive."""
     _, lo, hi = ci
+    if margin is not None and within(ci, margin):
+        return "equivalent"
     return "supported" if lo > threshold else "contradicted" if hi < threshold else "inconclusive"
 
 
-def below(ci, threshold=0.0) -> str:
-    """supported if the CI lies below the threshold, contradicted if above, else inconclusive."""
+def below(ci, threshold=0.0, margin: float | None = None) -> str:
+    """As :func:`above`, the claimed direction down: supported if the CI lies below."""
     _, lo, hi = ci
+    if margin is not None and within(ci, margin):
+        return "equivalent"
     return "supported" if hi < threshold else "contradicted" if lo > threshold else "inconclusive"
 
 
@@ -234,19 +293,21 @@ def metrics(summary) -> set[str]:
 
 def rule_beaten(results, name: str) -> list[str]:
     """E10's map ``name`` (``noise``: false flags, ``context``: context weight): the knob
-    values where the rule learner loses (its lead's CI lies below 0), with the budgets, as
-    one failing regime; [] when there are no E10 results."""
+    values where the named-rule learner (the fair negative tier) loses to another fair
+    contender (its lead's CI lies below 0), with the budgets, as one failing regime; [] when
+    there are no E10 results."""
     s = results.get("limits")
     if s is None:
         return []
     variant, cells = s.variants[0], []
-    found = [m for m in methods(s) if m.startswith(f"{name}_rule_") and s.has(m, "lead", variant)]
+    found = [m for m in methods(s) if m.startswith(f"{name}_named_") and s.has(m, "lead", variant)]
     for m in sorted(found, key=lambda m: float(m.rsplit("_", 1)[1])):
         c = s.curve(m, "lead", variant)
         budgets = [f"{x:,.0f}" for x, hi in zip(c.x, c.hi) if hi < 0]
         if budgets:
             cells.append(f"{m.rsplit('_', 1)[1]} (B = {', '.join(budgets)})")
-    return [f"E10 {name} map: the rule learner loses at {'; '.join(cells)}"] if cells else []
+    return [f"E10 {name} map: the named-rule learner loses at {'; '.join(cells)}"] if cells \
+        else []
 
 
 def largest_k(summary) -> int:
