@@ -149,7 +149,7 @@ def _regime_map(fig, cells, top: float, read_tier: str = "") -> None:
     size = 6.0 if len(names) <= 20 else 4.5 if len(names) <= 45 else 3.2
     labels = 0.09 if len(names) > 1 else 0.02
     height = min(0.045 * len(tiers), top - 0.045 - labels - 0.03)
-    ax = fig.add_axes((0.27, top - 0.03 - height, 0.67, height))
+    ax = fig.add_axes((0.27, top - 0.025 - height, 0.67, height))
     for c in cells:
         x, y = names.index(c.name), tiers.index(c.tier)
         ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, color=COLOURS[c.verdict], alpha=0.85,
@@ -166,11 +166,12 @@ def _regime_map(fig, cells, top: float, read_tier: str = "") -> None:
     for side in ax.spines.values():
         side.set_visible(False)
     present = [v for v in COLOURS if any(c.verdict == v for c in cells)]
-    ax.set_title(f"regime map: the rule applied to each cell ({len(names)} cells; rows: tiers; "
-                 "colour: " + ", ".join(present) + ")", fontsize=FONT, loc="left")
+    fig.text(0.06, top, f"regime map: the rule applied to each of {len(names)} cells (columns), "
+             "one row per tier; colour: the cell's class", fontsize=FONT, weight="bold",
+             va="top")
     for k, v in enumerate(present):
-        fig.text(0.06, top - 0.045 - 0.012 * k, f"\u25a0 {v}", fontsize=6.5,
-                 color=COLOURS[v], va="top")
+        fig.text(0.06, top - 0.03 - height - labels - 0.005 - 0.012 * k, f"\u25a0 {v}",
+                 fontsize=6.5, color=COLOURS[v], va="top")
 
 
 def write(path: Path, rows: list[dict], runs: dict[str, Path]) -> Path:

@@ -32,6 +32,7 @@ from .reading import (
     disagreeing,
     methods,
     minus,
+    read_cells,
     regime_map,
     split_half,
     tier_rows,
@@ -91,9 +92,12 @@ def read_p63(results) -> Reading:
         verdict = "contradicted"
     else:
         verdict = "supported" if above(scored) == "supported" else "inconclusive"
-    won = sum(c.verdict == "supported" for c in cells)
-    where = (f"chosen cell: {chosen}; preferences needed in {won} of {len(cells)} cells; "
+    won = sum(c.verdict == "supported" for c in read_cells(cells))
+    where = (f"chosen cell: {chosen}; preferences needed in {won} of {len(read_cells(cells))} "
+             "cells; "
              + "; ".join(disagreeing(cells, "supported", "{:+.1f}")[:6]))
+    oracle = sum(c.verdict == "contradicted" for c in cells if c.tier)
+    where += f"; the oracle rule learner beats every preference-using signal in {oracle} cells"
     return Reading(*scored, verdict, where, cells)
 
 

@@ -62,7 +62,7 @@ def _contrasts(s, metric):
     only), each minus the tilt."""
     return {tier: (lambda syc, v, r=_against_tilt(metric, m): r(s, syc, v))
             for tier, m in (("oracle (upper bound)", "mask"), ("flag", "cost_mask"))
-            if s.has(m, metric)}
+            if s.has(m, metric, None, {SYC: s.points(SYC)[0]})}
 
 
 def read_s2(results) -> Reading:
