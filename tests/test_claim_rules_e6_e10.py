@@ -217,3 +217,17 @@ def test_s12_reads_no_numbers_so_it_is_never_supported_nor_contradicted(tmp_path
         ("default", (), "cost_tilt", 0.01, "usd_r2", 1_000 + _noise(50))]) if with_table else {}
     reading = CLAIM["S12"].read(results)
     assert reading.verdict == "not testable in this model", reading
+
+
+@pytest.mark.parametrize("excess, verdict", [
+    (0.05 + _noise(0.005), "supported"), (_noise(0.002), "equivalent"),
+    (-0.05 + _noise(0.005), "contradicted")])
+def test_s9_drift_reads_late_drift_against_its_noise_floor(tmp_path, excess, verdict):
+    """S9-drift with E7's noise floor: late drift minus the floor's, paired: supported above
+    0 (drift beyond estimation noise), equivalent within +-0.01 (it settles into its noise),
+    contradicted below 0 (successive budgets agree more than refits of one)."""
+    floor = 0.07 + _noise(0.01, 1)
+    entries = [("default", (), "reward_returns", None, "drift_floor_late", floor),
+               ("default", (), "reward_returns", None, "drift_late", floor + excess)]
+    reading = CLAIM["S9-drift"].read(_one(tmp_path, "returns", entries))
+    assert reading.verdict == verdict, reading

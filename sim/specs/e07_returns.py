@@ -40,7 +40,10 @@ Returns, per learner (methods ``<learner>_returns``, scalar):
 budgets in [10, slope_split] and [slope_split, max], and ``budget_90``, the
 budget after which U stays within 10% of its total change. For the reward
 model also ``drift_late`` (mean Kendall drift between successive budgets
-after slope_split), ``flips_late`` (top-1 flips after it) and
+after slope_split) and ``drift_floor_late``, its noise floor: the mean over the same budgets
+of the Kendall distance between the fit and a refit on a Poisson(1) bootstrap of the same
+comparisons (``ranking_drift_floor`` per budget; drift above it is more than estimation
+noise), ``flips_late`` (top-1 flips after it) and
 ``endorse_loading_late`` (change of the sycophancy loading over the last
 decade): does the drift toward surface correlates stop?
 
@@ -72,6 +75,7 @@ from ..costs import CostConfig, cost_inputs, fit_costs
 from ..ensembles import ensemble_rewards, fit_reward_models
 from ..keys import stream, streams
 from ..labels import collect_comparisons, feature_differences
+from ..learners import bootstrap_weight
 from ..metrics import set_metrics
 from ..oracles import AnnotatorConfig
 from ..policies import PolicyConfig
@@ -212,16 +216,20 @@ def _cost_model(world, setting, queries, key, params, static):
 
 
 def _reward_model(world, setting, key, params, static):
+    """The reward model at every budget, and its refit on a Poisson(1) bootstrap of the same
+    comparisons (vmapped with it: one program) for the drift's noise floor."""
     family = static.learner.family
     comparisons = collect_comparisons(key, world, params.annotator, static.annotator,
                                       static.budgets[-1])
     dphi = feature_differences(family, world, comparisons)
     target, weight = comparisons.answer
-    members = fit_reward_models(stream(key, "ensemble"), dphi, target, weight,
-                                jnp.asarray(static.budgets), params.learner, static.learner)
-    thetas = jnp.swapaxes(members, 0, 1)                                             # (K, M, p)
+    counts = bootstrap_weight(key, weight.shape[0], weight.dtype)
+    both = jax.vmap(lambda w: fit_reward_models(
+        stream(key, "ensemble"), dphi, target, w, jnp.asarray(static.budgets), params.learner,
+        static.learner))(jnp.stack([weight, weight * counts]))
+    thetas, boot = (jnp.swapaxes(both[k], 0, 1) for k in range(2))                  # (K, M, p)
     out = reward_model_sets(thetas, world, setting.contexts, setting.values, setting.acceptable,
-                            params, static)
+                            params, static, boot)
     rewards = jax.vmap(lambda th: standardise(ensemble_rewards(
         th, family, world, setting.contexts, params.learner, static.learner)))(thetas)
     return _with_gains(out, static.budgets), rewards
@@ -242,9 +250,10 @@ def run(key, params, static):
     late = jnp.asarray(static.budgets) >= static.slope_split
     dtype = reward["ranking_drift"].dtype
     tenth = int(np.searchsorted(static.budgets, static.budgets[-1] // 10))
+    n_late = jnp.maximum(jnp.sum(late), 1).astype(dtype)
     reward_returns.update(
-        drift_late=jnp.sum(jnp.where(late, reward["ranking_drift"], 0.0))
-        / jnp.maximum(jnp.sum(late), 1).astype(dtype),
+        drift_late=jnp.sum(jnp.where(late, reward["ranking_drift"], 0.0)) / n_late,
+        drift_floor_late=jnp.sum(jnp.where(late, reward["ranking_drift_floor"], 0.0)) / n_late,
         flips_late=reward["top1_flips"][-1] - jnp.min(jnp.where(late, reward["top1_flips"], jnp.inf)),
         endorse_loading_late=reward["surface_loading_endorse"][-1]
         - reward["surface_loading_endorse"][tenth])

@@ -106,14 +106,15 @@ def surface_extras(world, params, static):
     return surface
 
 
-def reward_model_sets(thetas, world, contexts, values, acceptable, params, static):
+def reward_model_sets(thetas, world, contexts, values, acceptable, params, static, boot=None):
     """The reward model's set metrics, drift, flips and surface loadings at each checkpoint,
-    from its members' parameters ``thetas`` (K checkpoints, C members, p) (shared with E7).
-    ``static`` needs ``learner`` and ``eval_responses``."""
+    from its members' parameters ``thetas`` (K checkpoints, C members, p) (shared with E7);
+    with ``boot`` (the same shape: a refit on a bootstrap resample of the same labels),
+    ``ranking_drift_floor`` too. ``static`` needs ``learner`` and ``eval_responses``."""
     learner = LEARNERS["reward_model"]
     return learned_sets(
         thetas, lambda th: learner.score(th, world, contexts, acceptable, params, static),
-        surface_extras(world, params, static), acceptable, values, static)
+        surface_extras(world, params, static), acceptable, values, static, boot)
 
 
 def cost_model_sets(thetas, world, contexts, values, acceptable, static):
