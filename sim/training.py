@@ -43,7 +43,7 @@ from .config import Config, ConfigError, param
 from .keys import uniform
 
 __all__ = ["TrainConfig", "train_policy", "train_logits", "verifiable_loss", "preference_pairs_loss",
-           "policy_logits"]
+           "policy_logits", "family_features"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,8 +72,25 @@ class TrainConfig(Config):
 
 def policy_logits(theta: jax.Array, z0: jax.Array, psi: jax.Array | None) -> jax.Array:
     """The policy's logits in every training context: z0 (E, N) + theta (tabular, psi None)
-    or z0 + psi (N, p) theta (shared parameters)."""
-    return z0 + theta if psi is None else z0 + (psi @ theta)[None, :]
+    or z0 + psi theta with shared parameters theta (..., p): psi (N, p) context-free or
+    (E, N, p) per context (a family that reads the context, as ``belief`` does)."""
+    if psi is None:
+        return z0 + theta
+    z = jnp.einsum("...np,...p->...n", psi, theta) if psi.ndim == 2 else jnp.einsum(
+        "enp,...p->...en", psi, theta)
+    return z0 + (z[..., None, :] if psi.ndim == 2 else z)
+
+
+def family_features(family: str, world, contexts) -> jax.Array:
+    """psi (E, N, p) of a reward family of :mod:`sim.preferences` in every context: the
+    columns of the linear map theta -> r_theta(i, c) (:func:`sim.preferences.rewards`), so a
+    policy z0 + psi theta and a reward model of that family read the same inputs (matched
+    capacity)."""
+    from .preferences import feature_dim, rewards
+    n, d = world.features.shape
+    p = feature_dim(family, d, world.context_map.shape[1], n)
+    eye = jnp.eye(p, dtype=world.features.dtype)
+    return jnp.moveaxis(jax.vmap(lambda e: rewards(e, family, world, contexts))(eye), 0, -1)
 
 
 def verifiable_loss(psr_weight, nsr_weight, reward: jax.Array, static: TrainConfig) -> Callable:
@@ -154,17 +171,26 @@ def train_policy(key: jax.Array, theta0: jax.Array, logits_fn: Callable, loss_fn
 
 
 def train_logits(key: jax.Array, z0: jax.Array, loss_fn: Callable, evaluate: Callable, steps: int,
-                 checkpoints: int, learning_rate) -> dict:
-    """Full-batch SGD on per-context (tabular) logits z0 + theta, theta starting at 0.
+                 checkpoints: int, learning_rate, psi: jax.Array | None = None) -> dict:
+    """Full-batch training of the offline objectives (DPO, KTO, NSR and NPO on fixed label
+    sets), theta starting at 0 (the prior).
 
-    The offline objectives (DPO, KTO, NSR and NPO on fixed label sets) use this
-    form of :func:`train_policy`: plain SGD, so each loss's weights act as
-    weights. ``loss_fn(logits) -> scalar``; ``steps`` is rounded down to a
-    multiple of ``checkpoints``. Returns the metrics at checkpoints 0..checkpoints.
+    Tabular (``psi`` None): per-context logits z0 + theta by plain SGD, so each loss's
+    weights act as weights. Shared parameters (``psi`` (E, N, p) or (N, p),
+    :func:`family_features`): z0 + psi theta, theta (..., p) shared by every context and by
+    every response that looks alike, so lowering one response moves its neighbours (the
+    mechanism of the paper's "suppress incorrect regions"), trained by Adam at step size
+    ``learning_rate`` (plain SGD's step would depend on the features' scale; Adam's per
+    coordinate normalisation keeps the relative weights inside one loss). ``z0`` may carry
+    leading axes (stacked policies, each its own theta). ``loss_fn(logits) -> scalar``;
+    ``steps`` is rounded down to a multiple of ``checkpoints``. Returns the metrics at
+    checkpoints 0..checkpoints.
     """
     config = TrainConfig(steps=steps - steps % checkpoints, checkpoints=checkpoints,
-                         optimizer="sgd", estimate="exact")
-    return train_policy(key, jnp.zeros_like(z0), lambda th: z0 + th,
+                         optimizer="sgd" if psi is None else "adam", estimate="exact")
+    theta0 = jnp.zeros_like(z0) if psi is None else jnp.zeros(z0.shape[:-2] + psi.shape[-1:],
+                                                              z0.dtype)
+    return train_policy(key, theta0, lambda th: policy_logits(th, z0, psi),
                         lambda _, logits: loss_fn(logits), evaluate, config, learning_rate)
 
 

@@ -89,17 +89,20 @@ def test_losses_and_gradients_stay_finite_at_log_ratios_of_1e4(x):
         assert np.isfinite(float(value)) and np.isfinite(float(grad))
 
 
+@pytest.mark.parametrize("per_context", [False, True])
 @pytest.mark.parametrize("name", ["psr", "nsr", "dpo", "kto", "npo"])
-def test_the_parametric_policys_gradient_of_each_loss_matches_finite_differences(name, x64):
-    """Issue 28: a policy on shared features, logits z0 + psi theta (sim.training.policy_logits).
-    The gradient in theta of each objective (PSR, NSR, DPO, KTO, NPO) equals central finite
-    differences in float64: lowering one response moves those that look like it, exactly as
-    the chain rule through psi says."""
+def test_the_parametric_policys_gradient_of_each_loss_matches_finite_differences(name, per_context,
+                                                                                 x64):
+    """Issue 28: a policy on shared features, logits z0 + psi theta (sim.training.policy_logits),
+    psi context-free (N, p) or per context (E, N, p, as the belief family's). The gradient in
+    theta of each objective (PSR, NSR, DPO, KTO, NPO) equals central finite differences in
+    float64: lowering one response moves those that look like it, exactly as the chain rule
+    through psi says."""
     from sim.training import policy_logits
     rng = np.random.default_rng(7)
     e, n, p = 3, 6, 4
     z0 = jnp.asarray(rng.normal(size=(e, n)))
-    psi = jnp.asarray(rng.normal(size=(n, p)))
+    psi = jnp.asarray(rng.normal(size=(e, n, p) if per_context else (n, p)))
     logp0 = jax.nn.log_softmax(z0, axis=-1)
     reward = jnp.asarray(np.where(rng.random((e, n)) < 0.4, 1.0, -1.0))
     pairs = (jnp.array([0, 1, 2]), jnp.array([1, 3, 5]), jnp.array([4, 0, 2]))  # (e, i, j)

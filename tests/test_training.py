@@ -52,3 +52,54 @@ def test_training_from_zero_starts_at_the_prior_and_lowers_violations(x64):
                        verifiable_loss(0.0, 1.0, reward, cfg), evaluate, cfg, 5.0)
     assert out["violation"].shape == (7,) and float(out["kl"][0]) == 0.0
     assert np.all(np.diff(np.asarray(out["violation"])) < 0)
+
+
+def _nsr_on(z0, e, i):
+    """NSR (probability form) on one flagged response i in context e."""
+    return lambda logits: jnp.exp(jax.nn.log_softmax(logits, axis=-1)[e, i])
+
+
+def test_tabular_offline_training_is_plain_sgd(x64):
+    """Issue 28, the tabular policy stays what it was: train_logits without psi is plain SGD
+    on per-context logits, step for step (float64, against a hand-written loop)."""
+    from sim.training import train_logits
+    z0 = jnp.asarray(RNG.standard_normal((2, 5)))
+    loss = _nsr_on(z0, 0, 3)
+    out = train_logits(jax.random.key(0), z0, loss, lambda z: {"z": z}, 6, 3, 2.0)
+    theta = np.zeros((2, 5))
+    for _ in range(6):
+        theta = theta - 2.0 * np.asarray(jax.grad(loss)(z0 + theta))
+    np.testing.assert_allclose(np.asarray(out["z"][-1]), np.asarray(z0) + theta, rtol=1e-12)
+
+
+def test_a_shared_policy_lowers_the_lookalikes_of_a_flagged_response(x64):
+    """Issue 28, policies that generalise: NSR on response 3 flagged in context 0 only. On
+    shared features (responses 3 and 4 alike) response 4 falls too, and response 3 falls in
+    context 1, where nothing was flagged; the tabular policy moves context 0 alone."""
+    from sim.training import train_logits
+    z0 = jnp.zeros((2, 5))
+    psi = jnp.asarray([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.2], [1.0, 0.1]])   # (N, p)
+    prob = lambda z: {"p": jax.nn.softmax(z, axis=-1)}   # noqa: E731
+    shared = train_logits(jax.random.key(0), z0, _nsr_on(z0, 0, 3), prob, 50, 1, 0.05, psi)
+    tabular = train_logits(jax.random.key(0), z0, _nsr_on(z0, 0, 3), prob, 50, 1, 2.0)
+    ps, pt = np.asarray(shared["p"][-1]), np.asarray(tabular["p"][-1])
+    assert ps[0, 3] < 0.1 and ps[0, 4] < 0.1 and ps[1, 3] < 0.1      # the region falls
+    assert pt[0, 3] < 0.2 and pt[0, 4] > 0.2                          # only the labelled one
+    np.testing.assert_allclose(pt[1], np.full(5, 0.2), rtol=1e-12)    # context 1 untouched
+
+
+@pytest.mark.parametrize("family", ["linear", "quadratic", "belief", "contextual"])
+def test_a_policys_features_are_its_reward_familys_inputs(family):
+    """Matched capacity: the shared policy z0 + psi theta with psi = family_features reads
+    exactly what a reward model of that family reads, psi theta = r_theta (every context)."""
+    from sim import WorldConfig, make_world, rewards, sample_contexts
+    from sim.preferences import feature_dim
+    from sim.training import family_features
+    w = make_world(jax.random.key(4), WorldConfig(responses=24))
+    ctx = sample_contexts(jax.random.key(5), w, 3)
+    p = feature_dim(family, w.features.shape[1], w.context_map.shape[1], 24)
+    theta = jnp.asarray(RNG.standard_normal(p), w.features.dtype)
+    psi = family_features(family, w, ctx)
+    assert psi.shape == (3, 24, p)
+    np.testing.assert_allclose(np.asarray(policy_logits(theta, jnp.zeros((3, 24)), psi)),
+                               np.asarray(rewards(theta, family, w, ctx)), rtol=1e-4, atol=1e-4)

@@ -171,7 +171,9 @@ def plot(summary, config, stem):
                  f"agree value a = {config.world.agree_value:g},\n"
                  f"rejecter sycophancy $s_r$ = {config.annotator.rejecter_sycophancy:g}, "
                  f"families: reward {config.learner.family}, cost {config.cost.family}, "
-                 f"named {config.learner.family}, "
-                 f"{config.steps} SGD steps; mean and 95% bootstrap band over "
+                 f"named {config.learner.family}, DPO/NSR/NPO "
+                 + ("tabular, SGD" if config.policy_family == "tabular" else
+                    f"on {config.policy_family} features, Adam")
+                 + f", {config.steps} steps; mean and 95% bootstrap band over "
                  f"{summary.n_seeds} seeds", fontsize=10)
     save(fig, stem)

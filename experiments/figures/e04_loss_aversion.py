@@ -59,8 +59,10 @@ def plot(summary, config, stem):
             handles = ax.get_legend_handles_labels()
     fig.legend(*handles, loc="outside lower center", ncol=4, frameon=False)
     lam = ", ".join(f"{x:.3g}" for x in config.lambda_desirable)
+    policy = ("tabular policy, SGD" if config.policy_family == "tabular" else
+              f"policy on {config.policy_family} features (shared), Adam")
     fig.suptitle(f"E4 loss aversion: {config.labels} labels, {config.contexts} contexts, "
-                 f"N = {config.world.responses}, $\\beta$ = {config.beta:g}, {config.steps} SGD "
-                 f"steps, $\\lambda_D \\in$ {{{lam}}}, $\\lambda_U$ = 1; mean and 95% bootstrap "
-                 f"band over {summary.n_seeds} seeds", fontsize=10)
+                 f"N = {config.world.responses}, $\\beta$ = {config.beta:g}, {policy}, "
+                 f"{config.steps} steps,\n$\\lambda_D \\in$ {{{lam}}}, $\\lambda_U$ = 1; mean and "
+                 f"95% bootstrap band over {summary.n_seeds} seeds", fontsize=10)
     save(fig, stem)

@@ -33,8 +33,13 @@ training contexts (:mod:`sim.labels`):
                          rule's extent learned from the rejections that name it, in the
                          reward model's family: the fair counterpart of ``tilt``);
   - ``nsr``  L_NSR = mean over flagged labels of pi(y | c) (probability form);
-  - ``npo``  NPO (beta ``npo_beta``) on the flagged labels; both full-batch SGD
-             (axis ``training_step``).
+  - ``npo``  NPO (beta ``npo_beta``) on the flagged labels; both trained full batch
+             (axis ``training_step``), as DPO on the comparisons is: a policy z0 + psi theta
+             with shared parameters on the ``policy_family``'s inputs (default ``belief``, the
+             learners' family), by Adam at ``policy_learning_rate`` (0.02, E3's step size,
+             chosen before any result), so a flagged response lowers the responses that
+             look like it; ``policy_family = tabular``: one logit per context and response by
+             plain SGD at each loss's own step size, number for number as before.
 
 - The same rejections told only as binary flags, read by the cost model
   (:mod:`sim.costs`, family ``cost.family``, batch fit on all n): a learned constraint, as
@@ -84,7 +89,7 @@ from ..oracles import AnnotatorConfig, violated_prohibitions
 from ..policies import PolicyConfig, constrained_tilt, mask, tilt
 from ..preferences import LearnerConfig
 from ..spec import Experiment, Variant
-from ..training import preference_pairs_loss, train_logits
+from ..training import family_features, preference_pairs_loss, train_logits
 from ..world import WorldConfig
 from .reward_policies import reward_policies, standardised_reward
 from .setting import policy_setting, setting_metrics
@@ -127,6 +132,12 @@ class SycophancyConfig(Config):
     npo_beta: float = param(0.1, lo=1e-3, hi=100.0, sweep=True,
                             doc="NPO's beta (>= 1e-3: its loss scales as 2 / beta; beta -> 0 "
                                 "is the gradient-ascent limit)")
+    policy_family: str = param("belief", choices=("tabular", "linear", "quadratic", "belief"),
+                               doc="DPO's, NSR's and NPO's policy: shared parameters on a reward "
+                                   "family's inputs (Adam; default the learners' belief family), "
+                                   "or tabular logits (SGD at the three step sizes above)")
+    policy_learning_rate: float = param(0.02, lo=0.0, hi=1e3, lo_open=True, sweep=True,
+                                        doc="Adam step size of the shared-parameter policies")
 
     def check(self):
         if self.steps < self.checkpoints:
@@ -180,9 +191,12 @@ def _masks(setting, rejections, k_rejections, score, params, static):
 
 
 def _trained(setting, comparisons, rejections, k_train, score, params, static):
-    """DPO on the comparisons, NSR and NPO on the flagged rejections: one SGD run on three
-    stacked logit tables, each loss scaled by its own step size (plain SGD, so the same as
-    three runs; one loop to compile, not three)."""
+    """DPO on the comparisons, NSR and NPO on the flagged rejections: one run on three stacked
+    policies (one loop to compile, not three). Tabular: three logit tables by plain SGD, each
+    loss scaled by its own step size (the same as three runs). Shared parameters (the
+    default): three theta vectors on the ``policy_family``'s inputs by Adam at
+    ``policy_learning_rate`` (Adam's update of a coordinate reads only its own gradient, so
+    this too is three independent runs)."""
     z0, logp0 = setting.z0, setting.logp0
     dtype = z0.dtype
     target, weight = (a.astype(dtype) for a in comparisons.answer)
@@ -202,16 +216,21 @@ def _trained(setting, comparisons, rejections, k_train, score, params, static):
         logp = jax.nn.log_softmax(logits, axis=-1)
         return jnp.sum(flagged * losses.npo(logp[e, i], logp0[e, i], params.npo_beta)) / n_flagged
 
-    trained = {"dpo": (dpo_loss, params.dpo_learning_rate),
-               "nsr": (nsr_loss, params.nsr_learning_rate),
-               "npo": (npo_loss, params.npo_learning_rate)}
+    tabular = static.policy_family == "tabular"
+    one = jnp.ones((), dtype)
+    trained = {"dpo": (dpo_loss, params.dpo_learning_rate if tabular else one),
+               "nsr": (nsr_loss, params.nsr_learning_rate if tabular else one),
+               "npo": (npo_loss, params.npo_learning_rate if tabular else one)}
 
     def stacked_loss(logits):
         return sum(rate * loss(z) for z, (loss, rate) in zip(logits, trained.values()))
 
+    psi = None if tabular else family_features(static.policy_family, setting.world,
+                                               setting.contexts)
     path = train_logits(k_train, jnp.broadcast_to(z0, (len(trained),) + z0.shape), stacked_loss,
                         jax.vmap(lambda z: score(jax.nn.log_softmax(z, axis=-1))),
-                        static.steps, static.checkpoints, jnp.ones((), dtype))
+                        static.steps, static.checkpoints,
+                        one if tabular else params.policy_learning_rate, psi)
     return {name: {metric: values[:, k] for metric, values in path.items()}
             for k, name in enumerate(trained)}
 

@@ -1,9 +1,15 @@
 """E4, ``loss_aversion`` (paper section 3.4): loss-averse weighting suits unpaired labels.
 
-From the same prior and the same label budget n, a tabular policy (one logit
-per training context and response, :func:`sim.training.train_logits`) is
-trained offline, full batch, with plain SGD (so the loss weights act as
-weights; Adam's per-coordinate scaling would undo them):
+From the same prior and the same label budget n, a policy is trained offline, full batch
+(:func:`sim.training.train_logits`). By default (``policy_family = belief``) it has shared
+parameters, logits z0 + psi theta with psi the ``belief`` reward family's inputs
+(:func:`sim.training.family_features`: the quadratic features, endorsing and length, and
+endorses x false belief), so one undesirable label lowers the responses that look like it: the
+region the paper's section 3.4 says an undesirable label excludes. It is trained by Adam at
+``policy_learning_rate`` (0.02, E3's step size, chosen before any E4 result: pre-registered).
+``policy_family = tabular`` is the earlier policy, one logit per training context and
+response, trained by plain SGD at ``learning_rate`` (so the loss weights act as weights),
+number for number as before:
 
 - method ``kto``: KTO (:func:`sim.losses.kto`) on n unpaired labels, a share
   ``desirable_share`` of them desirable (an acceptable response, drawn
@@ -39,7 +45,7 @@ from ..metrics import kl_to_prior
 from ..oracles import AnnotatorConfig
 from ..policies import PolicyConfig
 from ..spec import Experiment, Variant
-from ..training import preference_pairs_loss, train_logits
+from ..training import family_features, preference_pairs_loss, train_logits
 from ..world import WorldConfig
 from .setting import policy_setting, setting_metrics
 
@@ -65,14 +71,26 @@ class LossAversionConfig(Config):
                         doc="KTO and DPO beta (>= 1e-3: below, gradients vanish in float32)")
     steps: int = param(300, lo=1, hi=1_000_000, doc="full-batch SGD steps")
     learning_rate: float = param(2000.0, lo=0.0, hi=1e7, lo_open=True, sweep=True,
-                                 doc="SGD step size (losses are means over labels)")
+                                 doc="SGD step size of the tabular policy (losses are means "
+                                     "over labels)")
+    policy_family: str = param("belief", choices=("tabular", "linear", "quadratic", "belief"),
+                               doc="the policy: shared parameters on a reward family's inputs "
+                                   "(Adam), or tabular logits (SGD)")
+    policy_learning_rate: float = param(0.02, lo=0.0, hi=1e3, lo_open=True, sweep=True,
+                                        doc="Adam step size of the shared-parameter policy")
 
 
 def _final(setting, key, z0, loss_fn, params, static):
-    """The setting's metrics after ``static.steps`` of full-batch SGD on ``loss_fn``."""
+    """The setting's metrics after ``static.steps`` of full-batch training on ``loss_fn``
+    (the module docstring: Adam on shared parameters, or SGD on tabular logits)."""
+    if static.policy_family == "tabular":
+        psi, rate = None, params.learning_rate
+    else:
+        psi = family_features(static.policy_family, setting.world, setting.contexts)
+        rate = params.policy_learning_rate
     out = train_logits(key, z0, loss_fn,
                        lambda z: setting_metrics(setting, jax.nn.log_softmax(z, axis=-1)),
-                       static.steps, 1, params.learning_rate)
+                       static.steps, 1, rate, psi)
     return jax.tree.map(lambda a: a[-1], out)
 
 
