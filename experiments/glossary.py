@@ -48,8 +48,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     # each is also an entry of METHODS
     "regime": ("tilt", "best_of_n", "dpo", "mask", "named_mask", "cost_mask", "mask_then_tilt",
                "named_mask_then_tilt", "constrained_tilt", "dual_ascent", "rbr_tilt"),
-    # E10's four contenders
-    "contender": ("rule", "cost", "reward", "hybrid"),
+    # E10's five contenders (the oracle rule learner, then the four fair ones)
+    "contender": ("rule", "named", "cost", "reward", "hybrid"),
     # E10's maps along the label budget (map (c), helpfulness, has a pattern of its own)
     "map": ("noise", "context", "tail", "misses"),
     # E5's metrics that get a Spearman trend (every policy metric but kl_to_prior)
@@ -144,10 +144,11 @@ METHODS: dict[str, str] = {
     "curator_<sigma>": "E9: the prior masked by a curator's rule library with <sigma> spurious "
                        "prohibitions per true one; axis rho",
     # limits (E10)
-    "<map>_<contender>_<v>": "E10: contender <contender> (rule: the rule learner's mask; cost: "
+    "<map>_<contender>_<v>": "E10: contender <contender> (rule: the oracle rule learner's mask, "
+                             "the upper bound; named: the named-rule learner's mask; cost: "
                              "the cost model's mask; reward: the reward model's tilt; hybrid: "
-                             "the best hybrid per seed) in map <map> at knob value <v>; axis "
-                             "labels",
+                             "the best fair hybrid per seed) in map <map> at knob value <v>; "
+                             "axis labels",
     "helpfulness_<contender>_T<t>": "E10, map (c): contender <contender> with <t> active "
                                     "prohibitions, at the largest budget; axis coupling",
 }

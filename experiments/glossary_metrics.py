@@ -94,6 +94,9 @@ METRICS: dict[str, str] = {
     "budget_90": "E7: the budget after which unacceptable_share stays within 10% of its total "
                  "change, labels",
     "regret_budget_90": "E7: the same for regret_mean, labels",
+    "drift_floor_late": "E7: the noise floor of drift_late: the mean over the same budgets of "
+                        "the Kendall distance between the reward model and its refit on a "
+                        "Poisson(1) bootstrap of the same comparisons (share of pairs)",
     "drift_late": "E7: mean ranking_drift between successive budgets from slope_split on "
                   "(share of pairs)",
     "flips_late": "E7: top-1 flips per context from slope_split on (a count)",
@@ -138,8 +141,9 @@ METRICS: dict[str, str] = {
     "closed_form": "E9: 1 - (1 - p_missing)^m, the probability of detection",
     "harm": "E9: violation rate of the prior masked by the curator's library (probability)",
     # limits (E10)
-    "lead": "E10: the contender's value minus the best value of the other three, per seed, "
-            "value units (> 0: it wins the cell)",
+    "lead": "E10: the contender's value minus the best value of the other fair contenders "
+            "(named, cost, reward, hybrid), per seed, value units (> 0: it wins the cell); the "
+            "oracle's: its margin over the best fair one",
 }
 
 AXES: dict[str, str] = {
