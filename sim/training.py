@@ -81,16 +81,16 @@ def policy_logits(theta: jax.Array, z0: jax.Array, psi: jax.Array | None) -> jax
     return z0 + (z[..., None, :] if psi.ndim == 2 else z)
 
 
-def family_features(family: str, world, contexts) -> jax.Array:
-    """psi (E, N, p) of a reward family of :mod:`sim.preferences` in every context: the
-    columns of the linear map theta -> r_theta(i, c) (:func:`sim.preferences.rewards`), so a
+def family_features(family: str, world, contexts) -> tuple[Callable, int]:
+    """A reward family of :mod:`sim.preferences` as a policy's feature map: ``(features, p)``
+    with ``features(theta) = r_theta`` (E, N) in every context, linear in theta (p,)
+    (:func:`sim.preferences.rewards`, computed without building the (E, N, p) tensor), so a
     policy z0 + psi theta and a reward model of that family read the same inputs (matched
     capacity)."""
     from .preferences import feature_dim, rewards
     n, d = world.features.shape
     p = feature_dim(family, d, world.context_map.shape[1], n)
-    eye = jnp.eye(p, dtype=world.features.dtype)
-    return jnp.moveaxis(jax.vmap(lambda e: rewards(e, family, world, contexts))(eye), 0, -1)
+    return (lambda theta: rewards(theta, family, world, contexts)), p
 
 
 def verifiable_loss(psr_weight, nsr_weight, reward: jax.Array, static: TrainConfig) -> Callable:
@@ -171,13 +171,14 @@ def train_policy(key: jax.Array, theta0: jax.Array, logits_fn: Callable, loss_fn
 
 
 def train_logits(key: jax.Array, z0: jax.Array, loss_fn: Callable, evaluate: Callable, steps: int,
-                 checkpoints: int, learning_rate, psi: jax.Array | None = None) -> dict:
+                 checkpoints: int, learning_rate, features: tuple | None = None) -> dict:
     """Full-batch training of the offline objectives (DPO, KTO, NSR and NPO on fixed label
     sets), theta starting at 0 (the prior).
 
-    Tabular (``psi`` None): per-context logits z0 + theta by plain SGD, so each loss's
-    weights act as weights. Shared parameters (``psi`` (E, N, p) or (N, p),
-    :func:`family_features`): z0 + psi theta, theta (..., p) shared by every context and by
+    Tabular (``features`` None): per-context logits z0 + theta by plain SGD, so each loss's
+    weights act as weights. Shared parameters (``features = (psi, p)``, psi a linear map
+    theta (p,) -> (E, N), :func:`family_features`): z0 + psi(theta), theta (..., p) shared by
+    every context and by
     every response that looks alike, so lowering one response moves its neighbours (the
     mechanism of the paper's "suppress incorrect regions"), trained by Adam at step size
     ``learning_rate`` (plain SGD's step would depend on the features' scale; Adam's per
@@ -187,11 +188,16 @@ def train_logits(key: jax.Array, z0: jax.Array, loss_fn: Callable, evaluate: Cal
     checkpoints 0..checkpoints.
     """
     config = TrainConfig(steps=steps - steps % checkpoints, checkpoints=checkpoints,
-                         optimizer="sgd" if psi is None else "adam", estimate="exact")
-    theta0 = jnp.zeros_like(z0) if psi is None else jnp.zeros(z0.shape[:-2] + psi.shape[-1:],
-                                                              z0.dtype)
-    return train_policy(key, theta0, lambda th: policy_logits(th, z0, psi),
-                        lambda _, logits: loss_fn(logits), evaluate, config, learning_rate)
+                         optimizer="sgd" if features is None else "adam", estimate="exact")
+    if features is None:
+        return train_policy(key, jnp.zeros_like(z0), lambda th: z0 + th,
+                            lambda _, logits: loss_fn(logits), evaluate, config, learning_rate)
+    psi, p = features
+    for _ in range(z0.ndim - 2):   # stacked policies: one theta each
+        psi = jax.vmap(psi)
+    return train_policy(key, jnp.zeros(z0.shape[:-2] + (p,), z0.dtype),
+                        lambda th: z0 + psi(th), lambda _, logits: loss_fn(logits), evaluate,
+                        config, learning_rate)
 
 
 def preference_pairs_loss(logits: jax.Array, logp0: jax.Array, e: jax.Array, i: jax.Array,

@@ -80,7 +80,8 @@ def test_a_shared_policy_lowers_the_lookalikes_of_a_flagged_response(x64):
     z0 = jnp.zeros((2, 5))
     psi = jnp.asarray([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.2], [1.0, 0.1]])   # (N, p)
     prob = lambda z: {"p": jax.nn.softmax(z, axis=-1)}   # noqa: E731
-    shared = train_logits(jax.random.key(0), z0, _nsr_on(z0, 0, 3), prob, 50, 1, 0.05, psi)
+    shared = train_logits(jax.random.key(0), z0, _nsr_on(z0, 0, 3), prob, 50, 1, 0.05,
+                          (lambda th: policy_logits(th, jnp.zeros((2, 5)), psi), 2))
     tabular = train_logits(jax.random.key(0), z0, _nsr_on(z0, 0, 3), prob, 50, 1, 2.0)
     ps, pt = np.asarray(shared["p"][-1]), np.asarray(tabular["p"][-1])
     assert ps[0, 3] < 0.1 and ps[0, 4] < 0.1 and ps[1, 3] < 0.1      # the region falls
@@ -99,7 +100,10 @@ def test_a_policys_features_are_its_reward_familys_inputs(family):
     ctx = sample_contexts(jax.random.key(5), w, 3)
     p = feature_dim(family, w.features.shape[1], w.context_map.shape[1], 24)
     theta = jnp.asarray(RNG.standard_normal(p), w.features.dtype)
-    psi = family_features(family, w, ctx)
-    assert psi.shape == (3, 24, p)
-    np.testing.assert_allclose(np.asarray(policy_logits(theta, jnp.zeros((3, 24)), psi)),
-                               np.asarray(rewards(theta, family, w, ctx)), rtol=1e-4, atol=1e-4)
+    psi, width = family_features(family, w, ctx)
+    assert width == p
+    np.testing.assert_allclose(np.asarray(psi(theta)), np.asarray(rewards(theta, family, w, ctx)),
+                               rtol=1e-6, atol=1e-6)
+    dense = jax.jacfwd(psi)(theta)                        # (E, N, p): psi is linear in theta
+    np.testing.assert_allclose(np.asarray(policy_logits(theta, jnp.zeros((3, 24)), dense)),
+                               np.asarray(psi(theta)), rtol=1e-4, atol=1e-4)

@@ -225,12 +225,12 @@ def _trained(setting, comparisons, rejections, k_train, score, params, static):
     def stacked_loss(logits):
         return sum(rate * loss(z) for z, (loss, rate) in zip(logits, trained.values()))
 
-    psi = None if tabular else family_features(static.policy_family, setting.world,
-                                               setting.contexts)
+    features = None if tabular else family_features(static.policy_family, setting.world,
+                                                    setting.contexts)
     path = train_logits(k_train, jnp.broadcast_to(z0, (len(trained),) + z0.shape), stacked_loss,
                         jax.vmap(lambda z: score(jax.nn.log_softmax(z, axis=-1))),
                         static.steps, static.checkpoints,
-                        one if tabular else params.policy_learning_rate, psi)
+                        one if tabular else params.policy_learning_rate, features)
     return {name: {metric: values[:, k] for metric, values in path.items()}
             for k, name in enumerate(trained)}
 
@@ -313,10 +313,11 @@ SPEC = Experiment(
            ("cost_mask", "flag"),
            ("constrained_tilt", "flag"), ("tilt", "comparison"), ("corrected", "comparison"),
            ("best_of_n", "comparison"), ("dpo", "comparison"), ("first_order", "comparison")),
-    # annotator bias on both sides (preference sycophants s_syc, sycophantic rejecters s_r),
-    # one program (swept numbers); claims are read at the defaults s_syc = s_r = 0.2.
-    # kappa barely moved E2 (threshold s* 0.180 / 0.187 / 0.192 at kappa = 0 / 0.5 / 0.9,
-    # CHANGELOG): sweep it with --sweep world.coupling=0,0.5,0.9
+    # annotator bias on both sides (preference sycophants s_syc, sycophantic rejecters s_r)
+    # and the paper's own knob, the coupling kappa, on axes: one program (swept numbers);
+    # claims are read at the defaults s_syc = s_r = 0.2, kappa = 0.5, the rest are regime
+    # cells (s_r = 0.4 with --sweep annotator.rejecter_sycophancy=0,0.2,0.4)
     sweep=(("annotator.sycophancy", (0.0, 0.1, 0.2, 0.3, 0.4)),
-           ("annotator.rejecter_sycophancy", (0.0, 0.2, 0.4))),
+           ("annotator.rejecter_sycophancy", (0.0, 0.2)),
+           ("world.coupling", (0.0, 0.5, 0.9))),
 )

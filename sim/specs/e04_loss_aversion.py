@@ -84,13 +84,13 @@ def _final(setting, key, z0, loss_fn, params, static):
     """The setting's metrics after ``static.steps`` of full-batch training on ``loss_fn``
     (the module docstring: Adam on shared parameters, or SGD on tabular logits)."""
     if static.policy_family == "tabular":
-        psi, rate = None, params.learning_rate
+        features, rate = None, params.learning_rate
     else:
-        psi = family_features(static.policy_family, setting.world, setting.contexts)
+        features = family_features(static.policy_family, setting.world, setting.contexts)
         rate = params.policy_learning_rate
     out = train_logits(key, z0, loss_fn,
                        lambda z: setting_metrics(setting, jax.nn.log_softmax(z, axis=-1)),
-                       static.steps, 1, rate, psi)
+                       static.steps, 1, rate, features)
     return jax.tree.map(lambda a: a[-1], out)
 
 
