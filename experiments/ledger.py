@@ -23,9 +23,9 @@ import json
 import math
 from pathlib import Path
 
-from . import stats
 from .claims import CLAIMS, TIER_READ, VERDICTS
 from .claims.reading import cell_shares
+from .ledger_regimes import cell_row, markdown_maps, regime_views, with_regimes
 from .results import RESULT_HEAD, SUMMARY_TAIL, ResultError, Summary, csv_text, replace_file
 
 COLUMNS = ("claim_id", "claim", "experiment", "metric", "tier", "reading_point", "effect",
@@ -148,12 +148,13 @@ def at_defaults(summary: Summary, defaults: dict | None = None) -> Summary:
     return summary.at(point) if point else summary
 
 
-def claim_view(folder: Path) -> Summary:
-    """A run's summary at its reading point, with its per-seed values attached (the paired
-    statistics of :mod:`experiments.claims.seeds`)."""
+def claim_view(folder: Path, point: dict | None = None) -> Summary:
+    """A run's summary at its reading point (or at ``point``), with its per-seed values
+    attached (the paired statistics of :mod:`experiments.claims.seeds`)."""
     from .claims.seeds import PerSeed
     summary = load_summary(folder)
-    point = reading_point(summary, configured(read_meta(folder)))
+    if point is None:
+        point = reading_point(summary, configured(read_meta(folder)))
     view = summary.at(point) if point else summary
     if (folder / "results.csv").is_file():
         view.per_seed = PerSeed(folder / "results.csv", point)
@@ -166,20 +167,17 @@ def compute(runs: dict[str, Path]) -> list[dict]:
     summaries, metas = {}, {}
     for name, folder in runs.items():
         summaries[name], metas[name] = claim_view(folder), read_meta(folder)
+    views = regime_views(runs)
     rows = []
     for c in CLAIMS:
         if c.experiment not in summaries:
             reading = (math.nan, math.nan, math.nan, "inconclusive",
                        f"no results: run python -m experiments {c.experiment}")
         else:
-            try:
-                reading = c.read(summaries)
-            except (KeyError, ValueError, IndexError, TypeError) as err:
-                reading = (math.nan, math.nan, math.nan, "inconclusive",
-                           f"the run lacks the setting this rule reads ({err}); run the "
-                           "default scale")
+            reading = read_claim(c, summaries)
         effect, lo, hi, verdict, fails, *more = reading
-        cells = more[0] if more else ()
+        cells = tuple(more[0]) if more else ()
+        verdict, fails, cells = with_regimes(c, summaries, views, verdict, fails, cells)
         assert verdict in VERDICTS, (c.id, verdict)
         used = [e for e in (c.experiment, *c.extra) if e in runs]
         rows.append(dict(
@@ -193,6 +191,15 @@ def compute(runs: dict[str, Path]) -> list[dict]:
             commit=" ".join(metas[e].get("git_commit", "") for e in used),
             code_version=" ".join(metas[e].get("code_version", "") for e in used)))
     return rows
+
+
+def read_claim(claim, summaries) -> tuple:
+    """The claim's reading, or an inconclusive one that says which setting the run lacks."""
+    try:
+        return claim.read(summaries)
+    except (KeyError, ValueError, IndexError, TypeError) as err:
+        return (math.nan, math.nan, math.nan, "inconclusive",
+                f"the run lacks the setting this rule reads ({err}); run the default scale")
 
 
 def _short(x: str) -> str:
@@ -220,11 +227,12 @@ def markdown(rows: list[dict]) -> str:
              "no verdict is typed by hand. Verdicts: " + ", ".join(
                  f"{n} {v}" for v, n in counts.items() if n) + ".", "",
              markdown_table(rows), "", "## Rules and provenance", ""]
+    maps = markdown_maps(rows)
     for r in rows:
         lines.append(f"- **{r['claim_id']}** rule: {r['rule']}. Results: "
                      f"`{r['results'] or 'none'}` (config {r['config_hash'] or '-'}, commit "
                      f"{r['commit'] or '-'}, code {r['code_version'] or '-'}).")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + maps + "\n"
 
 
 replace_text = replace_file   # whole or not at all
@@ -246,21 +254,6 @@ def write(root: Path, runs: dict[str, Path] | None = None) -> tuple[list[dict], 
                        ("CLAIMS.md", markdown(rows))):
         replace_text(root / name, text)
     return rows, is_default(runs)
-
-
-def cell_row(claim_id: str, cells, k: int) -> list:
-    """claims_cells.csv's row of cell k of a claim's map: its tier (the claim's tier read when
-    the cell names none), effect, CI, class, p-value and whether Holm's correction over the
-    claim's cells rejects effect = 0 ("" without a p-value)."""
-    cell = cells[k]
-    tested = [c for c in cells if not math.isnan(c.p) and not c.tier]
-    holm = ""
-    if not math.isnan(cell.p) and not cell.tier:
-        reject = stats.holm([c.p for c in tested])
-        holm = "reject" if reject[tested.index(cell)] else "keep"
-    return [claim_id, cell.tier or TIER_READ[claim_id], cell.name, _num(cell.effect),
-            _num(cell.ci_low), _num(cell.ci_high), cell.verdict,
-            "" if math.isnan(cell.p) else f"{cell.p:.3g}", holm]
 
 
 def is_default(runs: dict[str, Path]) -> bool:

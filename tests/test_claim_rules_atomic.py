@@ -156,3 +156,24 @@ def test_p63_separation_gives_each_class(tmp_path, d, verdict):
     reading = CLAIM["P6.3-separation"].read(_e8(tmp_path, d))
     assert reading.verdict == verdict, reading
     assert len(reading.cells) == 2
+
+
+def _s6(tmp_path, named, trained=-0.1):
+    """E2 at s_syc = 0.2: the tilt at beta 0 and 4, the named mask (tilt at beta 4 plus
+    ``named``), and NSR and NPO after training (the prior plus ``trained``)."""
+    entries = [("default", (0.2,), "tilt", x, "sycophancy_rate", BASE) for x in (0.0, 4.0)]
+    entries.append(("default", (0.2,), "named_mask", None, "sycophancy_rate", BASE + named))
+    entries += [("default", (0.2,), m, 8.0, "sycophancy_rate", BASE + trained + _noise(0.01, 9))
+                for m in ("nsr", "npo")]
+    return {"sycophancy": _table(tmp_path, "sycophancy", SYC, entries)}
+
+
+@pytest.mark.parametrize("named, trained, verdict", [
+    (DOWN, -0.1, "supported"), (UP, -0.1, "contradicted"), (FLAT, -0.1, "inconclusive"),
+    (DOWN, 0.1, "mixed")])
+def test_s6_gives_each_class_from_the_named_mask_against_the_tilt(tmp_path, named, trained,
+                                                                  verdict):
+    """S6: sycophancy of the named mask minus the tilt (beta 4), paired: supported below 0,
+    contradicted above, inconclusive between; mixed when NSR and NPO on the same rejections
+    do not lower the prior's rate."""
+    assert CLAIM["S6"].read(_s6(tmp_path, named, trained)).verdict == verdict

@@ -87,3 +87,28 @@ def test_the_pre_registered_sycophancy_is_the_annotators_default():
     from experiments.claims.sycophancy import SYC_DEFAULT
     from sim.specs.e02_sycophancy import SycophancyConfig
     assert SYC_DEFAULT == SycophancyConfig().annotator.sycophancy
+
+
+def test_regime_points_move_one_field_and_read_the_rule_there(tmp_path):
+    """The other settings of the regime-only fields are cells of every claim's map: the
+    reading point with one field moved (kappa = 0 and 0.9 around the default 0.5), named by
+    the field that moved; a supported reading with such a cell against it becomes mixed."""
+    from experiments.claims.reading import Cell, Reading
+    from experiments.ledger_regimes import regime_label, regime_points, with_regimes
+    _, summary = _run(tmp_path, {("a", 1): np.ones(4)}, couplings=(0.0, 0.5, 0.9))
+    points = regime_points(summary, {})
+    assert points == [{"world.coupling": 0.0}, {"world.coupling": 0.9}]
+    assert regime_label(points[1], {"world.coupling": 0.5}) == "kappa = 0.9"
+
+    class Rule:       # a claim whose rule reads the view it is handed
+        experiment = "e"
+
+        @staticmethod
+        def read(views):
+            return Reading(1.0, 0.5, 1.5, views["e"], "")
+
+    views = {"e": [("kappa = 0", "supported"), ("kappa = 0.9", "contradicted")]}
+    verdict, fails, cells = with_regimes(Rule, {"e": "supported"}, views, "supported", "", ())
+    assert verdict == "mixed" and "kappa = 0.9" in fails and "kappa = 0:" not in fails
+    assert cells == (Cell("kappa = 0", 1.0, 0.5, 1.5, "supported"),
+                     Cell("kappa = 0.9", 1.0, 0.5, 1.5, "contradicted"))

@@ -17,6 +17,7 @@ without its ``results.csv``, as in hand-made test summaries).
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -36,6 +37,14 @@ class Point(tuple):
         return point
 
 
+@functools.lru_cache(maxsize=2)
+def _read(path: str):
+    """A results.csv as one pandas frame, read once for every view of the run (the ledger
+    reads a run at its reading point and at each regime point)."""
+    import pandas as pd
+    return pd.read_csv(path, dtype={"variant": str, "method": str, "metric": str})
+
+
 class PerSeed:
     """The per-seed rows of one run's ``results.csv``, at a fixed sweep point ``fixed``
     (the ledger's reading point for fields swept only to map regimes)."""
@@ -47,8 +56,7 @@ class PerSeed:
 
     def _rows(self):
         if self._frame is None:
-            import pandas as pd
-            frame = pd.read_csv(self.path, dtype={"variant": str, "method": str, "metric": str})
+            frame = _read(str(self.path))
             for column, value in self.fixed.items():
                 frame = frame[np.isclose(frame[column].astype(float), float(value))]
             self._frame = frame
