@@ -200,7 +200,8 @@ def test_a_run_sweeping_a_field_no_claim_names_is_read_at_its_configured_value()
     assert defaults == {"world.zipf_exponent": 1.1}
     assert report_panels.sweep_point(summary, None, defaults) == {"world.zipf_exponent": 1.0}
     fig, ax = plt.subplots()
-    report_panels.draw_panel(ax, CLAIM["S9-drift"].panels[0], summary, defaults)
+    scalar = Panel("drift_late", (("reward_returns", None, "reward model"),))
+    report_panels.draw_panel(ax, scalar, summary, defaults)
     assert [st.get_ydata()[0] for st in _stars(ax)] == pytest.approx([20.0])
     assert np.isfinite(ax.get_ylim()).all()
     plt.close(fig)
