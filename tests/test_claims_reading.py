@@ -112,3 +112,30 @@ def test_regime_points_move_one_field_and_read_the_rule_there(tmp_path):
     assert verdict == "mixed" and "kappa = 0.9" in fails and "kappa = 0:" not in fails
     assert cells == (Cell("kappa = 0", 1.0, 0.5, 1.5, "supported"),
                      Cell("kappa = 0.9", 1.0, 0.5, 1.5, "contradicted"))
+
+
+def test_every_numeric_reading_point_is_a_default_or_a_named_middle():
+    """Issue 29, pre-registered readings: each number a claim is read at is the config's own
+    default (s_syc, E4's desirable share, kappa and s_r through READ_AT_DEFAULT), or a point of
+    the experiment's own grid that the claim's setting names (E9's cost ratio 2, the middle of
+    1, 2, 4; E8's split f = 0.5, half the budget on each signal). A reading point moved off
+    these fails here."""
+    from experiments.claims import CLAIMS
+    from experiments.claims.hybrid import SEPARATION_SHARE
+    from sim.oracles import AnnotatorConfig
+    from sim.specs.e04_loss_aversion import LossAversionConfig
+    from sim.specs.e08_hybrid import HybridConfig
+    from sim.specs.e09_economics import EconomicsConfig
+    from sim.world import WorldConfig
+    claims = {c.id: c for c in CLAIMS}
+    assert LossAversionConfig().desirable_share == 0.5 and "0.5" in claims["P3.4"].setting
+    ratios = EconomicsConfig().cost_ratios
+    assert 2.0 == ratios[len(ratios) // 2] and "cost ratio 2" in claims["S11"].setting
+    assert SEPARATION_SHARE in HybridConfig().shares
+    assert f"f = {SEPARATION_SHARE:g}" in claims["P6.3-separation"].setting
+    defaults = {"world.coupling": WorldConfig().coupling,
+                "annotator.rejecter_sycophancy": AnnotatorConfig().rejecter_sycophancy}
+    assert set(ledger.READ_AT_DEFAULT) == set(defaults)
+    for claim in ("S2", "S6", "S6-adherence", "P3.1"):
+        assert "annotator sycophancy 0.2 (the default)" in claims[claim].setting
+    assert AnnotatorConfig().sycophancy == 0.2
