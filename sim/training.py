@@ -82,15 +82,25 @@ def policy_logits(theta: jax.Array, z0: jax.Array, psi: jax.Array | None) -> jax
 
 
 def family_features(family: str, world, contexts) -> tuple[Callable, int]:
-    """A reward family of :mod:`sim.preferences` as a policy's feature map: ``(features, p)``
-    with ``features(theta) = r_theta`` (E, N) in every context, linear in theta (p,)
+    """A reward family of :mod:`sim.preferences` as a policy's feature map: ``(psi, p)`` with
+    psi(theta) = r_{theta / s} (E, N) in every context, linear in theta (p,)
     (:func:`sim.preferences.rewards`, computed without building the (E, N, p) tensor), so a
-    policy z0 + psi theta and a reward model of that family read the same inputs (matched
-    capacity)."""
+    policy z0 + psi(theta) and a reward model of that family read the same inputs (matched
+    capacity). Each input k is scaled to sd 1 over the contexts' responses (s_k its sd,
+    floored at 1e-6), as E3's policy standardises its features: Adam's step is then in sd
+    units whatever an input's scale (log length is about 5, a quadratic term up to 10). The
+    inputs' means are not removed: a mean shifts every logit of a context alike, which the
+    softmax ignores."""
     from .preferences import feature_dim, rewards
     n, d = world.features.shape
     p = feature_dim(family, d, world.context_map.shape[1], n)
-    return (lambda theta: rewards(theta, family, world, contexts)), p
+
+    def raw(theta):
+        return rewards(theta, family, world, contexts)
+
+    columns = jax.vmap(raw)(jnp.eye(p, dtype=world.features.dtype))                 # (p, E, N)
+    scale = jnp.maximum(jnp.std(columns.reshape(p, -1), axis=1), 1e-6)
+    return (lambda theta: raw(theta / scale)), p
 
 
 def verifiable_loss(psr_weight, nsr_weight, reward: jax.Array, static: TrainConfig) -> Callable:

@@ -90,9 +90,10 @@ def test_a_shared_policy_lowers_the_lookalikes_of_a_flagged_response(x64):
 
 
 @pytest.mark.parametrize("family", ["linear", "quadratic", "belief", "contextual"])
-def test_a_policys_features_are_its_reward_familys_inputs(family):
-    """Matched capacity: the shared policy z0 + psi theta with psi = family_features reads
-    exactly what a reward model of that family reads, psi theta = r_theta (every context)."""
+def test_a_policys_features_are_its_reward_familys_inputs_in_sd_units(family):
+    """Matched capacity: the shared policy z0 + psi(theta) reads exactly what a reward model of
+    that family reads, psi(theta) = r_{theta / s} in every context, with each input scaled to
+    sd 1 over the contexts' responses (s its sd), so Adam's step is in sd units."""
     from sim import WorldConfig, make_world, rewards, sample_contexts
     from sim.preferences import feature_dim
     from sim.training import family_features
@@ -102,8 +103,13 @@ def test_a_policys_features_are_its_reward_familys_inputs(family):
     theta = jnp.asarray(RNG.standard_normal(p), w.features.dtype)
     psi, width = family_features(family, w, ctx)
     assert width == p
-    np.testing.assert_allclose(np.asarray(psi(theta)), np.asarray(rewards(theta, family, w, ctx)),
-                               rtol=1e-6, atol=1e-6)
+    raw = np.asarray(jax.jacfwd(lambda t: rewards(t, family, w, ctx))(theta)).reshape(-1, p)
+    s = np.maximum(raw.std(axis=0), 1e-6)
     dense = jax.jacfwd(psi)(theta)                        # (E, N, p): psi is linear in theta
+    np.testing.assert_allclose(np.asarray(dense).reshape(-1, p).std(axis=0)[s > 1e-6], 1.0,
+                               rtol=1e-4)
+    np.testing.assert_allclose(np.asarray(psi(theta)),
+                               np.asarray(rewards(theta / jnp.asarray(s), family, w, ctx)),
+                               rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(np.asarray(policy_logits(theta, jnp.zeros((3, 24)), dense)),
                                np.asarray(psi(theta)), rtol=1e-4, atol=1e-4)
