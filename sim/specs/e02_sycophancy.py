@@ -68,8 +68,8 @@ over false-belief contexts of pi(endorses)), and the means over contexts of
 Variants: ``default`` (the ``belief`` family on every side) and ``context_free`` (the
 ``quadratic`` family on every side: no learner sees the user's belief, so no learner can
 tell agreeing with a false belief from agreeing with a true one). The default sweep runs
-five preference-annotator sycophancy rates and three rejecter sycophancy rates in one
-program.
+five preference-annotator sycophancy rates, two rejecter sycophancy rates (0, 0.2) and three
+couplings kappa (0, 0.5, 0.9) in one program.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every learner buys up to ``max(budgets)`` labels (100,000 by default) in one
 world with a long tail of prohibitions (Zipf masses, T = 1,024) and is read
-at every budget of a log grid (three per decade):
+at every budget of a log grid (two per decade by default):
 
 - ``rule``: the rule learner (rejections name the prohibitions, ``reveal =
   all``), bought in blocks (:func:`sim.constraints.stream_constraints`);
