@@ -143,7 +143,15 @@ def test_jitted_and_unjitted_runs_agree(spec):
             plain = jax.device_get(spec.run(keys[1], params, static))
         flat_j, flat_p = jax.tree.leaves_with_path(jitted), jax.tree.leaves(plain)
         for (path, j), p in zip(flat_j, flat_p):
-            np.testing.assert_allclose(j[0, 1], p, rtol=2e-4, atol=2e-4, err_msg=str(path))
+            rtol = LOOSE.get((spec.name, path[-1].key), 2e-4)
+            np.testing.assert_allclose(j[0, 1], p, rtol=rtol, atol=2e-4, err_msg=str(path))
+
+
+# metrics that amplify float32 rounding beyond 2e-4, and why: E7's gold gain of a tilt,
+# E_pi V - E_pi0 V with pi ~ pi0 exp(beta r) (beta up to 4, V in value units ~60), moves 3e-4
+# relative when the reward model's fit changes its summation order (the fit and its bootstrap
+# refit are one vmapped program when jitted, two sequences of ops when not)
+LOOSE = {("returns", "gain"): 1e-3}
 
 
 @pytest.mark.parametrize("spec", _tiered(SPECS), ids=IDS)
