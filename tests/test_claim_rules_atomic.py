@@ -177,3 +177,17 @@ def test_s6_gives_each_class_from_the_named_mask_against_the_tilt(tmp_path, name
     contradicted above, inconclusive between; mixed when NSR and NPO on the same rejections
     do not lower the prior's rate."""
     assert CLAIM["S6"].read(_s6(tmp_path, named, trained)).verdict == verdict
+
+
+@pytest.mark.parametrize("share, verdict", [(0.05, "supported"), (0.5, "contradicted"),
+                                            (0.1, "inconclusive")])
+def test_p4_feasible_reads_the_residual_regret_as_a_share_of_the_pools(tmp_path, share, verdict):
+    """P4-feasible: the named-rule learner's admitted set's mean regret at the largest budget
+    over the pool's (its set before any label), per seed: supported below the 0.1 margin
+    ("approximately acceptable"), contradicted above, inconclusive when it straddles."""
+    pool = 4.0 + _noise(0.2, 1)
+    last = pool * (share + (_noise(0.2, 2) if share == 0.1 else _noise(0.002, 2)))
+    entries = [("named_batch", (), "named_rule", 0.0, "regret_mean", pool),
+               ("named_batch", (), "named_rule", 1000.0, "regret_mean", last)]
+    results = {"convergence": _table(tmp_path, "convergence", [], entries)}
+    assert CLAIM["P4-feasible"].read(results).verdict == verdict
