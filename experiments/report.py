@@ -169,8 +169,9 @@ def _regime_map(fig, cells, top: float, read_tier: str = "") -> None:
     fig.text(0.06, top, f"regime map: the rule applied to each of {len(names)} cells (columns), "
              "one row per tier; colour: the cell's class", fontsize=FONT, weight="bold",
              va="top")
-    for k, v in enumerate(present):
-        fig.text(0.06, top - 0.03 - height - labels - 0.005 - 0.012 * k, f"\u25a0 {v}",
+    below = max(0.03, top - 0.03 - height - labels - 0.005)
+    for k, v in enumerate(present):   # the classes in rows of four, above the page's foot
+        fig.text(0.27 + 0.17 * (k % 4), below - 0.012 * (k // 4), f"\u25a0 {v}",
                  fontsize=6.5, color=COLOURS[v], va="top")
 
 
