@@ -79,7 +79,6 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from .. import losses
 from ..config import Config, ConfigError, param
 from ..costs import CostConfig, admitted_by_cost
 from ..hybrids import fit_rbr_weights, known_rule_indicators, rbr_reward
@@ -89,8 +88,8 @@ from ..oracles import AnnotatorConfig, violated_prohibitions
 from ..policies import PolicyConfig, constrained_tilt, mask, tilt
 from ..preferences import LearnerConfig
 from ..spec import Experiment, Variant
-from ..training import family_features, preference_pairs_loss, train_logits
 from ..world import WorldConfig
+from .offline_policies import trained_policies
 from .reward_policies import reward_policies, standardised_reward
 from .setting import policy_setting, setting_metrics
 
@@ -190,51 +189,6 @@ def _masks(setting, rejections, k_rejections, score, params, static):
     return {"mask": oracle, "named_mask": named}, known
 
 
-def _trained(setting, comparisons, rejections, k_train, score, params, static):
-    """DPO on the comparisons, NSR and NPO on the flagged rejections: one run on three stacked
-    policies (one loop to compile, not three). Tabular: three logit tables by plain SGD, each
-    loss scaled by its own step size (the same as three runs). Shared parameters (the
-    default): three theta vectors on the ``policy_family``'s inputs by Adam at
-    ``policy_learning_rate`` (Adam's update of a coordinate reads only its own gradient, so
-    this too is three independent runs)."""
-    z0, logp0 = setting.z0, setting.logp0
-    dtype = z0.dtype
-    target, weight = (a.astype(dtype) for a in comparisons.answer)
-    e, i = rejections.context, rejections.response
-    flagged = rejections.flagged().astype(dtype)
-    n_flagged = jnp.maximum(jnp.sum(flagged), 1.0)
-
-    def dpo_loss(logits):
-        return preference_pairs_loss(logits, logp0, comparisons.context, comparisons.first,
-                                     comparisons.second, target, weight, params.dpo_beta)
-
-    def nsr_loss(logits):
-        logp = jax.nn.log_softmax(logits, axis=-1)
-        return jnp.sum(flagged * jnp.exp(logp[e, i])) / n_flagged
-
-    def npo_loss(logits):
-        logp = jax.nn.log_softmax(logits, axis=-1)
-        return jnp.sum(flagged * losses.npo(logp[e, i], logp0[e, i], params.npo_beta)) / n_flagged
-
-    tabular = static.policy_family == "tabular"
-    one = jnp.ones((), dtype)
-    trained = {"dpo": (dpo_loss, params.dpo_learning_rate if tabular else one),
-               "nsr": (nsr_loss, params.nsr_learning_rate if tabular else one),
-               "npo": (npo_loss, params.npo_learning_rate if tabular else one)}
-
-    def stacked_loss(logits):
-        return sum(rate * loss(z) for z, (loss, rate) in zip(logits, trained.values()))
-
-    features = None if tabular else family_features(static.policy_family, setting.world,
-                                                    setting.contexts)
-    path = train_logits(k_train, jnp.broadcast_to(z0, (len(trained),) + z0.shape), stacked_loss,
-                        jax.vmap(lambda z: score(jax.nn.log_softmax(z, axis=-1))),
-                        static.steps, static.checkpoints,
-                        one if tabular else params.policy_learning_rate, features)
-    return {name: {metric: values[:, k] for metric, values in path.items()}
-            for k, name in enumerate(trained)}
-
-
 def run(key, params, static):
     """One seed of E2: ``tilt``, ``first_order``, ``corrected``, ``rbr_tilt``,
     ``constrained_tilt`` (axis ``beta``), ``best_of_n`` (``n``), ``dpo``, ``nsr``, ``npo``
@@ -263,7 +217,7 @@ def run(key, params, static):
     out.update(masks)
     out["rbr_tilt"] = _rbr_tilt(setting, known, comparisons, r, score, betas, static)
     out.update(_cost_side(setting, rejections, k_rejections, r, score, betas, params, static))
-    out.update(_trained(setting, comparisons, rejections, k_train, score, params, static))
+    out.update(trained_policies(setting, comparisons, rejections, k_train, score, params, static))
     return out
 
 

@@ -45,8 +45,9 @@ from ..metrics import kl_to_prior
 from ..oracles import AnnotatorConfig
 from ..policies import PolicyConfig
 from ..spec import Experiment, Variant
-from ..training import family_features, preference_pairs_loss, train_logits
+from ..training import preference_pairs_loss, train_logits
 from ..world import WorldConfig
+from .offline_policies import shared_features
 from .setting import policy_setting, setting_metrics
 
 __all__ = ["LossAversionConfig", "SPEC"]
@@ -83,11 +84,8 @@ class LossAversionConfig(Config):
 def _final(setting, key, z0, loss_fn, params, static):
     """The setting's metrics after ``static.steps`` of full-batch training on ``loss_fn``
     (the module docstring: Adam on shared parameters, or SGD on tabular logits)."""
-    if static.policy_family == "tabular":
-        features, rate = None, params.learning_rate
-    else:
-        features = family_features(static.policy_family, setting.world, setting.contexts)
-        rate = params.policy_learning_rate
+    features = shared_features(setting, static)
+    rate = params.learning_rate if features is None else params.policy_learning_rate
     out = train_logits(key, z0, loss_fn,
                        lambda z: setting_metrics(setting, jax.nn.log_softmax(z, axis=-1)),
                        static.steps, 1, rate, features)
