@@ -12,6 +12,10 @@ without JAX until it needs it.
 
 __all__ = ["run", "load"]
 
+from . import devices as _devices
+
+_devices.reserve_threads()   # before JAX makes its CPU client: several CPU devices must not hang
+
 
 def __getattr__(name):
     if name in __all__:

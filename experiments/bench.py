@@ -239,11 +239,11 @@ def table(report: dict) -> str:
             lines.append("seeds per second at default scale: no default run found "
                          "(run `python -m experiments all` first)")
         else:
-            lines.append(f"{'experiment':<14} {'seeds':>5} {'compile s':>9} {'run s':>8} "
-                         f"{'seeds/s':>8}")
-            lines += [f"{n:<14} {r['seeds']:>5} {r['compile_seconds']:>9.1f} "
-                      f"{r['run_seconds']:>8.1f} {r['seeds_per_second']:>8.2f}"
-                      for n, r in rates.items()]
+            lines.append(f"{'experiment':<14} {'seeds':>5} {'programs':>8} {'HLO MB':>7} "
+                         f"{'compile s':>9} {'run s':>8} {'seeds/s':>8}")
+            lines += [f"{n:<14} {r['seeds']:>5} {r['programs']:>8} {r['hlo_chars'] / 1e6:>7.2f} "
+                      f"{r['compile_seconds']:>9.1f} {r['run_seconds']:>8.1f} "
+                      f"{r['seeds_per_second']:>8.2f}" for n, r in rates.items()]
     return "\n".join(lines)
 
 

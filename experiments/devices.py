@@ -28,6 +28,30 @@ AXIS = "seeds"
 _AGREED = [0]   # how many agreements this process has made: each barrier's name is new
 
 
+def reserve_threads() -> None:
+    """Give XLA's CPU thread pool more threads than this host has CPU devices.
+
+    Each CPU device's execution holds one thread of the client's pool while LAPACK's
+    batched kernels (a vmapped Cholesky, say) wait on tasks queued to that same pool; with
+    as many devices as pool threads (two devices on two cores) every thread waits and the
+    run hangs. So when ``XLA_FLAGS`` or ``JAX_NUM_CPU_DEVICES`` asks for N > 1 CPU devices
+    and neither ``PJRT_NPROC`` nor ``NPROC`` sizes the pool, the pool gets
+    max(cores, N) + N threads. Must run before JAX makes its CPU client (importing
+    :mod:`experiments` does it); one device is left as it was."""
+    import re
+    env = os.environ
+    if "PJRT_NPROC" in env or "NPROC" in env:
+        return
+    asked = re.findall(r"--xla_force_host_platform_device_count=(\d+)", env.get("XLA_FLAGS", ""))
+    count = int(asked[-1]) if asked else 1
+    if env.get("JAX_NUM_CPU_DEVICES", "").strip().isdigit():
+        count = max(count, int(env["JAX_NUM_CPU_DEVICES"]))
+    if count > 1:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+            (os.cpu_count() or 1)
+        env["PJRT_NPROC"] = str(max(cores, count) + count)
+
+
 def settings(coordinator: str | None, num_processes: int | None,
              process_id: int | None) -> tuple:
     """(coordinator, processes, process id) from the flags, then the ``VNSIM_*`` environment

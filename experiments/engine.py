@@ -116,18 +116,28 @@ def point_params(program: Program, p: int):
     return jax.tree.map(lambda a: a[p:p + 1], program.params)
 
 
-def seeded(spec: Experiment, static: Static):
+def seeded(spec: Experiment, static: Static, where=None):
     """``f(base_seed, seed ids (S,), params)``: :func:`sim.spec.batched` with each seed's
     key ``fold_in(key(base_seed), s)`` made inside the program (the keys of
-    :func:`sim.keys.seed_keys`, bit for bit), so that the seed ids can be sharded."""
+    :func:`sim.keys.seed_keys`, bit for bit), so that the seed ids can be sharded.
+
+    On a mesh ``where`` of several devices the program is a ``jax.shard_map`` over the
+    ``seeds`` axis: each device runs the per-seed program on its own seeds, with no
+    collective at all. (Left to XLA's partitioner, a ``while`` whose trip count depends on
+    the seed, such as a Poisson draw's or a solver's, got an all-reduce in its condition,
+    and two CPU devices deadlocked in it.)"""
     import jax
+    from jax.sharding import PartitionSpec as P
     program = batched(spec, static)
 
     def run(base_seed, ids, params):
         root = jax.random.key(base_seed)
         return program(jax.vmap(lambda s: jax.random.fold_in(root, s))(ids), params)
 
-    return jax.jit(run)
+    if where is None or where.devices.size == 1:
+        return jax.jit(run)
+    return jax.jit(jax.shard_map(run, mesh=where, in_specs=(P(), P(devices.AXIS), P()),
+                                 out_specs=P(None, devices.AXIS), check_vma=False))
 
 
 def compiler_options(spec: Experiment) -> dict:
@@ -161,7 +171,7 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
                                        NamedSharding(where, P(devices.AXIS)))
             params = devices.put(point_params(program, 0), NamedSharding(where, P()))
             t0 = time.perf_counter()
-            lowered = seeded(spec, program.static).lower(np.uint32(0), ids, params)
+            lowered = seeded(spec, program.static, where).lower(np.uint32(0), ids, params)
             t1 = time.perf_counter()
             _COMPILED[shape] = lowered.compile(compiler_options=compiler_options(spec))
             COMPILE_LOG[shape] = {"lower_seconds": round(t1 - t0, 3),

@@ -34,6 +34,7 @@ COMMIT = threading.RLock()      # held while a finished result is renamed into p
 _SCRATCH: set[str] = set()      # temporary paths to remove on an interrupt
 _DONE: list[str] = []           # results completed in this process
 _MADE: list[str] = []           # folders this process made: removed on an interrupt if empty
+_CHILDREN: set = set()          # processes this one started (``all --jobs``): ended with it
 _INSTALLED = False
 PROG = "python -m experiments"
 
@@ -75,6 +76,28 @@ def make_folder(path) -> None:
         _MADE.extend(str(p) for p in missing)
 
 
+def child(proc) -> None:
+    """Register a child process (a ``subprocess.Popen``): an interrupt ends it first (SIGTERM,
+    which it handles as this module says: its own output whole or absent)."""
+    with COMMIT:
+        _CHILDREN.add(proc)
+
+
+def child_done(proc) -> None:
+    """The child has ended: an interrupt no longer needs to end it."""
+    with COMMIT:
+        _CHILDREN.discard(proc)
+
+
+def _end_children() -> None:
+    for proc in list(_CHILDREN):
+        with contextlib.suppress(OSError):
+            proc.terminate()
+    for proc in list(_CHILDREN):
+        with contextlib.suppress(Exception):
+            proc.wait(timeout=30)
+
+
 def committed(path) -> None:
     """Record a result renamed into place (call while holding :data:`COMMIT`)."""
     _DONE.append(str(path))
@@ -90,6 +113,7 @@ def _remove(path: str) -> None:
 
 def _stop(signum: int) -> None:
     COMMIT.acquire()        # never released: the process ends here
+    _end_children()
     for path in list(_SCRATCH):
         _remove(path)
     for path in reversed(_MADE):

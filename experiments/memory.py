@@ -21,7 +21,8 @@ HEADROOM = 0.8      # use at most this share of the available memory
 
 def available_bytes(device) -> int | None:
     """Bytes the run may use on ``device``: ``VNSIM_MEMORY_GB``, the accelerator's limit,
-    or the host's free memory; ``None`` when unknown."""
+    or the host's free memory times ``VNSIM_MEMORY_SHARE`` (``all --jobs N`` gives each of
+    its N processes 1/N); ``None`` when unknown."""
     override = os.environ.get("VNSIM_MEMORY_GB")
     if override:
         return int(float(override) * 2**30)
@@ -29,9 +30,25 @@ def available_bytes(device) -> int | None:
     if stats and stats.get("bytes_limit"):
         return int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
     try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+        free = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return None
+    return int(free * share())
+
+
+def share() -> float:
+    """``VNSIM_MEMORY_SHARE``: the share of the host's free memory this process may use (1
+    unless set). Raises ValueError with one line naming the variable, the value and the
+    allowed range."""
+    text = os.environ.get("VNSIM_MEMORY_SHARE", "1")
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"VNSIM_MEMORY_SHARE = {text!r} is out of range "
+                         "(allowed: a number, 0 < share <= 1)")
+    return value
 
 
 def program_bytes(compiled) -> int:

@@ -1,9 +1,9 @@
 """``python -m experiments all``: every experiment, the claims ledger and the report.
 
 It runs the ten experiments in order at their default (or ``--quick``/``--tiny``)
-configuration, in one process, then writes the ledger (:mod:`experiments.ledger`) and the
-report (:mod:`experiments.report`) into ``--out``, and prints one screen: each claim, its
-verdict and the folder it was read from.
+configuration (in one process, or ``--jobs`` processes at once), then writes the ledger
+(:mod:`experiments.ledger`) and the report (:mod:`experiments.report`) into ``--out``, and
+prints one screen: each claim, its verdict and the folder it was read from.
 
 - **Resumable.** An experiment whose folder ``OUT/NAME/<config hash>`` exists, whole, with
   the same code version (:func:`experiments.provenance.numbers_version`) is reused, not rerun
@@ -14,6 +14,9 @@ verdict and the folder it was read from.
   folder; the next ``all`` removes the dot-named leftovers and runs what did not finish.
   Do not run two ``all`` on one ``--out`` at once.
 - **Visible.** One progress line: the experiment running, how many are done, the time.
+- **Parallel where it pays.** ``--jobs N`` runs N experiments at once, each in its own
+  process (:mod:`experiments.parallel`); the default is one per four cores (1 on two cores,
+  where the run itself keeps both busy).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import devices, ledger, plot, report
+from . import devices, ledger, parallel, plot, report
 from .provenance import dirty_note, figure_version, numbers_version
 from .results import ResultError
 from .runner import PROG, Progress, UsageError, _check_out, _Parser, identity, parser, run_experiment
@@ -38,6 +41,9 @@ def _parser() -> _Parser:
     p.add_argument("--out", default="results", help="results folder (default: results)")
     p.add_argument("--force", action="store_true", help="rerun experiments already done")
     p.add_argument("--only", default=None, metavar="A,B", help="only these experiments")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="experiments run at once, each in its own process (default: one per "
+                        f"{parallel.CORES_PER_JOB} cores, at least 1)")
     p.add_argument("-h", "--help", action="store_true")
     return p
 
@@ -69,13 +75,39 @@ def reusable(folder: Path, spec) -> bool:
     return True
 
 
+def _in_this_process(to_run, flags, jobs, progress, failed):
+    """Run the experiments one after the other in this process; yields (name, folder,
+    seconds) for each that finished and appends a line to ``failed`` for each that did not."""
+    for k, (spec, run_args, target) in enumerate(to_run):
+        step = f"{k}/{len(to_run)} run, {spec.name}:"
+        start = time.perf_counter()
+        try:
+            run_experiment(spec, run_args, f"{PROG} {spec.name} {' '.join(flags)}",
+                           lambda what, milestone=False: progress(f"{step} {what}", milestone))
+        except Exception as err:  # noqa: BLE001 - one line; the others still run
+            failed.append(f"{spec.name}: {str(err).splitlines()[0][:160]}")
+            continue
+        yield spec.name, target, round(time.perf_counter() - start, 1)
+
+
+def _in_processes(to_run, flags, jobs, progress, failed):
+    """The same, ``jobs`` experiments at a time, each in its own process
+    (:mod:`experiments.parallel`)."""
+    targets = {spec.name: target for spec, _, target in to_run}
+    seconds, lost = parallel.run_all(list(targets), flags, jobs, progress)
+    failed += lost
+    for name, target in targets.items():
+        if name in seconds:
+            yield name, target, seconds[name]
+
+
 def main(argv) -> int:
     from sim.spec import registry
 
     args = _parser().parse_args(argv)
     if args.help:
         print(f"usage: {PROG} all [--quick | --tiny] [--seeds S] [--out DIR] [--force] "
-              "[--only A,B]\n\n" + __doc__.split("\n\n", 1)[1])
+              "[--only A,B] [--jobs N]\n\n" + __doc__.split("\n\n", 1)[1])
         return 0
     if devices.several_tasks():
         raise UsageError("all runs in one process, on every device of this host; across hosts, "
@@ -86,6 +118,8 @@ def main(argv) -> int:
     for n in names:
         if n not in specs:
             raise UsageError(f"--only {n!r} is not an experiment (allowed: {', '.join(specs)})")
+    if args.jobs is not None and not 1 <= args.jobs <= 64:
+        raise UsageError(f"--jobs = {args.jobs} is out of range (allowed: 1 <= jobs <= 64)")
     out = _check_out(args.out)
     flags = ["--quick"] * args.quick + ["--tiny"] * args.tiny + \
         (["--seeds", str(args.seeds)] if args.seeds is not None else []) + ["--out", args.out]
@@ -98,24 +132,20 @@ def main(argv) -> int:
     overall = Progress("all")
     done, log, failed = {}, [], []
     try:
+        to_run = []
         for spec, run_args, target in plan:
-            step = f"{len(done)}/{len(plan)} done, {spec.name}:"
             if not args.force and reusable(target, spec):
                 done[spec.name] = target
                 log.append({"experiment": spec.name, "folder": str(target), "reused": True})
-                overall(f"{step} reused", milestone=True)
-                continue
-            start = time.perf_counter()
-            try:
-                run_experiment(spec, run_args, f"{PROG} {spec.name} {' '.join(flags)}",
-                               lambda what, milestone=False: overall(f"{step} {what}",
-                                                                     milestone))
-            except Exception as err:  # noqa: BLE001 - one line; the others still run
-                failed.append(f"{spec.name}: {str(err).splitlines()[0][:160]}")
-                continue
-            done[spec.name] = target
-            log.append({"experiment": spec.name, "folder": str(target), "reused": False,
-                        "seconds": round(time.perf_counter() - start, 1)})
+                overall(f"{len(done)}/{len(plan)} done, {spec.name}: reused", milestone=True)
+            else:
+                to_run.append((spec, run_args, target))
+        jobs = args.jobs or parallel.default_jobs(len(to_run))
+        run = _in_processes if jobs > 1 and len(to_run) > 1 else _in_this_process
+        for name, target, seconds in run(to_run, flags, jobs, overall, failed):
+            done[name] = target
+            log.append({"experiment": name, "folder": str(target), "reused": False,
+                        "seconds": seconds})
     finally:
         overall.close()
     runs = {**ledger.find_runs(out), **done}
@@ -123,13 +153,14 @@ def main(argv) -> int:
     report.write(out / "report.pdf", rows, runs)
     seconds = round(time.perf_counter() - t0, 1)
     ledger.replace_text(out / "all.json", json.dumps(
-        {"seconds": seconds, "flags": flags,
+        {"seconds": seconds, "flags": flags, "jobs": jobs,
          "code_versions": {s.name: numbers_version(s.module) for s, _, _ in plan},
          "experiments": log,
          "failed": failed, "stale_removed": [str(s) for s in stale]}, indent=2) + "\n")
     print(ledger.screen(rows, out))
     ran = sum(not e["reused"] for e in log)
-    print(f"all: {ran} run, {len(log) - ran} reused, {len(failed)} failed in {seconds:.0f}s; "
+    print(f"all: {ran} run, {len(log) - ran} reused, {len(failed)} failed in {seconds:.0f}s "
+          f"({jobs} at a time); "
           f"wrote {out}/claims.csv, claims_cells.csv, CLAIMS.md, report.pdf, all.json"
           + (f"; python -m experiments publish {out} copies this default run's figures and "
              "ledger into the repository" if default else ""))

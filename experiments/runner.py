@@ -29,7 +29,7 @@ from pathlib import Path
 from sim.config import ConfigError, to_dict
 from sim.fields import field_at, field_rows, replace_path
 
-from . import cache, engine, interrupt, record
+from . import cache, engine, interrupt, memory, record
 from .provenance import config_hash
 from .results import ResultError
 
@@ -204,6 +204,7 @@ def run_experiment(spec, args, command: str, progress=None) -> Path:
     out = _check_out(args.out) if not process_id else Path(args.out)   # process 0 writes
     try:
         cache.enable()
+        memory.share()
     except ValueError as err:
         raise UsageError(str(err)) from None
     engine.devices.initialize(getattr(args, "coordinator", None),

@@ -25,8 +25,9 @@ from .ledger import find_runs, read_meta
 
 
 def default_rates(root) -> dict:
-    """{experiment: {seeds, compile_seconds, run_seconds, seeds_per_second, devices}} of the
-    newest default-scale run of each experiment under ``root`` (empty if none)."""
+    """{experiment: {seeds, compile_seconds, run_seconds, seeds_per_second, devices,
+    programs, hlo_chars}} of the newest default-scale run of each experiment under ``root``
+    (empty if none); ``hlo_chars`` sums the HLO text of the programs that run compiled."""
     rates = {}
     if not os.path.isdir(root):
         return rates
@@ -35,8 +36,17 @@ def default_rates(root) -> dict:
         run = float(meta["run_seconds"])
         rates[name] = {"seeds": meta["n_seeds"], "compile_seconds": meta["compile_seconds"],
                        "run_seconds": run, "seeds_per_second": meta["n_seeds"] / max(run, 1e-9),
-                       "devices": len(meta.get("devices", [])), "folder": str(folder)}
+                       "devices": len(meta.get("devices", [])), "folder": str(folder),
+                       **program_sizes(meta)}
     return rates
+
+
+def program_sizes(meta: dict) -> dict:
+    """{programs, hlo_chars} of a run from its ``meta.json``: the compiled programs, and the
+    characters of their HLO text (a size that does not depend on the machine)."""
+    programs = meta.get("programs", [])
+    return {"programs": len(programs),
+            "hlo_chars": sum(int(p.get("hlo_chars", 0)) for p in programs)}
 
 
 def run_seconds(name: str, sets: dict, variant: str, seeds: int, quick: bool = True) -> dict:

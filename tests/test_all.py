@@ -148,6 +148,30 @@ def test_every_tiny_run_has_its_figure_and_its_axes(tiny):
         _axes(name, ledger.load_summary(folder))
 
 
+# Each experiment's compiled programs, as characters of HLO text (StableHLO, before XLA's
+# passes: the same on every machine) at the tiny scale, measured at stop 35 with about 5%
+# headroom. Compile time grows with it (10 to 15 s per million characters on 2 cores), so a
+# change that adds program text fails here and must lower the budget it raises, or say why.
+HLO_BUDGET = {"convergence": 3_880_000, "sycophancy": 1_770_000, "negative_only": 560_000,
+              "loss_aversion": 480_000, "capability": 2_020_000, "shift": 750_000,
+              "returns": 920_000, "hybrid": 1_260_000, "economics": 2_160_000,
+              "limits": 1_790_000}
+
+
+def test_every_experiment_stays_under_its_hlo_budget(tiny):
+    """Compile less (issue 30): each experiment's programs at the tiny scale hold under
+    :data:`HLO_BUDGET`, read from the ``meta.json`` of the ``all --tiny`` run."""
+    out, _ = tiny
+    assert set(HLO_BUDGET) == set(registry())
+    sizes = {}
+    for name, folder in ledger.find_runs(out).items():
+        programs = json.loads((folder / "meta.json").read_text())["programs"]
+        sizes[name] = sum(p.get("hlo_chars", 0) for p in programs)
+    over = {n: (s, HLO_BUDGET[n]) for n, s in sizes.items() if s > HLO_BUDGET[n]}
+    assert not over, f"HLO characters over budget (size, budget): {over}"
+    assert set(sizes) == set(HLO_BUDGET) and all(s > 0 for s in sizes.values()), sizes
+
+
 def test_all_reuses_finished_experiments_of_the_same_config_and_code(tiny):
     out, _ = tiny
     before = {n: (f / "meta.json").stat().st_mtime_ns for n, f in ledger.find_runs(out).items()}
@@ -156,6 +180,25 @@ def test_all_reuses_finished_experiments_of_the_same_config_and_code(tiny):
     assert "0 run, 10 reused, 0 failed" in run.stdout
     after = {n: (f / "meta.json").stat().st_mtime_ns for n, f in ledger.find_runs(out).items()}
     assert before == after
+
+
+def test_jobs_run_experiments_at_once_in_processes_of_their_own_with_the_same_numbers(
+        tiny, tmp_path):
+    """``all --jobs 2``: two experiments at once, each in its own process, write bitwise the
+    results of the serial ``all --tiny``, and the ledger as usual."""
+    out, _ = tiny
+    new = tmp_path / "results"
+    run = _all("--tiny", "--only", "loss_aversion,returns", "--jobs", "2", "--out", str(new),
+               timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "2 run, 0 reused, 0 failed" in run.stdout and "(2 at a time)" in run.stdout
+    assert "loss_aversion: " in run.stdout and "returns: " in run.stdout   # each child's lines
+    serial, parallel = ledger.find_runs(out), ledger.find_runs(new)
+    assert set(parallel) == {"loss_aversion", "returns"}
+    for name, folder in parallel.items():
+        assert (folder / "results.csv").read_bytes() == \
+            (serial[name] / "results.csv").read_bytes(), name
+    assert json.loads((new / "all.json").read_text())["jobs"] == 2 and _ledger(new)
 
 
 def test_sigkill_during_all_leaves_no_partial_folder_and_the_next_all_resumes(tmp_path):

@@ -37,7 +37,8 @@ def _run(root, name, digest, scale, seeds, run_seconds, started):
     (folder / "summary.csv").write_text("x\n")
     (folder / "meta.json").write_text(json.dumps(
         {"scale": scale, "n_seeds": seeds, "compile_seconds": 1.5, "run_seconds": run_seconds,
-         "devices": ["TFRT_CPU_0"], "started": started}))
+         "devices": ["TFRT_CPU_0"], "started": started,
+         "programs": [{"hlo_chars": 300}, {"hlo_chars": 200}, {"variant": "shares one"}]}))
 
 
 def test_seeds_per_second_come_from_the_newest_default_run_only(tmp_path):
@@ -48,6 +49,7 @@ def test_seeds_per_second_come_from_the_newest_default_run_only(tmp_path):
     rates = throughput.default_rates(tmp_path)
     assert list(rates) == ["returns"]
     assert rates["returns"]["seeds_per_second"] == 4.0 and rates["returns"]["devices"] == 1
+    assert rates["returns"]["programs"] == 3 and rates["returns"]["hlo_chars"] == 500
     assert throughput.default_rates(tmp_path / "missing") == {}
 
 

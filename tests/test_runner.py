@@ -147,6 +147,10 @@ BAD = [
      {"VNSIM_JAX_CACHE_BYTES": "12"}),
     (["convergence", "--tiny"], "VNSIM_JAX_CACHE_BYTES = 'lots' is out of range",
      {"VNSIM_JAX_CACHE_BYTES": "lots"}),
+    (["convergence", "--tiny"], "VNSIM_MEMORY_SHARE = '2' is out of range",
+     {"VNSIM_MEMORY_SHARE": "2"}),
+    (["all", "--tiny", "--jobs", "0"], "--jobs = 0 is out of range (allowed: 1 <= jobs <= 64)",
+     {}),
 ]
 
 

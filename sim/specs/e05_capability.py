@@ -113,9 +113,17 @@ def budgets(tiers: tuple) -> tuple[int, ...]:
     return tuple(sorted(set(tiers) | {t // 2 for t in tiers}))
 
 
-def _trend(xs: jax.Array, metrics: dict) -> dict:
-    """Spearman's rho between the axis and every metric except the KL (module docstring)."""
-    return {f"spearman_{m}": spearman(xs, v) for m, v in metrics.items() if m != "kl_to_prior"}
+def _trends(xs: jax.Array, by_method: dict) -> dict:
+    """``{method}_trend``: Spearman's rho between the axis and each of the method's metrics
+    except the KL (module docstring). Every (method, metric) curve is one row of a single
+    ``spearman`` call (one copy of its ops in the program, not one per curve)."""
+    rows = [(name, m) for name, metrics in by_method.items() for m in metrics
+            if m != "kl_to_prior"]
+    rho = spearman(xs, jnp.stack([by_method[name][m] for name, m in rows]))
+    out = {f"{name}_trend": {} for name in by_method}
+    for k, (name, m) in enumerate(rows):
+        out[f"{name}_trend"][f"spearman_{m}"] = rho[k]
+    return out
 
 
 def run(key, params, static):
@@ -145,13 +153,12 @@ def run(key, params, static):
     out["dpo"] = dpo_at_budgets(k_train, setting, learned.comparisons, static.tiers,
                                 params.dpo_beta, params.dpo_learning_rate, static.dpo_steps, score)
     log_tiers = jnp.log(jnp.asarray(static.tiers, dtype))
-    for name in tiered_methods():
-        out[f"{name}_trend"] = _trend(log_tiers, out[name])
+    out.update(_trends(log_tiers, {name: out[name] for name in tiered_methods()}))
 
     weights = jnp.asarray(static.prior_weights, dtype)
     out["prior"] = jax.vmap(lambda a: score(prior_logp(
         k_setting, setting, params.policy._replace(prior_value_weight=a))))(weights)
-    out["prior_trend"] = _trend(weights, out["prior"])
+    out.update(_trends(weights, {"prior": out["prior"]}))
     return out
 
 

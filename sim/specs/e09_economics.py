@@ -228,8 +228,12 @@ def run(key, params, static):
     prior = hybrid_metrics(setting, setting.logp0)
     dtype = setting.z0.dtype
     out = {}
-    for name, scores in grid.items():
-        cost, target, marginal = _economics(static, params, scores, prior, dtype)
+    # every regime priced by one vmapped copy of _economics (not one copy per regime)
+    names = list(grid)
+    priced = jax.vmap(lambda scores: _economics(static, params, scores, prior, dtype))(
+        jax.tree.map(lambda *a: jnp.stack(a), *(grid[name] for name in names)))
+    for k, name in enumerate(names):
+        cost, target, marginal = jax.tree.map(lambda a, k=k: a[k], priced)
         out[f"cost_{name}"], out[f"target_{name}"] = cost, target
         out[f"marginal_{name}"] = marginal
     k_audit, k_curator = streams(key, "audit", "curators")

@@ -1,0 +1,99 @@
+"""``all --jobs N``: several experiments at once, each in a process of its own.
+
+Compiling is nearly all of a run on a GPU, and XLA compiles one program on a few of the
+host's cores; ten experiments one after the other leave the others idle. With ``--jobs N``
+``all`` keeps N experiments running, each as ``python -m experiments NAME`` with ``all``'s
+own flags, and writes the ledger once they are done. Each child writes only its own results
+folder, whole or not at all, exactly as it does alone, so its numbers are the ones a run of
+that experiment alone gives (a process holds nothing that another can change).
+
+Sharing the machine:
+
+- memory: each child may use 1/N of what it would use alone (``VNSIM_MEMORY_SHARE`` scales
+  the host memory :mod:`experiments.memory` sees; ``XLA_PYTHON_CLIENT_MEM_FRACTION`` the
+  accelerator's, 0.75 / N, unless already set);
+- output: a child's lines are printed when it ends, never interleaved;
+- Ctrl-C: the children end with the parent (:func:`experiments.interrupt.child`), each
+  leaving its folder whole or absent.
+
+:func:`default_jobs` is what ``--jobs`` means when not given: one job per
+:data:`CORES_PER_JOB` cores. On two cores that is 1: the run itself already uses both cores,
+and two jobs measured slower there (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+
+from . import interrupt
+
+CORES_PER_JOB = 4   # a compile and a run each keep about this many cores busy (measured)
+
+
+def host_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1)
+
+
+def default_jobs(experiments: int) -> int:
+    """Experiments to run at once when ``--jobs`` is not given: cores // CORES_PER_JOB, at
+    least 1, at most the number of experiments."""
+    return max(1, min(experiments, host_cores() // CORES_PER_JOB))
+
+
+def child_env(jobs: int) -> dict:
+    """The environment of each child: this one, with its share of the memory."""
+    env = dict(os.environ)
+    share = float(env.get("VNSIM_MEMORY_SHARE", "1")) / jobs
+    env["VNSIM_MEMORY_SHARE"] = f"{share:.6g}"
+    env.setdefault("XLA_PYTHON_CLIENT_MEM_FRACTION", f"{0.75 / jobs:.3f}")
+    return env
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no output"
+
+
+def run_all(names: list[str], flags: list[str], jobs: int, progress) -> tuple[dict, list]:
+    """Run each experiment of ``names`` with ``flags``, ``jobs`` at a time; returns
+    ({name: seconds} of those that succeeded, ["name: last line", ...] of those that
+    failed). ``progress(what, milestone)`` hears of each start and end."""
+    pending, running = deque(names), {}
+    seconds, failed = {}, []
+    env = child_env(jobs)
+    while pending or running:
+        while pending and len(running) < jobs:
+            name = pending.popleft()
+            out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+            proc = subprocess.Popen([sys.executable, "-m", "experiments", name, *flags],
+                                    stdout=out, stderr=err, env=env, text=True)
+            interrupt.child(proc)
+            running[name] = (proc, out, err, time.perf_counter())
+            progress(f"{name} started ({len(running)} running)", True)
+        time.sleep(0.2)
+        for name, (proc, out, err, t0) in list(running.items()):
+            if proc.poll() is None:
+                continue
+            del running[name]
+            interrupt.child_done(proc)
+            out.seek(0)
+            err.seek(0)
+            sys.stdout.write(out.read())
+            text = err.read()
+            if proc.returncode == 0:
+                seconds[name] = round(time.perf_counter() - t0, 1)
+                progress(f"{name} done in {seconds[name]:.0f}s", True)
+            else:
+                failed.append(f"{name}: {_last_line(text)[:200]}")
+                progress(f"{name} failed (exit status {proc.returncode})", True)
+            out.close()
+            err.close()
+    return seconds, failed
+

@@ -1,0 +1,54 @@
+"""``all --jobs N`` (:mod:`experiments.parallel`): how many at once, each child's share of
+the memory, and a failing child reported as one line while the others run."""
+
+from __future__ import annotations
+
+import pytest
+
+from experiments import memory, parallel
+
+
+@pytest.mark.parametrize(("cores", "experiments", "jobs"),
+                         [(1, 10, 1), (2, 10, 1), (4, 10, 1), (8, 10, 2), (16, 10, 4),
+                          (64, 10, 10), (64, 3, 3), (16, 0, 1)])
+def test_default_jobs_is_one_per_four_cores_between_one_and_the_experiments(
+        monkeypatch, cores, experiments, jobs):
+    monkeypatch.setattr(parallel, "host_cores", lambda: cores)
+    assert parallel.default_jobs(experiments) == jobs
+
+
+def test_each_child_gets_its_share_of_host_and_accelerator_memory(monkeypatch):
+    monkeypatch.delenv("VNSIM_MEMORY_SHARE", raising=False)
+    monkeypatch.delenv("XLA_PYTHON_CLIENT_MEM_FRACTION", raising=False)
+    env = parallel.child_env(4)
+    assert float(env["VNSIM_MEMORY_SHARE"]) == 0.25
+    assert env["XLA_PYTHON_CLIENT_MEM_FRACTION"] == "0.188"
+    monkeypatch.setenv("VNSIM_MEMORY_SHARE", "0.5")         # already a share: halved again
+    monkeypatch.setenv("XLA_PYTHON_CLIENT_MEM_FRACTION", "0.3")   # the user's own: kept
+    env = parallel.child_env(2)
+    assert float(env["VNSIM_MEMORY_SHARE"]) == 0.25 and env["XLA_PYTHON_CLIENT_MEM_FRACTION"] == "0.3"
+
+
+def test_the_memory_share_scales_the_host_memory_and_refuses_a_bad_value(monkeypatch):
+    monkeypatch.delenv("VNSIM_MEMORY_GB", raising=False)
+    monkeypatch.delenv("VNSIM_MEMORY_SHARE", raising=False)
+    whole = memory.available_bytes(None)
+    monkeypatch.setenv("VNSIM_MEMORY_SHARE", "0.5")
+    half = memory.available_bytes(None)
+    assert half == pytest.approx(whole / 2, rel=0.2)   # free memory moves a little between reads
+    for bad in ("0", "1.5", "lots", "nan"):
+        monkeypatch.setenv("VNSIM_MEMORY_SHARE", bad)
+        with pytest.raises(ValueError, match=f"VNSIM_MEMORY_SHARE = '{bad}' is out of range"):
+            memory.share()
+
+
+def test_a_failing_child_is_one_line_and_the_others_still_run(tmp_path):
+    """Two children at once: one fails (an unknown experiment: exit 2), the other prints
+    the list; the failure is reported with the child's own last line."""
+    heard = []
+    seconds, failed = parallel.run_all(["nosuch", "list"], ["--out", str(tmp_path)], 2,
+                                       lambda what, milestone=False: heard.append(what))
+    assert list(seconds) == ["list"] and len(failed) == 1
+    assert failed[0].startswith("nosuch: ") and "unknown experiment 'nosuch'" in failed[0]
+    assert any(w.startswith("nosuch started") for w in heard)
+    assert any("failed (exit status 2)" in w for w in heard)
