@@ -14,9 +14,9 @@ prints one screen: each claim, its verdict and the folder it was read from.
   folder; the next ``all`` removes the dot-named leftovers and runs what did not finish.
   Do not run two ``all`` on one ``--out`` at once.
 - **Visible.** One progress line: the experiment running, how many are done, the time.
-- **Parallel where it pays.** ``--jobs N`` runs N experiments at once, each in its own
-  process (:mod:`experiments.parallel`); the default is one per four cores (1 on two cores,
-  where the run itself keeps both busy).
+- **Parallel.** ``--jobs N`` runs N experiments at once, each in its own process
+  (:mod:`experiments.parallel`); the default is one per core, at most 8 (on two cores
+  ``all --tiny`` took 188 s two at a time against 252 s one at a time, the same numbers).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _parser() -> _Parser:
     p.add_argument("--only", default=None, metavar="A,B", help="only these experiments")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="experiments run at once, each in its own process (default: one per "
-                        f"{parallel.CORES_PER_JOB} cores, at least 1)")
+                        f"core, at most {parallel.MOST_JOBS})")
     p.add_argument("-h", "--help", action="store_true")
     return p
 

@@ -205,7 +205,7 @@ def test_sigkill_during_all_leaves_no_partial_folder_and_the_next_all_resumes(tm
     """Kill-safety: after SIGKILL every results folder is whole (dot-named leftovers aside),
     and the next ``all`` removes the leftovers, reuses what finished and runs the rest."""
     out = tmp_path / "results"
-    only = ["--tiny", "--only", "loss_aversion,negative_only", "--out", str(out)]
+    only = ["--tiny", "--only", "loss_aversion,negative_only", "--jobs", "1", "--out", str(out)]
     proc = subprocess.Popen([sys.executable, "-m", "experiments", "all", *only], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 900

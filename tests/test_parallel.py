@@ -3,15 +3,22 @@ the memory, and a failing child reported as one line while the others run."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
 from experiments import memory, parallel
 
 
 @pytest.mark.parametrize(("cores", "experiments", "jobs"),
-                         [(1, 10, 1), (2, 10, 1), (4, 10, 1), (8, 10, 2), (16, 10, 4),
-                          (64, 10, 10), (64, 3, 3), (16, 0, 1)])
-def test_default_jobs_is_one_per_four_cores_between_one_and_the_experiments(
+                         [(1, 10, 1), (2, 10, 2), (4, 10, 4), (16, 10, 8), (64, 3, 3),
+                          (2, 1, 1), (16, 0, 1)])
+def test_default_jobs_is_one_per_core_between_one_and_eight_and_the_experiments(
         monkeypatch, cores, experiments, jobs):
     monkeypatch.setattr(parallel, "host_cores", lambda: cores)
     assert parallel.default_jobs(experiments) == jobs
@@ -52,3 +59,50 @@ def test_a_failing_child_is_one_line_and_the_others_still_run(tmp_path):
     assert failed[0].startswith("nosuch: ") and "unknown experiment 'nosuch'" in failed[0]
     assert any(w.startswith("nosuch started") for w in heard)
     assert any("failed (exit status 2)" in w for w in heard)
+
+
+def _processes_naming(text: str) -> list[int]:
+    """Pids of the processes whose command line contains ``text`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+def test_children_end_with_the_parent_even_when_it_is_killed(tmp_path):
+    """SIGKILL to ``all --jobs 2`` (nothing can run in the parent then): its children get
+    SIGTERM from the kernel and end, leaving no results folder half-written."""
+    out = tmp_path / "results"
+    proc = subprocess.Popen([sys.executable, "-m", "experiments", "all", "--tiny", "--only",
+                             "loss_aversion,negative_only", "--jobs", "2", "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    started, deadline = 0, time.monotonic() + 120
+    while started < 2 and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        started += " started (" in line
+    assert started == 2
+    children = [p for p in _processes_naming(str(out)) if p != proc.pid]
+    assert len(children) == 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 60
+    while any(Path(f"/proc/{p}").exists() and _alive(p) for p in children) and \
+            time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in children if Path(f"/proc/{p}").exists() and _alive(p)]
+    for folder in out.glob("*/[0-9a-f]*"):   # whatever finished is whole
+        assert (folder / "results.csv").is_file() and (folder / "meta.json").is_file()
+
+
+def _alive(pid: int) -> bool:
+    """Not a zombie (a dead child of a dead parent waits for init to reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
