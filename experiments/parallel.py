@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections import deque
 
-from . import interrupt
+from . import interrupt, memory
 
 MOST_JOBS = 8   # the default never runs more at once: each holds its programs in memory
 
@@ -62,15 +62,17 @@ def _end_with_parent() -> None:   # pragma: no cover - runs in the child before 
 def child_env(jobs: int) -> dict:
     """The environment of each child: this one, with its share of the memory."""
     env = dict(os.environ)
-    share = float(env.get("VNSIM_MEMORY_SHARE", "1")) / jobs
+    share = memory.share() / jobs
     env["VNSIM_MEMORY_SHARE"] = f"{share:.6g}"
     env.setdefault("XLA_PYTHON_CLIENT_MEM_FRACTION", f"{0.75 / jobs:.3f}")
     return env
 
 
 def _last_line(text: str) -> str:
+    """A failed child's own one-line error, without its ``python -m experiments: error:``."""
     lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "no output"
+    line = lines[-1].strip() if lines else "no output"
+    return line.removeprefix(f"{interrupt.PROG}: error: ")
 
 
 def run_all(names: list[str], flags: list[str], jobs: int, progress) -> tuple[dict, list]:

@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import devices, ledger, parallel, plot, report
+from . import devices, ledger, memory, parallel, plot, report
 from .provenance import dirty_note, figure_version, numbers_version
 from .results import ResultError
 from .runner import PROG, Progress, UsageError, _check_out, _Parser, identity, parser, run_experiment
@@ -120,6 +120,10 @@ def main(argv) -> int:
             raise UsageError(f"--only {n!r} is not an experiment (allowed: {', '.join(specs)})")
     if args.jobs is not None and not 1 <= args.jobs <= 64:
         raise UsageError(f"--jobs = {args.jobs} is out of range (allowed: 1 <= jobs <= 64)")
+    try:
+        memory.share()
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     out = _check_out(args.out)
     flags = ["--quick"] * args.quick + ["--tiny"] * args.tiny + \
         (["--seeds", str(args.seeds)] if args.seeds is not None else []) + ["--out", args.out]

@@ -151,6 +151,8 @@ BAD = [
      {"VNSIM_MEMORY_SHARE": "2"}),
     (["all", "--tiny", "--jobs", "0"], "--jobs = 0 is out of range (allowed: 1 <= jobs <= 64)",
      {}),
+    (["all", "--tiny"], "VNSIM_MEMORY_SHARE = 'half' is out of range",
+     {"VNSIM_MEMORY_SHARE": "half"}),
 ]
 
 
