@@ -5,6 +5,7 @@ import sys
 from experiments import interrupt
 
 interrupt.install()   # before JAX is imported: Ctrl-C at any moment is exit 130, nothing written
+interrupt.end_with_parent()   # a child of all --jobs ends with its parent
 
 from experiments.runner import main  # noqa: E402
 

@@ -47,9 +47,13 @@ def reserve_threads() -> None:
     if env.get("JAX_NUM_CPU_DEVICES", "").strip().isdigit():
         count = max(count, int(env["JAX_NUM_CPU_DEVICES"]))
     if count > 1:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
-            (os.cpu_count() or 1)
-        env["PJRT_NPROC"] = str(max(cores, count) + count)
+        env["PJRT_NPROC"] = str(max(host_cores(), count) + count)
+
+
+def host_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1)
 
 
 def settings(coordinator: str | None, num_processes: int | None,

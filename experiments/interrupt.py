@@ -139,6 +139,22 @@ def _watch(fd: int) -> None:
                 _stop(signum)
 
 
+def end_with_parent() -> None:
+    """A child of ``all --jobs`` (``VNSIM_PARENT_PID`` set) asks Linux for SIGTERM when its
+    parent dies, even by SIGKILL (``prctl(PR_SET_PDEATHSIG)``), and ends at once if the parent
+    is already gone; the SIGTERM is handled as above. Elsewhere, nothing."""
+    parent = os.environ.pop("VNSIM_PARENT_PID", "")   # not inherited by this one's children
+    if not parent.isdigit() or not os.path.exists("/proc/self"):
+        return
+    import ctypes
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != int(parent):   # the parent died before the request
+        os._exit(128 + signal.SIGTERM)
+
+
 def finished() -> None:
     """The command is done and its output whole: from here a Ctrl-C is ignored. (At
     interpreter exit Python resets its handlers to the default, and a SIGINT during the

@@ -13,8 +13,9 @@ Sharing the machine:
   the host memory :mod:`experiments.memory` sees; ``XLA_PYTHON_CLIENT_MEM_FRACTION`` the
   accelerator's, 0.75 / N, unless already set);
 - output: a child's lines are printed when it ends, never interleaved;
-- Ctrl-C: the children end with the parent (:func:`experiments.interrupt.child`), each
-  leaving its folder whole or absent.
+- Ctrl-C: the parent ends its children (:func:`experiments.interrupt.child`), and a child
+  ends when its parent dies, even by SIGKILL (:func:`experiments.interrupt.end_with_parent`),
+  each leaving its folder whole or absent.
 
 :func:`default_jobs` is what ``--jobs`` means when not given: one job per core, at most
 :data:`MOST_JOBS`. Measured on two cores (``all --tiny``, cold compile cache each): 252 s one
@@ -31,40 +32,25 @@ import tempfile
 import time
 from collections import deque
 
-from . import interrupt, memory
+from . import devices, interrupt, memory
 
 MOST_JOBS = 8   # the default never runs more at once: each holds its programs in memory
-
-
-def host_cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
-        (os.cpu_count() or 1)
 
 
 def default_jobs(experiments: int) -> int:
     """Experiments to run at once when ``--jobs`` is not given: one per core, at least 1, at
     most :data:`MOST_JOBS` and the number of experiments."""
-    return max(1, min(experiments, host_cores(), MOST_JOBS))
-
-
-def _end_with_parent() -> None:   # pragma: no cover - runs in the child before exec
-    """Linux: the child gets SIGTERM when the parent dies, even by SIGKILL (its handler
-    leaves its results folder whole or absent)."""
-    import ctypes
-    import signal
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+    return max(1, min(experiments, devices.host_cores(), MOST_JOBS))
 
 
 def child_env(jobs: int) -> dict:
-    """The environment of each child: this one, with its share of the memory."""
+    """The environment of each child: this one, with its share of the memory and this
+    process's id (:func:`experiments.interrupt.end_with_parent`)."""
     env = dict(os.environ)
     share = memory.share() / jobs
     env["VNSIM_MEMORY_SHARE"] = f"{share:.6g}"
     env.setdefault("XLA_PYTHON_CLIENT_MEM_FRACTION", f"{0.75 / jobs:.3f}")
+    env["VNSIM_PARENT_PID"] = str(os.getpid())   # the child ends with this process
     return env
 
 
@@ -87,9 +73,7 @@ def run_all(names: list[str], flags: list[str], jobs: int, progress) -> tuple[di
             name = pending.popleft()
             out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
             proc = subprocess.Popen([sys.executable, "-m", "experiments", name, *flags],
-                                    stdout=out, stderr=err, env=env, text=True,
-                                    preexec_fn=_end_with_parent if sys.platform == "linux"
-                                    else None)
+                                    stdout=out, stderr=err, env=env, text=True)
             interrupt.child(proc)
             running[name] = (proc, out, err, time.perf_counter())
             progress(f"{name} started ({len(running)} running)", True)

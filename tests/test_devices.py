@@ -145,3 +145,4 @@ def test_one_trace_serves_every_chunk_and_sweep_point_of_a_program(monkeypatch):
         and timings[0]["xla_seconds"] >= 0   # where its compile time went
     assert len(blocks) >= 4 and all(b.metrics[m].shape[0] == 2 * engine.CHUNK + 3
                                     for b in blocks for m in b.metrics)
+

@@ -20,7 +20,7 @@ from experiments import memory, parallel
                           (2, 1, 1), (16, 0, 1)])
 def test_default_jobs_is_one_per_core_between_one_and_eight_and_the_experiments(
         monkeypatch, cores, experiments, jobs):
-    monkeypatch.setattr(parallel, "host_cores", lambda: cores)
+    monkeypatch.setattr(parallel.devices, "host_cores", lambda: cores)
     assert parallel.default_jobs(experiments) == jobs
 
 
@@ -30,6 +30,7 @@ def test_each_child_gets_its_share_of_host_and_accelerator_memory(monkeypatch):
     env = parallel.child_env(4)
     assert float(env["VNSIM_MEMORY_SHARE"]) == 0.25
     assert env["XLA_PYTHON_CLIENT_MEM_FRACTION"] == "0.188"
+    assert env["VNSIM_PARENT_PID"] == str(os.getpid())
     monkeypatch.setenv("VNSIM_MEMORY_SHARE", "0.5")         # already a share: halved again
     monkeypatch.setenv("XLA_PYTHON_CLIENT_MEM_FRACTION", "0.3")   # the user's own: kept
     env = parallel.child_env(2)
@@ -74,7 +75,7 @@ def _processes_naming(text: str) -> list[int]:
     return found
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="PR_SET_PDEATHSIG is Linux's")
 def test_children_end_with_the_parent_even_when_it_is_killed(tmp_path):
     """SIGKILL to ``all --jobs 2`` (nothing can run in the parent then): its children get
     SIGTERM from the kernel and end, leaving no results folder half-written."""
