@@ -3,8 +3,9 @@
 JAX's own machinery, nothing of ours: :func:`mesh` is ``jax.make_mesh`` over
 ``jax.devices()`` (after :func:`initialize`, the devices of every process), the seed
 indices of a call are a global ``jax.Array`` sharded along the mesh's ``seeds`` axis
-(``NamedSharding(mesh, P("seeds"))``), the swept numbers are replicated, and XLA's
-partitioner splits the ``vmap`` over seeds between the devices. Each seed's key is
+(``NamedSharding(mesh, P("seeds"))``), the swept numbers are replicated, and each device
+runs the per-seed program on its own seeds (``jax.shard_map`` over ``seeds``:
+:func:`experiments.engine.seeded`; no collective in the program). Each seed's key is
 ``fold_in(key(base_seed), s)`` made inside the program, so a seed's numbers do not
 depend on which device, process or chunk runs it. Outputs stay on the devices until
 :func:`gather` brings them to the host once, at the end (``process_allgather`` across
@@ -117,9 +118,8 @@ def several_tasks() -> bool:
 
 
 def mesh():
-    """A one-axis mesh (``seeds``) over every device of every process. Its axis is ``Auto``:
-    XLA's partitioner shards the program from the inputs' shardings (no sharding in the
-    model's own code)."""
+    """A one-axis mesh (``seeds``) over every device of every process; the engine maps the
+    program over it with ``jax.shard_map`` (no sharding in the model's own code)."""
     import jax
     from jax.sharding import AxisType
     devices = jax.devices()
