@@ -101,19 +101,13 @@ def _in_processes(to_run, flags, jobs, progress, failed):
             yield name, target, seconds[name]
 
 
-def main(argv) -> int:
-    from sim.spec import registry
-
-    args = _parser().parse_args(argv)
-    if args.help:
-        print(f"usage: {PROG} all [--quick | --tiny] [--seeds S] [--out DIR] [--force] "
-              "[--only A,B] [--jobs N]\n\n" + __doc__.split("\n\n", 1)[1])
-        return 0
+def _checked_names(args, specs) -> list[str]:
+    """The experiments to run, once every bad input (flags and environment) has been
+    refused with one line."""
     if devices.several_tasks():
         raise UsageError("all runs in one process, on every device of this host; across hosts, "
                          f"run each experiment with {PROG} NAME --coordinator HOST:PORT ... "
                          "(unset VNSIM_COORDINATOR, or use one SLURM task)")
-    specs = registry()
     names = list(specs) if args.only is None else [n.strip() for n in args.only.split(",")]
     for n in names:
         if n not in specs:
@@ -124,6 +118,44 @@ def main(argv) -> int:
         memory.share()
     except ValueError as err:
         raise UsageError(str(err)) from None
+    return names
+
+
+def _run_plan(plan, flags, force: bool, jobs):
+    """Reuse what is finished (unless ``force``), run the rest ``jobs`` at a time (default:
+    :func:`experiments.parallel.default_jobs`); returns (done {name: folder}, log, failed
+    lines, jobs)."""
+    overall = Progress("all")
+    done, log, failed, to_run = {}, [], [], []
+    try:
+        for spec, run_args, target in plan:
+            if not force and reusable(target, spec):
+                done[spec.name] = target
+                log.append({"experiment": spec.name, "folder": str(target), "reused": True})
+                overall(f"{len(done)}/{len(plan)} done, {spec.name}: reused", milestone=True)
+            else:
+                to_run.append((spec, run_args, target))
+        jobs = jobs or parallel.default_jobs(len(to_run))
+        run = _in_processes if jobs > 1 and len(to_run) > 1 else _in_this_process
+        for name, target, seconds in run(to_run, flags, jobs, overall, failed):
+            done[name] = target
+            log.append({"experiment": name, "folder": str(target), "reused": False,
+                        "seconds": seconds})
+    finally:
+        overall.close()
+    return done, log, failed, jobs
+
+
+def main(argv) -> int:
+    from sim.spec import registry
+
+    args = _parser().parse_args(argv)
+    if args.help:
+        print(f"usage: {PROG} all [--quick | --tiny] [--seeds S] [--out DIR] [--force] "
+              "[--only A,B] [--jobs N]\n\n" + __doc__.split("\n\n", 1)[1])
+        return 0
+    specs = registry()
+    names = _checked_names(args, specs)
     out = _check_out(args.out)
     flags = ["--quick"] * args.quick + ["--tiny"] * args.tiny + \
         (["--seeds", str(args.seeds)] if args.seeds is not None else []) + ["--out", args.out]
@@ -133,25 +165,7 @@ def main(argv) -> int:
         plan.append((specs[n], run_args, out / n / identity(specs[n], run_args)[-1]))
     stale = clean_stale(out)
     t0 = time.perf_counter()
-    overall = Progress("all")
-    done, log, failed = {}, [], []
-    try:
-        to_run = []
-        for spec, run_args, target in plan:
-            if not args.force and reusable(target, spec):
-                done[spec.name] = target
-                log.append({"experiment": spec.name, "folder": str(target), "reused": True})
-                overall(f"{len(done)}/{len(plan)} done, {spec.name}: reused", milestone=True)
-            else:
-                to_run.append((spec, run_args, target))
-        jobs = args.jobs or parallel.default_jobs(len(to_run))
-        run = _in_processes if jobs > 1 and len(to_run) > 1 else _in_this_process
-        for name, target, seconds in run(to_run, flags, jobs, overall, failed):
-            done[name] = target
-            log.append({"experiment": name, "folder": str(target), "reused": False,
-                        "seconds": seconds})
-    finally:
-        overall.close()
+    done, log, failed, jobs = _run_plan(plan, flags, args.force, args.jobs)
     runs = {**ledger.find_runs(out), **done}
     rows, default = ledger.write(out, runs)
     report.write(out / "report.pdf", rows, runs)
