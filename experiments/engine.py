@@ -124,8 +124,9 @@ def seeded(spec: Experiment, static: Static, where=None):
     On a mesh ``where`` of several devices the program is a ``jax.shard_map`` over the
     ``seeds`` axis: each device runs the per-seed program on its own seeds, with no
     collective at all. (Left to XLA's partitioner, a ``while`` whose trip count depends on
-    the seed, such as a Poisson draw's or a solver's, got an all-reduce in its condition,
-    and two CPU devices deadlocked in it.)"""
+    the seed, such as a Poisson draw's or a solver's, got an all-reduce in its condition:
+    a synchronisation of every device, across processes too, at every iteration. The hang
+    of two CPU devices had another cause: :func:`experiments.devices.reserve_threads`.)"""
     import jax
     from jax.sharding import PartitionSpec as P
     program = batched(spec, static)
