@@ -162,6 +162,8 @@ VARIANTS: dict[str, str] = {
             "rule's exact extent handed over)",
     "named_batch": "E1: the named-rule learner on the same rejections, each rule's extent "
                    "learned from examples, batch MLE (named tier)",
+    "named_online": "E1: the named-rule learner, every rule's classifier stepped online, one "
+                    "Adam step per label (named tier)",
     "batch": "E1: the reward model, configured family (quadratic, misspecified), batch MLE refits",
     "online": "E1: the same reward model, online streaming updates",
     "control_batch": "E1: the well-specified control (contextual family, annotators without "

@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 
 from .labels import Rejections, collect_rejections
+from .oracles import compact_named
 from .world import Contexts, World
 
 __all__ = [
@@ -47,6 +48,8 @@ class Queries(NamedTuple):
     response: jax.Array   # (n,) int32
     contexts: Contexts    # features (n, m), belief_true (n,)
     flag: jax.Array       # (n,) bool, the annotator said something is wrong
+    told: jax.Array       # (n,) bool, the answer names a rule } the rules each answer names,
+    pick: jax.Array       # (n,) int32, the first it names    } sim.oracles.compact_named
 
 
 class ConstraintTrace(NamedTuple):
@@ -122,7 +125,8 @@ def stream_constraints(key: jax.Array, world: World, params, static, n: int,
 
     Returns:
       The :class:`ConstraintTrace` of the first n labels, and the :class:`Queries`
-      (the same queries and their binary flags, for the cost model).
+      (the same queries, their binary flags for the cost model and the rules they name,
+      compacted, for the named-rule learner).
     """
     block = max(1, min(block, n))
     never = n + 1
@@ -135,7 +139,8 @@ def stream_constraints(key: jax.Array, world: World, params, static, n: int,
         def shift(at):  # "never" in the block (block + 1) and labels past n become n + 1
             return jnp.where(at <= valid, at + offset, never).astype(jnp.int32)
 
-        queries = Queries(rejections.response, rejections.contexts, rejections.flagged())
+        queries = Queries(rejections.response, rejections.contexts, rejections.flagged(),
+                          *compact_named(rejections.answer.revealed))
         return None, (jax.tree.map(shift, trace), queries)
 
     blocks = jnp.arange(-(-n // block), dtype=jnp.int32)

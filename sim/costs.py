@@ -92,6 +92,13 @@ class CostConfig(Config):
                                  "masked; > 0: only the blocks up to each checkpoint, for long "
                                  "label streams)")
     optimizer: str = param("adam", choices=("adam", "sgd"), doc="online optimiser")
+    online_block: int = param(1, lo=1, hi=1 << 16,
+                              doc="labels per online step (1: streaming; > 1: streaming "
+                                  "mini-batches, summed loss)")
+    named_fit: str = param("batch", choices=("batch", "online"),
+                           doc="the named-rule learner's fit of its per-rule classifiers "
+                               "(sim.named; ridge, Newton iterations, online step and block "
+                               "from this section)")
     learning_rate: float = param(0.02, lo=0.0, hi=10.0, lo_open=True, sweep=True,
                                  doc="online and maxout step size (constant; <= 10)")
     halfspaces: int = param(32, lo=1, hi=4096, doc="K, learned halfspaces of maxout")
@@ -237,7 +244,7 @@ def fit_costs(key: jax.Array, z: jax.Array, flag: jax.Array, steps: jax.Array, p
         return fit_batch(z, flag, weight, steps, params.ridge, static.batch_iters,
                          block=static.batch_block)
     return fit_online(z, flag, weight, steps, params.ridge, params.learning_rate,
-                      static.optimizer)
+                      static.optimizer, static.online_block)
 
 
 def cost_table(theta: jax.Array, family: str, world: World, contexts: Contexts) -> jax.Array:

@@ -189,3 +189,4 @@ def prefix_groups(steps, n: int, base: int = 4) -> list[tuple[jax.Array, int]]:
     for s in steps:
         groups.setdefault(prefix_for(s, n, base), []).append(s)
     return [(jnp.asarray(g, jnp.int32), p) for p, g in groups.items()]
+

@@ -50,8 +50,9 @@ from .ensembles import ensemble_rewards, fit_reward_models
 from .keys import stream
 from .labels import collect_comparisons, collect_rejections, feature_differences
 from .metrics import admitted_top
-from .named import fit_named, named_costs
+from .named import fit_named, fit_named_online, named_costs, named_inputs
 from .oracles import violated_prohibitions
+from .reward_fits import padded_rows
 from .world import Contexts, World
 
 __all__ = ["TIERS", "Scored", "Learner", "LEARNERS", "collect_labels", "unit_weight",
@@ -131,8 +132,17 @@ def _rule_score(fitted, world: World, contexts: Contexts, acceptable, params, st
 
 # ---------------------------------------------------------------- named: per-rule classifiers
 def _named_fit(key, world, rejections, weight, steps, params, static):
-    return fit_named(world, rejections, static.learner.family, steps, params.cost.ridge,
-                     static.cost.batch_iters, static.annotator.reveal, weight)
+    """The per-rule classifiers at each checkpoint (K, R, p + 1), batch or online
+    (``cost.named_fit``)."""
+    if static.cost.named_fit == "batch":
+        return fit_named(world, rejections, static.learner.family, steps, params.cost.ridge,
+                         static.cost.batch_iters, static.annotator.reveal, weight)
+    revealed = rejections.answer.revealed
+    take = padded_rows(revealed, static.cost.online_block)
+    return fit_named_online(named_inputs(static.learner.family, world, rejections),
+                            lambda start, _: take(start), rejections.flagged(),
+                            revealed.shape[1], steps, params.cost, static.cost,
+                            static.annotator.reveal, weight)
 
 
 def _named_score(theta, world, contexts, acceptable, params, static):

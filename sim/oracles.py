@@ -75,7 +75,8 @@ from .world import Contexts, World, value, violations_in
 
 __all__ = [
     "AnnotatorConfig", "RejectionLabel", "PreferenceLabel", "rejection_oracle",
-    "preference_oracle", "violated_prohibitions", "rejecter_lenient",
+    "preference_oracle", "violated_prohibitions", "rejecter_lenient", "compact_named",
+    "named_from_compact",
 ]
 
 
@@ -192,6 +193,31 @@ def rejection_oracle(key: jax.Array, world: World, params, static,
     if static.reveal == "flag":  # nothing said about which prohibition fired
         revealed, spurious = jnp.zeros_like(revealed), jnp.zeros_like(spurious)
     return RejectionLabel(revealed, spurious, w, theta, flag)
+
+
+def compact_named(revealed: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The rules answers name, (..., T + 2) bool, as two numbers per answer: whether it names
+    any (``told``) and the first it names (``pick``). :func:`rejection_oracle` names either
+    every violated rule or none (``reveal = all``: misses and lenience are per answer) or
+    exactly one (``reveal = one``), so :func:`named_from_compact` rebuilds the table; E7
+    keeps its 100,000 answers this way instead of as a 100,000 x 1,026 table."""
+    return jnp.any(revealed, axis=-1), jnp.argmax(revealed, axis=-1).astype(jnp.int32)
+
+
+def named_from_compact(world: World, i: jax.Array, belief_true: jax.Array,
+                       context_features: jax.Array | None, told: jax.Array, pick: jax.Array,
+                       reveal: str) -> jax.Array:
+    """The inverse of :func:`compact_named` for answers about responses ``i`` (B,) in their
+    contexts (``belief_true`` (B,), ``context_features`` (B, m) or None): (B, T + 2) bool."""
+    if reveal == "one":
+        rules = world.normals.shape[0] + 2          # halfspaces, padding, factual
+        return (jnp.arange(rules) == pick[:, None]) & told[:, None]
+    if context_features is None:
+        violated = violated_prohibitions(world, i, belief_true)
+    else:
+        violated = jax.vmap(lambda a, b, c: violated_prohibitions(world, a, b, c))(
+            i, belief_true, context_features)
+    return violated & told[:, None]
 
 
 def rejecter_lenient(key: jax.Array, world: World, params, i: jax.Array,

@@ -17,7 +17,8 @@ two modes (``fit``):
   optax.lbfgs, ``batch_solver``), warm-started at the previous checkpoint (L_n is strictly convex, so the
   start changes the path, not the answer);
 - ``online``: one optimiser step per label on that label's loss plus
-  ridge / (2 n_labels) |theta|^2, with a constant step size.
+  ridge / (2 n_labels) |theta|^2, with a constant step size (:func:`stream_fit`; with a
+  block B > 1, one step per B labels on their summed loss: streaming mini-batches).
 
 The two modes separate drift that comes from the optimiser (a constant step
 size keeps moving) from drift that comes from the signal (the MLE moves).
@@ -29,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-__all__ = ["bradley_terry_nll", "fit_batch", "fit_online"]
+__all__ = ["bradley_terry_nll", "fit_batch", "fit_online", "stream_fit", "padded_rows"]
 
 
 def bradley_terry_nll(theta: jax.Array, dphi: jax.Array, target: jax.Array,
@@ -182,31 +183,67 @@ def _lbfgs(theta, objective, iters: int):
     return theta
 
 
-def fit_online(dphi: jax.Array, target: jax.Array, weight: jax.Array, steps: jax.Array,
-               ridge: jax.Array, learning_rate: jax.Array, optimizer: str = "adam") -> jax.Array:
-    """Streaming Bradley-Terry: one optimiser step per label; parameters at each step.
+def stream_fit(theta0: jax.Array, n: int, minibatch_nll, steps: jax.Array, ridge: jax.Array,
+               learning_rate: jax.Array, optimizer: str = "adam", block: int = 1) -> jax.Array:
+    """Streaming fit: one optimiser step per ``block`` labels; parameters at each checkpoint.
 
-    The step on label l minimises nll_l(theta) + ridge / (2 n_labels) |theta|^2
-    with a constant step size. Returns (K, p), the parameters after the first n
-    labels for each n in ``steps`` (n = 0: the initial zeros).
+    Step t takes labels l in [t B, (t + 1) B) (B = ``block``; a checkpoint ends a step early,
+    so every checkpoint sees exactly its first n labels) and minimises
+
+        sum_l nll_l(theta) + (b_t / 2) (ridge / n_labels) |theta|^2,    b_t = labels in the step,
+
+    with a constant step size. ``minibatch_nll(theta, start, used)`` is the summed loss of the
+    B labels from ``start`` ((B,) ``used`` masks those past the checkpoint; reads past the
+    last label must be padded). B = 1 is one step per label (streaming SGD / Adam); B > 1
+    streams mini-batches, for learners that fit many classifiers over long streams (E7's
+    named-rule learner). Returns the parameters after the first n labels for each n in
+    ``steps`` (n = 0: ``theta0``), stacked: the loop runs segment by segment between
+    checkpoints, so memory is O(K |theta|), not O(n_labels |theta|).
     """
-    n, p = dphi.shape
     opt = (optax.adam if optimizer == "adam" else optax.sgd)(learning_rate)
+    offsets = jnp.arange(block, dtype=jnp.int32)
 
-    def label(carry, inputs):
+    def minibatch(start, end, carry):
         theta, state = carry
-        row, y, w = inputs
+        used = (start + offsets < end).astype(theta0.dtype)
 
         def loss(th):
-            return (bradley_terry_nll(th, row[None], y[None], w[None])[0]
-                    + 0.5 * ridge / n * jnp.sum(th * th))
+            return (minibatch_nll(th, start, used)
+                    + 0.5 * ridge / n * jnp.sum(used) * jnp.sum(th * th))
 
         with jax.numpy_dtype_promotion("standard"):  # optax mixes its int step count with floats
             updates, state = opt.update(jax.grad(loss)(theta), state, theta)
-        theta = optax.apply_updates(theta, updates)
-        return (theta, state), theta
+        return optax.apply_updates(theta, updates), state
 
-    theta0 = jnp.zeros((p,), dphi.dtype)
-    _, history = jax.lax.scan(label, (theta0, opt.init(theta0)), (dphi, target, weight))
-    history = jnp.concatenate([theta0[None], history])
-    return history[jnp.asarray(steps, jnp.int32)]
+    def segment(carry, bounds):
+        lo, hi = bounds
+        carry = jax.lax.fori_loop(0, (hi - lo + block - 1) // block,
+                                  lambda t, c: minibatch(lo + t * block, hi, c), carry)
+        return carry, carry[0]
+
+    steps = jnp.asarray(steps, jnp.int32)
+    bounds = (jnp.concatenate([steps[:1] * 0, steps[:-1]]), steps)
+    _, thetas = jax.lax.scan(segment, (theta0, opt.init(theta0)), bounds)
+    return thetas
+
+
+def padded_rows(a: jax.Array, block: int):
+    """``take(start)``: the ``block`` rows of ``a`` from ``start``, zero past its end."""
+    a = jnp.pad(a, [(0, block)] + [(0, 0)] * (a.ndim - 1))
+    return lambda start: jax.lax.dynamic_slice_in_dim(a, start, block)
+
+
+def fit_online(dphi: jax.Array, target: jax.Array, weight: jax.Array, steps: jax.Array,
+               ridge: jax.Array, learning_rate: jax.Array, optimizer: str = "adam",
+               block: int = 1) -> jax.Array:
+    """Streaming Bradley-Terry (:func:`stream_fit`): one optimiser step per ``block`` labels
+    on their summed nll plus their share of ridge / (2 n_labels) |theta|^2. Returns (K, p),
+    the parameters after the first n labels for each n in ``steps`` (n = 0: zeros)."""
+    n, p = dphi.shape
+    rows, ys, ws = (padded_rows(a, block) for a in (dphi, target, weight))
+
+    def nll(theta, start, used):
+        return jnp.sum(bradley_terry_nll(theta, rows(start), ys(start), ws(start) * used))
+
+    return stream_fit(jnp.zeros((p,), dphi.dtype), n, nll, steps, ridge, learning_rate,
+                      optimizer, block)

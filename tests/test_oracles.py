@@ -260,3 +260,26 @@ def test_a_length_lenient_rejecter_lets_long_responses_pass_at_its_rate():
     cfg = AnnotatorConfig(rejecter_length_bias=0.6, rejecter_sycophancy=0.0)
     assert _close(1 - np.asarray(_rejections(cfg, i_long, True).flag).mean(), 0.6)
     assert np.asarray(_rejections(cfg, i_short, True).flag).all()
+
+
+@settings(max_examples=12, deadline=None)
+@given(reveal=st.sampled_from(["all", "one", "flag"]), miss=st.floats(0.0, 0.5),
+       syc=st.floats(0.0, 1.0), length=st.floats(0.0, 1.0), seed=st.integers(0, 2**16))
+def test_compact_named_answers_rebuild_the_named_table(reveal, miss, syc, length, seed):
+    """Every answer names every violated rule or none (reveal = all) or exactly one
+    (reveal = one), so two numbers per answer rebuild the named table exactly
+    (sim.oracles.compact_named / named_from_compact: how E7 keeps 100,000 answers), with
+    misses and both rejecter biases on, in a world whose prohibitions read the context."""
+    from sim.labels import collect_rejections
+    from sim.oracles import compact_named, named_from_compact
+
+    world = make_world(jax.random.key(seed), WorldConfig(responses=64, prohibitions=4,
+                                                          prohibition_mass=0.2,
+                                                          context_share=0.5))
+    static, params = split(AnnotatorConfig(reveal=reveal, miss=miss, rejecter_sycophancy=syc,
+                                           rejecter_length_bias=length))
+    rej = collect_rejections(jax.random.key(seed + 1), world, params, static, 200)
+    told, pick = compact_named(rej.answer.revealed)
+    rebuilt = named_from_compact(world, rej.response, rej.belief_true, rej.contexts.features,
+                                 told, pick, reveal)
+    assert np.array_equal(np.asarray(rebuilt), np.asarray(rej.answer.revealed))

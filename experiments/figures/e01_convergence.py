@@ -14,6 +14,7 @@ from .plotting import band, save
 STYLE = {
     "rule": dict(color="black"),
     "named_batch": dict(color="tab:brown"),
+    "named_online": dict(color="tab:brown", ls="--"),
     "batch": dict(color="tab:red"),
     "online": dict(color="tab:red", ls="--"),
     "control_batch": dict(color="tab:blue"),
@@ -26,6 +27,7 @@ STYLE = {
 LABEL = {
     "rule": "rule learner (feasible set $F_n$), oracle tier: each rule's extent handed over",
     "named_batch": "named-rule learner, {family}, batch: each named rule's extent learned",
+    "named_online": "named-rule learner, {family}, online",
     "batch": "reward model, {family}, batch MLE",
     "online": "reward model, {family}, online",
     "control_batch": "control: contextual, no surface bias, batch MLE",
@@ -37,8 +39,8 @@ LABEL = {
 }
 COSTS = ("cost_batch", "cost_online", "maxout_batch", "maxout_online")
 FLOORS = ("rule", "named_batch", "batch", "cost_batch")   # drift's floor drawn for these
-SCORED = ("named_batch", *COSTS)   # learned scores without surface loadings
-METHOD = {"rule": "rule", "named_batch": "named_rule",
+SCORED = ("named_batch", "named_online", *COSTS)   # learned scores without surface loadings
+METHOD = {"rule": "rule", "named_batch": "named_rule", "named_online": "named_rule",
           **{v: "cost_model" for v in COSTS}}  # the others: reward model
 
 

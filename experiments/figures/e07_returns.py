@@ -19,7 +19,10 @@ import numpy as np
 
 from .plotting import band, save
 
-LEARNERS = (("rule", "rule learner (rejections name the rule)", dict(color="tab:blue")),
+LEARNERS = (("rule", "rule learner (oracle: each named rule's extent handed over)",
+             dict(color="tab:blue")),
+            ("named_rule", "named-rule learner (rules named, extent learned; linear, online)",
+             dict(color="tab:brown")),
             ("cost_model", "cost model (binary flags, linear)", dict(color="tab:green")),
             ("reward_model", "reward model (comparisons, linear)", dict(color="tab:red")))
 

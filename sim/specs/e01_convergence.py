@@ -30,6 +30,7 @@ Variants (config transforms):
 - ``named_batch``     the named-rule learner (:mod:`sim.named`, ``signal = named``), the
                       ``named`` tier: the same rejections, each rule's extent learned from
                       examples in the reward model's family, batch MLE;
+- ``named_online``    the same, online (every rule's classifier one step per label);
 - ``batch``           the configured reward model (default quadratic, misspecified;
                       annotators with the configured surface biases), batch MLE refits;
 - ``online``          the same, online streaming updates;
@@ -166,6 +167,11 @@ def _flags(fit: str, family: str | None = None):
     return transform
 
 
+def _named_online(config: ConvergenceConfig) -> ConvergenceConfig:
+    cost = dataclasses.replace(config.cost, named_fit="online")
+    return dataclasses.replace(config, signal="named", cost=cost)
+
+
 def quick() -> ConvergenceConfig:
     return ConvergenceConfig(world=WorldConfig(responses=512), labels=200, checkpoints=12,
                              eval_contexts=4, eval_responses=64)
@@ -189,6 +195,9 @@ SPEC = Experiment(
         Variant("named_batch", lambda c: dataclasses.replace(c, signal="named"),
                 "the named-rule learner: the same rejections, each rule's extent learned "
                 "from examples in the reward model's family, batch MLE (the named tier)"),
+        Variant("named_online", _named_online,
+                "the named-rule learner, online: every rule's classifier one Adam step per "
+                "label (cost.named_fit = online)"),
         Variant("batch", _comparisons("batch"), "reward model, configured family, batch MLE"),
         Variant("online", _comparisons("online"), "reward model, configured family, online"),
         Variant("control_batch", _comparisons("batch", True),

@@ -6,11 +6,14 @@ at every budget of a log grid (two per decade by default):
 
 - ``rule``: the rule learner (rejections name the prohibitions, ``reveal =
   all``), bought in blocks (:func:`sim.constraints.stream_constraints`);
+- ``named_rule``: the named-rule learner on the same queries, told which rules each answer
+  names and learning what they cover (the fair negative tier; streaming mini-batches of
+  ``cost.online_block`` labels, :mod:`sim.specs.streamed`);
 - ``cost_model``: the cost model on the same queries, told only the flags;
 - ``reward_model``: the reward model on as many uniform comparisons.
 
-Both learned scorers use the ``linear`` family (the same features), batch
-refits at each budget (each reads only its prefix of the labels). For each
+Every learned scorer uses the ``linear`` family (the same features); the cost and reward
+models refit in batch at each budget (each reads only its prefix of the labels). For each
 learner and budget n (axis ``labels``): E1's set metrics on held-out contexts
 (``unacceptable_share`` of the admitted set, ``regret_mean``, ...) and the
 marginal gains per label between successive budgets,
@@ -35,7 +38,8 @@ they move the rule learner off the law. Method ``discovery`` (scalar):
 ``coupon_integral`` = int [1 - prod_j (1 - e^{-p_j t})] dt and the bounds
 ``lower_bound`` = 1/p_min, ``upper_bound`` = sum_j 1/p_j.
 
-Returns, per learner (methods ``<learner>_returns``, scalar):
+Returns, per learner (methods ``rule_returns``, ``named_returns``, ``cost_returns``,
+``reward_returns``; scalar):
 ``slope_early`` and ``slope_late``, the log-log slope of U against n over
 budgets in [10, slope_split] and [slope_split, max], and ``budget_90``, the
 budget after which U stays within 10% of its total change. For the reward
@@ -70,22 +74,21 @@ import numpy as np
 
 from .. import laws
 from ..config import Config, ConfigError, param
-from ..constraints import exclusion_times, feasible_sets, stream_constraints
-from ..costs import CostConfig, cost_inputs, fit_costs
+from ..costs import CostConfig
 from ..ensembles import ensemble_rewards, fit_reward_models
 from ..keys import stream, streams
 from ..labels import collect_comparisons, feature_differences
 from ..learners import bootstrap_weight
-from ..metrics import set_metrics
 from ..oracles import AnnotatorConfig
 from ..policies import PolicyConfig
 from ..preferences import LearnerConfig
 from ..spec import Experiment, Variant
 from ..world import WorldConfig, sample_contexts, sample_world
-from .learned_sets import cost_model_sets, reward_model_sets
+from .learned_sets import reward_model_sets
 from .overoptimisation import gao_curves
 from .regimes import standardise
 from .setting import setting_at
+from .streamed import cost_curves, named_curves, rule_curves, with_gains
 
 __all__ = ["ReturnsConfig", "decade_grid", "SPEC"]
 
@@ -107,7 +110,8 @@ class ReturnsConfig(Config):
     annotator: AnnotatorConfig = param(AnnotatorConfig(sycophancy=0.2, length_bias=0.3,
                                                        rejecter_length_bias=0.3))
     learner: LearnerConfig = param(LearnerConfig(family="linear", batch_block=1024))
-    cost: CostConfig = param(CostConfig(family="linear", batch_block=1024))
+    cost: CostConfig = param(CostConfig(family="linear", batch_block=1024, named_fit="online",
+                                        online_block=64))
     policy: PolicyConfig = param(PolicyConfig())
     budgets: tuple = param(decade_grid(100_000, 2), lo=0, hi=1_000_000,
                            doc="label budgets n, increasing from 0 (default: two per decade to 100,000)")
@@ -142,21 +146,13 @@ class ReturnsConfig(Config):
         if self.annotator.query != "uniform":
             raise ConfigError(f"annotator.query = {self.annotator.query!r} is out of range for "
                               "returns (allowed: uniform; the laws are for uniform queries)")
+        if self.cost.named_fit != "online":
+            raise ConfigError(f"cost.named_fit = {self.cost.named_fit!r} is out of range for "
+                              "returns (allowed: online; batch refits of every rule's "
+                              "classifier over 100,000 labels do not fit)")
         if self.cost.family == "maxout":
             raise ConfigError("cost.family = 'maxout' is out of range for returns (allowed: "
                               "linear, quadratic, contextual; maxout is E1's)")
-
-
-def _gains(steps, curve):
-    """-(curve_k - curve_{k-1}) / (n_k - n_{k-1}), 0 at the first budget."""
-    dn = jnp.diff(jnp.asarray(steps, curve.dtype))
-    return jnp.concatenate([jnp.zeros((1,), curve.dtype), -jnp.diff(curve) / dn])
-
-
-def _with_gains(out, steps):
-    out["marginal_gain"] = _gains(steps, out["unacceptable_share"])
-    out["regret_gain"] = _gains(steps, out["regret_mean"])
-    return out
 
 
 def _returns(out, static):
@@ -168,51 +164,6 @@ def _returns(out, static):
             "slope_late": laws.loglog_slope(steps, u, late),
             "budget_90": laws.budget_to_fraction(steps, u),
             "regret_budget_90": laws.budget_to_fraction(steps, out["regret_mean"])}
-
-
-def _rule(world, setting, key, params, static):
-    steps = jnp.asarray(static.budgets, jnp.int32)
-    trace, queries = stream_constraints(key, world, params.annotator, static.annotator,
-                                        static.budgets[-1], static.block)
-    admitted = feasible_sets(trace, world, steps, setting.contexts.belief_true)      # (K, E, N)
-    per = jax.vmap(lambda a: jax.vmap(set_metrics)(a, setting.acceptable, setting.values))(admitted)
-    out = {k: jnp.mean(v, axis=1) for k, v in per.items()}
-    dtype = out["unacceptable_share"].dtype
-    violates = laws.context_free_violations(world)
-    masses = jnp.mean(violates.astype(dtype), axis=0)
-    alive = exclusion_times(trace, world)[None, :] > steps[:, None]                  # (K, N)
-    bad = jnp.any(violates, axis=1)
-    rows = jnp.arange(static.law_responses)
-    mu = laws.shared_violation_mass(violates, rows).astype(dtype)
-    seen = masses > 0
-    found = trace.discovered_at[:masses.shape[0]]
-    out.update(
-        feasible_measured=jnp.mean(alive[:, rows].astype(dtype), axis=1),
-        feasible_law=laws.feasible_law(mu, steps),
-        missing_mass=jnp.mean((alive & bad[None]).astype(dtype), axis=1),
-        missing_mass_law=laws.missing_mass_law(masses, steps),
-        missing_mass_exact_law=laws.feasible_law(mu, steps, among=bad[rows]),
-        discovered_share=jnp.sum((found[None] <= steps[:, None]) & seen[None], axis=1).astype(dtype)
-        / jnp.maximum(jnp.sum(seen), 1).astype(dtype))
-    lower, upper = laws.coupon_bounds(masses)
-    last = jnp.max(jnp.where(seen, found, 0)).astype(dtype)
-    discovery = {"all_found_at": last,
-                 "censored": (last > static.budgets[-1]).astype(dtype),
-                 "coupon_integral": laws.coupon_collector_time(masses),
-                 "lower_bound": lower, "upper_bound": upper,
-                 "prohibitions_in_pool": jnp.sum(seen).astype(dtype)}
-    return _with_gains(out, static.budgets), discovery, queries
-
-
-def _cost_model(world, setting, queries, key, params, static):
-    family = static.cost.family
-    z = jax.vmap(lambda i, c, b: cost_inputs(family, world, i, c, b))(
-        queries.response, queries.contexts.features, queries.contexts.belief_true)
-    thetas = fit_costs(key, z, queries.flag, tuple(static.budgets), params.cost,
-                       static.cost)
-    out = cost_model_sets(thetas, world, setting.contexts, setting.values, setting.acceptable,
-                          static)
-    return _with_gains(out, static.budgets)
 
 
 def _reward_model(world, setting, key, params, static):
@@ -232,7 +183,7 @@ def _reward_model(world, setting, key, params, static):
                             params, static, boot)
     rewards = jax.vmap(lambda th: standardise(ensemble_rewards(
         th, family, world, setting.contexts, params.learner, static.learner)))(thetas)
-    return _with_gains(out, static.budgets), rewards
+    return with_gains(out, static.budgets), rewards
 
 
 def run(key, params, static):
@@ -242,8 +193,9 @@ def run(key, params, static):
     world = sample_world(k_world, params.world, static.world)
     setting = setting_at(key, world, sample_contexts(k_eval, world, static.eval_contexts),
                          params.policy)
-    rule, discovery, queries = _rule(world, setting, k_rej, params, static)
-    cost = _cost_model(world, setting, queries, stream(k_rej, "cost_init"), params, static)
+    rule, discovery, queries = rule_curves(world, setting, k_rej, params, static)
+    named = named_curves(world, setting, queries, params, static)
+    cost = cost_curves(world, setting, queries, stream(k_rej, "cost_init"), params, static)
     reward, rewards = _reward_model(world, setting, k_cmp, params, static)
     fits, curves = gao_curves(setting, rewards, static)
     reward_returns = _returns(reward, static)
@@ -257,13 +209,15 @@ def run(key, params, static):
         flips_late=reward["top1_flips"][-1] - jnp.min(jnp.where(late, reward["top1_flips"], jnp.inf)),
         endorse_loading_late=reward["surface_loading_endorse"][-1]
         - reward["surface_loading_endorse"][tenth])
-    return {"rule": rule, "cost_model": cost, "reward_model": reward, "tilt": fits,
-            "discovery": discovery, "rule_returns": _returns(rule, static),
-            "cost_returns": _returns(cost, static), "reward_returns": reward_returns, **curves}
+    return {"rule": rule, "named_rule": named, "cost_model": cost, "reward_model": reward,
+            "tilt": fits, "discovery": discovery, "rule_returns": _returns(rule, static),
+            "named_returns": _returns(named, static), "cost_returns": _returns(cost, static),
+            "reward_returns": reward_returns, **curves}
 
 
 def axes(config: ReturnsConfig) -> dict:
-    out = {m: ("labels", config.budgets) for m in ("rule", "cost_model", "reward_model")}
+    out = {m: ("labels", config.budgets)
+           for m in ("rule", "named_rule", "cost_model", "reward_model")}
     out["tilt"] = ("labels", config.curve_budgets)
     for n in config.curve_budgets:
         out[f"tilt_{n}"] = ("beta", config.betas)
@@ -293,7 +247,8 @@ SPEC = Experiment(
     config_type=ReturnsConfig, default=ReturnsConfig, quick=quick, tiny=tiny, run=run, axes=axes,
     variants=(Variant("default", doc="Zipf prohibition masses, T = 1,024"),),
     tiers=(("rule", "oracle"), ("rule_returns", "oracle"), ("discovery", "oracle"),
-           ("cost_model", "flag"), ("cost_returns", "flag"), ("reward_model", "comparison"),
+           ("named_rule", "named"), ("named_returns", "named"), ("cost_model", "flag"),
+           ("cost_returns", "flag"), ("reward_model", "comparison"),
            ("reward_returns", "comparison")),
     sweep=(("world.zipf_exponent", (1.0,)),),
 )

@@ -1,0 +1,123 @@
+"""E7's learners on one long stream of rejections, read at every budget of a log grid.
+
+The rejection oracle answers ``max(budgets)`` uniform queries once, bought in blocks
+(:func:`sim.constraints.stream_constraints`); each learner reads the first n answers for each
+budget n:
+
+- :func:`rule_curves`: the rule learner (``oracle`` tier) with its analytic overlay
+  (:mod:`sim.laws`);
+- :func:`named_curves`: the named-rule learner (``named`` tier, :mod:`sim.named`), told
+  which rules each rejection names (two numbers per answer,
+  :func:`sim.oracles.compact_named`: a dense 100,000 x 1,026 table would not fit), in the
+  reward model's family. Choice: online, one Adam step per
+  ``cost.online_block`` labels on their summed loss (``cost.named_fit = online``): batch
+  refits of 1,026 classifiers at eleven budgets would cost about 10^13 flops a run. Streaming
+  is a weaker fit than the batch MLE the cost and reward models get, so this tier is, if
+  anything, handicapped; said beside its rows;
+- :func:`cost_curves`: the cost model (``flag`` tier) on the same queries, batch refits.
+
+Each reads E1's set metrics on held-out contexts (:mod:`sim.specs.learned_sets`) and the
+marginal gains per label between successive budgets (:func:`gains`).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from .. import laws
+from ..constraints import exclusion_times, feasible_sets, stream_constraints
+from ..costs import cost_inputs, fit_costs
+from ..learners import LEARNERS
+from ..metrics import set_metrics
+from ..named import fit_named_online
+from ..oracles import named_from_compact
+from ..reward_fits import padded_rows
+from .learned_sets import cost_model_sets, learned_sets
+
+__all__ = ["gains", "with_gains", "rule_curves", "named_curves", "cost_curves"]
+
+
+def gains(steps, curve):
+    """-(curve_k - curve_{k-1}) / (n_k - n_{k-1}), 0 at the first budget."""
+    dn = jnp.diff(jnp.asarray(steps, curve.dtype))
+    return jnp.concatenate([jnp.zeros((1,), curve.dtype), -jnp.diff(curve) / dn])
+
+
+def with_gains(out, steps):
+    """``out`` with ``marginal_gain`` and ``regret_gain`` per budget (:func:`gains`)."""
+    out["marginal_gain"] = gains(steps, out["unacceptable_share"])
+    out["regret_gain"] = gains(steps, out["regret_mean"])
+    return out
+
+
+def rule_curves(world, setting, key, params, static):
+    """The rule learner (oracle) at every budget, its laws and discovery, and the queries."""
+    steps = jnp.asarray(static.budgets, jnp.int32)
+    trace, queries = stream_constraints(key, world, params.annotator, static.annotator,
+                                        static.budgets[-1], static.block)
+    admitted = feasible_sets(trace, world, steps, setting.contexts.belief_true)      # (K, E, N)
+    per = jax.vmap(lambda a: jax.vmap(set_metrics)(a, setting.acceptable, setting.values))(admitted)
+    out = {k: jnp.mean(v, axis=1) for k, v in per.items()}
+    dtype = out["unacceptable_share"].dtype
+    violates = laws.context_free_violations(world)
+    masses = jnp.mean(violates.astype(dtype), axis=0)
+    alive = exclusion_times(trace, world)[None, :] > steps[:, None]                  # (K, N)
+    bad = jnp.any(violates, axis=1)
+    rows = jnp.arange(static.law_responses)
+    mu = laws.shared_violation_mass(violates, rows).astype(dtype)
+    seen = masses > 0
+    found = trace.discovered_at[:masses.shape[0]]
+    out.update(
+        feasible_measured=jnp.mean(alive[:, rows].astype(dtype), axis=1),
+        feasible_law=laws.feasible_law(mu, steps),
+        missing_mass=jnp.mean((alive & bad[None]).astype(dtype), axis=1),
+        missing_mass_law=laws.missing_mass_law(masses, steps),
+        missing_mass_exact_law=laws.feasible_law(mu, steps, among=bad[rows]),
+        discovered_share=jnp.sum((found[None] <= steps[:, None]) & seen[None], axis=1).astype(dtype)
+        / jnp.maximum(jnp.sum(seen), 1).astype(dtype))
+    lower, upper = laws.coupon_bounds(masses)
+    last = jnp.max(jnp.where(seen, found, 0)).astype(dtype)
+    discovery = {"all_found_at": last,
+                 "censored": (last > static.budgets[-1]).astype(dtype),
+                 "coupon_integral": laws.coupon_collector_time(masses),
+                 "lower_bound": lower, "upper_bound": upper,
+                 "prohibitions_in_pool": jnp.sum(seen).astype(dtype)}
+    return with_gains(out, static.budgets), discovery, queries
+
+
+def cost_curves(world, setting, queries, key, params, static):
+    """The cost model (flag) on the same queries, batch refits at every budget."""
+    family = static.cost.family
+    z = jax.vmap(lambda i, c, b: cost_inputs(family, world, i, c, b))(
+        queries.response, queries.contexts.features, queries.contexts.belief_true)
+    thetas = fit_costs(key, z, queries.flag, tuple(static.budgets), params.cost,
+                       static.cost)
+    out = cost_model_sets(thetas, world, setting.contexts, setting.values, setting.acceptable,
+                          static)
+    return with_gains(out, static.budgets)
+
+
+def named_curves(world, setting, queries, params, static):
+    """The named-rule learner (named tier, module docstring) on the same queries: streaming
+    fits of every rule's classifier, read at every budget."""
+    family = static.learner.family
+    z = jax.vmap(lambda i, c, b: cost_inputs(family, world, i, c, b))(
+        queries.response, queries.contexts.features, queries.contexts.belief_true)
+    rules = world.normals.shape[0] + 2
+    block = static.cost.online_block
+    rows = [padded_rows(a, block) for a in (queries.response, queries.contexts.belief_true,
+                                             queries.contexts.features, queries.told,
+                                             queries.pick)]
+
+    def named_rows(start, _):
+        return named_from_compact(world, *(take(start) for take in rows), static.annotator.reveal)
+
+    thetas = fit_named_online(z, named_rows, queries.flag, rules, static.budgets, params.cost,
+                              static.cost, static.annotator.reveal)
+    learner = LEARNERS["named_rule"]
+    out = learned_sets(
+        thetas, lambda th: learner.score(th, world, setting.contexts, setting.acceptable, params,
+                                         static),
+        lambda theta, rs: {}, setting.acceptable, setting.values, static)
+    return with_gains(out, static.budgets)
