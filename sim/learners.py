@@ -55,7 +55,7 @@ from .oracles import violated_prohibitions
 from .reward_fits import padded_rows
 from .world import Contexts, World
 
-__all__ = ["TIERS", "Scored", "Learner", "LEARNERS", "collect_labels", "unit_weight",
+__all__ = ["TIERS", "Scored", "Learner", "RuleFit", "LEARNERS", "collect_labels", "unit_weight",
            "bootstrap_weight", "fit_once"]
 
 class Scored(NamedTuple):
@@ -108,24 +108,34 @@ def _top1(score: jax.Array) -> jax.Array:
 
 
 # ---------------------------------------------------------------- oracle: the rule learner
+class RuleFit(NamedTuple):
+    """The rule learner at each checkpoint (leading axis K)."""
+
+    known: jax.Array          # (K, R) bool, the rules named so far
+    cut: jax.Array            # (K, N) bool, the responses a false flag cut
+    discovered_at: jax.Array  # (K, R) int32, labels after which each rule is known (all K alike)
+
+
 def _rule_fit(key, world, rejections, weight, steps, params, static):
-    """Which rules are known (K, R) and which responses a false flag cut (K, N) at each n."""
+    """Which rules are known and which responses a false flag cut at each n (:class:`RuleFit`)."""
     kept = weight > 0
     answer = rejections.answer
     seen = rejections._replace(answer=answer._replace(
         revealed=answer.revealed & kept[:, None], spurious=answer.spurious & kept))
     trace = learn_constraints(seen, world)
     steps = jnp.asarray(steps, jnp.int32)[:, None]
-    return trace.discovered_at[None, :] <= steps, trace.spurious_at[None, :] <= steps
+    return RuleFit(trace.discovered_at[None, :] <= steps, trace.spurious_at[None, :] <= steps,
+                   jnp.broadcast_to(trace.discovered_at, (steps.shape[0],)
+                                    + trace.discovered_at.shape))
 
 
 def _rule_score(fitted, world: World, contexts: Contexts, acceptable, params, static):
     """Score -(known rules violated + a false flag's cut): the feasible set F_n is score 0."""
-    known, cut = fitted
     idx = jnp.arange(world.features.shape[0])
     violated = jax.vmap(lambda b, c: violated_prohibitions(world, idx, b, c))(
         contexts.belief_true, contexts.features)                               # (E, N, R)
-    count = jnp.sum(violated & known, axis=-1, dtype=jnp.int32) + cut[None, :].astype(jnp.int32)
+    count = (jnp.sum(violated & fitted.known, axis=-1, dtype=jnp.int32)
+             + fitted.cut[None, :].astype(jnp.int32))
     score = -count.astype(world.features.dtype)
     return Scored(score, count == 0, _top1(score))
 

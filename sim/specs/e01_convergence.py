@@ -121,7 +121,7 @@ _METHOD = {"rejections": "rule", "named": "named_rule", "flags": "cost_model",
 def _oracle_extras(acceptable):
     """The rule learner's own readings: prohibitions known and the true acceptable share."""
     def extras(fitted, rs):
-        known, _ = fitted
+        known = fitted.known
         return {"discovered_prohibitions": jnp.sum(known).astype(rs.dtype),
                 "acceptable_fraction": jnp.mean(acceptable.astype(rs.dtype))}
     return extras

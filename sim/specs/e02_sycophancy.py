@@ -184,9 +184,9 @@ def _masks(setting, rejections, k_rejections, score, params, static):
         admitted = learner.score(fitted, world, ctx, None, params, static).admitted
         return score(mask(logp0, admitted)), fitted
 
-    oracle, (known, _) = masked(LEARNERS["rule"])
+    oracle, fitted = masked(LEARNERS["rule"])
     named, _ = masked(LEARNERS["named_rule"])
-    return {"mask": oracle, "named_mask": named}, known
+    return {"mask": oracle, "named_mask": named}, fitted.known
 
 
 def run(key, params, static):

@@ -4,12 +4,15 @@ Shared by the experiments that compare regimes along a label budget (E5
 capability, E6 shift, E8 hybrid). Per seed, in a :class:`PolicySetting`:
 
 - the rejection oracle answers ``n_max`` queries once; the rule learner's
-  feasible set F_n (:mod:`sim.constraints`) and the cost model c_theta
-  (:mod:`sim.costs`, on the same answers told as binary flags) are read off
+  feasible set F_n (oracle tier), the named-rule learner's admitted set (named) and the
+  cost model c_theta (flag, on the same answers told as binary flags) are read off
   the first n of them for each rejection budget n;
-- the preference oracle answers ``n_max`` pairs once; the reward model
-  (:mod:`sim.ensembles`) is fitted to the first n for each comparison budget
-  n, and its reward standardised over responses per context.
+- the preference oracle answers ``n_max`` pairs once; the reward model (comparison) is
+  fitted to the first n for each comparison budget n, and its reward standardised over
+  responses per context.
+
+Every learner is the registry's (:data:`sim.learners.LEARNERS`): fitted by its ``fit`` at
+the budgets and read by its ``score``, as in E1, E2 and E7.
 
 A budget below ``n_max`` therefore sees a prefix of the same label stream
 (nested label sets: a larger budget adds labels, it never redraws them).
@@ -43,15 +46,13 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ..constraints import feasible_sets, learn_constraints
-from ..costs import admitted_by_cost, cost_inputs, cost_table, fit_costs
-from ..ensembles import ensemble_rewards, fit_reward_models
+from ..costs import admitted_by_cost
 from ..keys import stream
-from ..labels import collect_comparisons, collect_rejections, feature_differences, prefix_groups
-from ..learners import LEARNERS, unit_weight
+from ..labels import prefix_groups
+from ..learners import LEARNERS, collect_labels, unit_weight
 from ..policies import best_of_n, constrained_tilt, dual_ascent, lagrangian_tilt, mask, tilt
 from ..training import preference_pairs_loss, train_logits
-from ..world import Contexts
+from ..world import Contexts, unacceptable
 from .setting import PolicySetting
 
 __all__ = ["Learned", "regime_names", "learn_at_budgets", "regime_policies", "dpo_at_budgets",
@@ -93,38 +94,29 @@ def learn_at_budgets(key: jax.Array, setting: PolicySetting, params, static,
     world, ctx, logp0 = setting.world, setting.contexts, setting.logp0
     queries = logp0 if query_logp is None else query_logp
     where = ctx if eval_contexts is None else eval_contexts
-    dtype = logp0.dtype
+    acceptable = ~jax.vmap(lambda b, c: unacceptable(world, b, None, c))(where.belief_true,
+                                                                          where.features)
     k_rej, k_cmp = stream(key, "rejections"), stream(key, "comparisons")
-    n_r, n_c = max(rejection_budgets), max(comparison_budgets)
-    steps_r = jnp.asarray(rejection_budgets, jnp.int32)
+    labels = {signal: collect_labels(signal, k, world, params, static, max(budgets), pool=ctx,
+                                     policy=queries)
+              for signal, k, budgets in (("rejections", k_rej, rejection_budgets),
+                                         ("comparisons", k_cmp, comparison_budgets))}
 
-    rejections = collect_rejections(k_rej, world, params.annotator, static.annotator, n_r,
-                                    pool=ctx, policy=queries)
-    trace = learn_constraints(rejections, world)
-    feasible = feasible_sets(trace, world, steps_r, where.belief_true)
-    family_c = static.cost.family
-    z = jax.vmap(lambda a, b, c: cost_inputs(family_c, world, a, b, c))(
-        rejections.response, rejections.contexts.features, rejections.belief_true)
-    thetas_c = fit_costs(stream(k_rej, "cost_init"), z, rejections.flagged(), rejection_budgets,
-                         params.cost, static.cost)
-    cost = jax.vmap(lambda th: cost_table(th, family_c, world, where))(thetas_c)
-    named_rule = LEARNERS["named_rule"]    # dropped from the program when no regime reads it
-    thetas_n = named_rule.fit(k_rej, world, rejections, unit_weight(rejections, dtype),
-                              rejection_budgets, params, static)
-    named = jax.vmap(lambda th: named_rule.score(th, world, where, None, params,
-                                                 static).admitted)(thetas_n)
+    def scored(name, steps):   # the learner's fits at the budgets, scored on ``where``
+        learner = LEARNERS[name]
+        key_fit = k_rej if learner.signal == "rejections" else k_cmp
+        data = labels[learner.signal]
+        fitted = learner.fit(key_fit, world, data, unit_weight(data, logp0.dtype), steps,
+                             params, static)
+        return fitted, jax.vmap(lambda f: learner.score(f, world, where, acceptable, params,
+                                                        static))(fitted)
 
-    comparisons = collect_comparisons(k_cmp, world, params.annotator, static.annotator, n_c,
-                                      pool=ctx, policy=queries)
-    target, weight = comparisons.answer
-    dphi = feature_differences(static.learner.family, world, comparisons)
-    thetas = fit_reward_models(stream(k_cmp, "ensemble"), dphi, target.astype(dtype),
-                               weight.astype(dtype), jnp.asarray(comparison_budgets, jnp.int32),
-                               params.learner, static.learner)
-    reward = jax.vmap(lambda th: standardise(ensemble_rewards(
-        th, static.learner.family, world, where, params.learner, static.learner)),
-        in_axes=1)(thetas)
-    return Learned(feasible, named, cost, reward, comparisons, trace.discovered_at)
+    rule, feasible = scored("rule", rejection_budgets)
+    named = scored("named_rule", rejection_budgets)[1]   # dropped when no regime reads it
+    cost = scored("cost_model", rejection_budgets)[1]
+    reward = scored("reward_model", comparison_budgets)[1]
+    return Learned(feasible.admitted, named.admitted, -cost.score, standardise(reward.score),
+                   labels["comparisons"], rule.discovered_at[0])
 
 
 def regime_names() -> list[str]:
