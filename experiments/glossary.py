@@ -62,9 +62,10 @@ METHODS: dict[str, str] = {
     "rule": "the rule learner: it admits the feasible set F_n of the prohibitions its "
             "rejections named (each rejection says which rule it breaks: an oracle tier, an "
             "upper bound); E1 and E7, axis labels",
-    "named_rule": "E1: the named-rule learner (named tier): one logistic classifier per named "
+    "named_rule": "the named-rule learner (named tier): one logistic classifier per named "
                   "rule, fitted from the responses whose rejection named it and those not named "
-                  "for it, in the reward model's family; it admits where no classifier fires",
+                  "for it, in the reward model's family; it admits where no classifier fires; "
+                  "E1 (batch and online) and E7 (streaming), axis labels",
     "cost_model": "the cost model: a cost c_theta fitted by the logistic loss to the same "
                   "rejections told only as binary flags; it admits {c_theta <= 0}; E1 and E7, "
                   "axis labels",
@@ -121,6 +122,8 @@ METHODS: dict[str, str] = {
                  "coupon-collector integral and bounds; a scalar",
     "rule_returns": "E7: the rule learner's returns: log-log slopes of unacceptable_share "
                     "against labels and the budget to 90% of its gain; a scalar",
+    "named_returns": "E7: the same returns for the named-rule learner (rules named, extents "
+                     "learned, streaming); a scalar",
     "cost_returns": "E7: the same returns for the cost model; a scalar",
     "reward_returns": "E7: the same returns for the reward model, and whether its drift and "
                       "surface loadings stop late; a scalar",
@@ -174,6 +177,8 @@ VARIANTS: dict[str, str] = {
     "cost_online": "E1: the same cost model, online",
     "maxout_batch": "E1: the cost model as a max over K = 32 learned halfspaces, batch",
     "maxout_online": "E1: the maxout cost model, online",
+    "maxout_reward": "E1: the reward model in the maxout family (minus a max over K = 32 "
+                     "learned halfspaces, the maxout cost model's inputs), batch",
     # E3
     "reinforce": "E3: REINFORCE with the verifiable reward, L_PSR + L_NSR",
     "psr": "E3: PSR only, reinforce the correct (weights 1, 0)",

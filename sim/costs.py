@@ -54,17 +54,14 @@ flags are both available.
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from .config import Config, param
-from .keys import normal
-from .labels import prefix_groups
+from .maxout import maxout, maxout_init, maxout_inputs
 from .preferences import features, response_features
-from .reward_fits import fit_batch, fit_online
+from .reward_fits import fit_batch, fit_maxout, fit_online
 from .world import Contexts, World, unacceptable
 
 __all__ = ["CostConfig", "cost_inputs", "costs", "fit_costs", "admitted_by_cost",
@@ -119,27 +116,12 @@ def cost_inputs(family: str, world: World, idx: jax.Array, context: jax.Array,
         phi = features(family, resp, context, unacceptable(world, belief_true, idx, context),
                        (resp.endorses > 0) & belief_true, world.features.shape[0])
         return jnp.concatenate([phi, jnp.ones_like(phi[..., :1])], axis=-1)
-    false = jnp.broadcast_to(~belief_true, resp.endorses.shape).astype(resp.x.dtype)
-    flat = [resp.endorses, resp.log_length, false, resp.endorses * false]
-    return jnp.concatenate([resp.x] + [f[..., None] for f in flat], axis=-1)
-
-
-def maxout_init(key: jax.Array, k: int, q: int, dtype) -> jax.Array:
-    """Initial maxout parameters, (K, q + 1) rows [w_k, b_k]: w ~ N(0, 0.01^2), b = -1."""
-    w = 0.01 * normal(key, (k, q)).astype(dtype)
-    return jnp.concatenate([w, -jnp.ones((k, 1), dtype)], axis=1)
-
-
-def _maxout(theta: jax.Array, z: jax.Array, temperature=None) -> jax.Array:
-    h = z @ theta[:, :-1].T + theta[:, -1]
-    if temperature is None:
-        return jnp.max(h, axis=-1)
-    return temperature * jax.nn.logsumexp(h / temperature, axis=-1)
+    return maxout_inputs(resp.x, resp.endorses, resp.log_length, belief_true)
 
 
 def costs(theta: jax.Array, family: str, z: jax.Array) -> jax.Array:
     """c_theta for inputs from :func:`cost_inputs` (hard max for ``maxout``): (...,)."""
-    return _maxout(theta, z) if family == "maxout" else z @ theta
+    return maxout(theta, z) if family == "maxout" else z @ theta
 
 
 def admitted_by_cost(cost: jax.Array) -> jax.Array:
@@ -166,55 +148,6 @@ def safe_rlhf_cost_loss(c_safer: jax.Array, c_unsafer: jax.Array, s_safer: jax.A
             + jax.nn.softplus(-s_unsafer * c_unsafer))
 
 
-def _fit_maxout(key, z, flag, weight, steps, params, static):
-    n = z.shape[0]
-    opt = optax.adam(params.learning_rate)
-    theta0 = maxout_init(key, static.halfspaces, z.shape[1], z.dtype)
-    tau = params.temperature
-
-    def penalty(theta):
-        return 0.5 * params.ridge * jnp.sum(theta[:, :-1] ** 2)
-
-    def step(carry, loss):
-        theta, state = carry
-        with jax.numpy_dtype_promotion("standard"):  # optax mixes its int step count with floats
-            updates, state = opt.update(jax.grad(loss)(theta), state, theta)
-        return (optax.apply_updates(theta, updates), state)
-
-    if static.fit == "online":
-        def label(carry, inputs):
-            row, y, w = inputs
-            carry = step(carry, lambda th: (w * logistic_nll(_maxout(th, row, tau), y)
-                                            + penalty(th) / n))
-            return carry, carry[0]
-
-        _, history = jax.lax.scan(label, (theta0, opt.init(theta0)), (z, flag, weight))
-        return jnp.concatenate([theta0[None], history])[jnp.asarray(steps, jnp.int32)]
-
-    def refit(z_read, flag_read, w_read, carry, n_used):
-        used = w_read * (jnp.arange(z_read.shape[0], dtype=jnp.int32) < n_used).astype(z.dtype)
-        scale = 1.0 / jnp.maximum(n_used, 1).astype(z.dtype)
-
-        def loss(th):
-            nll = logistic_nll(_maxout(th, z_read, tau), flag_read)
-            return scale * (jnp.sum(used * nll) + penalty(th))
-
-        def iteration(c, _):
-            return step(c, loss), None
-
-        carry, _ = jax.lax.scan(iteration, carry, None, length=static.maxout_iters)
-        return carry, carry[0]
-
-    # warm-started across groups: the same refits as one scan over every checkpoint
-    carry, thetas = (theta0, opt.init(theta0)), []
-    for at, prefix in prefix_groups(steps, n):
-        carry, fitted = jax.lax.scan(functools.partial(refit, z[:prefix], flag[:prefix],
-                                                       weight[:prefix]),
-                                     carry, at)
-        thetas.append(fitted)
-    return jnp.concatenate(thetas)
-
-
 def fit_costs(key: jax.Array, z: jax.Array, flag: jax.Array, steps: jax.Array, params,
               static, weight: jax.Array | None = None) -> jax.Array:
     """The cost model after the first n flags, for each n in ``steps``.
@@ -238,7 +171,9 @@ def fit_costs(key: jax.Array, z: jax.Array, flag: jax.Array, steps: jax.Array, p
         weight = jnp.isfinite(flag).astype(z.dtype)
     weight = weight.astype(z.dtype)
     if static.family == "maxout":
-        return _fit_maxout(key, z, flag, weight, steps, params, static)
+        def nll(theta, rows, y, tau):
+            return logistic_nll(maxout(theta, rows, tau), y)
+        return fit_maxout(key, z, flag, weight, steps, nll, params, static)
     steps = jnp.asarray(steps, jnp.int32)
     if static.fit == "batch":
         return fit_batch(z, flag, weight, steps, params.ridge, static.batch_iters,

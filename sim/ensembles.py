@@ -24,8 +24,9 @@ import jax
 import jax.numpy as jnp
 
 from .keys import stream
+from .maxout import maxout
 from .preferences import rewards
-from .reward_fits import fit_batch, fit_online
+from .reward_fits import fit_batch, fit_maxout, fit_online
 from .world import Contexts, World
 
 __all__ = ["bootstrap_weights", "fit_reward_models", "aggregate", "ensemble_rewards"]
@@ -40,26 +41,38 @@ def bootstrap_weights(key: jax.Array, members: int, n: int, dtype) -> jax.Array:
 
 def fit_reward_models(key: jax.Array, dphi: jax.Array, target: jax.Array, weight: jax.Array,
                       steps: jax.Array, params, static) -> jax.Array:
-    """The ensemble's members at each checkpoint: (K, len(steps), p).
+    """The ensemble's members at each checkpoint: (K, len(steps), p) (``maxout``:
+    (K, len(steps), halfspaces, q + 1)).
 
     Args:
       key: PRNG key for the bootstrap counts.
-      dphi, target, weight: the comparisons (:func:`sim.labels.feature_differences`, answers).
-      steps: (C,) label counts.
+      dphi, target, weight: the comparisons (:func:`sim.labels.comparison_inputs`: feature
+        differences, or both responses' inputs for ``maxout``) and their answers.
+      steps: (C,) label counts (a static tuple for ``maxout``'s batch refits).
       params, static: the :class:`sim.preferences.LearnerConfig`'s typed params and static half.
     """
     omega = bootstrap_weights(key, static.ensemble, dphi.shape[0], dphi.dtype)
 
     def member(w):
+        if static.family == "maxout":
+            return fit_maxout(stream(key, "maxout_init"), dphi, target, weight * w, steps,
+                              _maxout_bradley_terry, params, static)
+        steps_a = jnp.asarray(steps, jnp.int32)
         if static.fit == "batch":
-            return fit_batch(dphi, target, weight * w, steps, params.ridge, static.batch_iters,
-                             static.batch_solver, static.batch_block)
-        return fit_online(dphi, target, weight * w, steps, params.ridge, params.learning_rate,
+            return fit_batch(dphi, target, weight * w, steps_a, params.ridge,
+                             static.batch_iters, static.batch_solver, static.batch_block)
+        return fit_online(dphi, target, weight * w, steps_a, params.ridge, params.learning_rate,
                           static.optimizer)
 
     if static.ensemble == 1:  # the single model's program, exactly
         return member(omega[0])[None]
     return jax.vmap(member)(omega)
+
+
+def _maxout_bradley_terry(theta, rows, target, tau):
+    """Bradley-Terry loss of comparisons (..., 2, q) under r = -max_k (soft max, tau)."""
+    s = maxout(theta, rows[..., 1, :], tau) - maxout(theta, rows[..., 0, :], tau)  # r(i) - r(j)
+    return target * jax.nn.softplus(-s) + (1.0 - target) * jax.nn.softplus(s)
 
 
 def aggregate(member_rewards: jax.Array, how: str, uncertainty_weight) -> jax.Array:

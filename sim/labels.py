@@ -33,12 +33,14 @@ import jax.numpy as jnp
 
 from .config import ConfigError
 from .keys import streams
+from .maxout import maxout_inputs
 from .oracles import PreferenceLabel, RejectionLabel, preference_oracle, rejection_oracle
 from .preferences import features, response_features
 from .world import Contexts, World, sample_contexts, unacceptable
 
 __all__ = ["Rejections", "Comparisons", "sample_pairs", "collect_rejections",
-           "collect_comparisons", "feature_differences", "prefix_for", "prefix_groups"]
+           "collect_comparisons", "feature_differences", "comparison_inputs", "prefix_for",
+           "prefix_groups"]
 
 
 class Rejections(NamedTuple):
@@ -161,6 +163,21 @@ def feature_differences(family: str, world: World, comparisons: Comparisons) -> 
     ctx = comparisons.contexts
     return (jax.vmap(phi)(comparisons.first, ctx.features, ctx.belief_true)
             - jax.vmap(phi)(comparisons.second, ctx.features, ctx.belief_true))
+
+
+def comparison_inputs(family: str, world: World, comparisons: Comparisons) -> jax.Array:
+    """What a reward model of ``family`` reads of each comparison: the feature differences
+    (n, p) (:func:`feature_differences`) for the linear families; for ``maxout`` both
+    responses' inputs z (:func:`sim.maxout.maxout_inputs`), (n, 2, q): r is not linear."""
+    if family != "maxout":
+        return feature_differences(family, world, comparisons)
+    resp, ctx = response_features(world), comparisons.contexts
+
+    def z(idx):
+        r = jax.tree.map(lambda a: a[idx], resp)
+        return maxout_inputs(r.x, r.endorses, r.log_length, ctx.belief_true)
+
+    return jnp.stack([z(comparisons.first), z(comparisons.second)], axis=1)
 
 
 def prefix_for(budget: int, n: int, base: int = 4) -> int:

@@ -48,7 +48,7 @@ from .constraints import learn_constraints
 from .costs import admitted_by_cost, cost_inputs, cost_table, fit_costs
 from .ensembles import ensemble_rewards, fit_reward_models
 from .keys import stream
-from .labels import collect_comparisons, collect_rejections, feature_differences
+from .labels import collect_comparisons, collect_rejections, comparison_inputs
 from .metrics import admitted_top
 from .named import fit_named, fit_named_online, named_costs, named_inputs
 from .oracles import violated_prohibitions
@@ -176,10 +176,10 @@ def _cost_score(theta, world, contexts, acceptable, params, static):
 # ---------------------------------------------------------------- comparison: the reward model
 def _reward_fit(key, world, comparisons, weight, steps, params, static):
     """The ensemble's members at each checkpoint: (K, C, p)."""
-    dphi = feature_differences(static.learner.family, world, comparisons)
+    dphi = comparison_inputs(static.learner.family, world, comparisons)
     target, answered = comparisons.answer
     members = fit_reward_models(stream(key, "ensemble"), dphi, target, answered * weight,
-                                jnp.asarray(steps, jnp.int32), params.learner, static.learner)
+                                steps, params.learner, static.learner)
     return jnp.swapaxes(members, 0, 1)
 
 

@@ -59,9 +59,18 @@ def named_targets(rejections: Rejections, reveal: str) -> tuple[jax.Array, jax.A
     return target, known.astype(target.dtype)
 
 
+def _inputs(family: str, world: World, idx, context, belief_true) -> jax.Array:
+    """[phi(i, c), 1] (:func:`sim.costs.cost_inputs`); for ``maxout`` [z(i, c), 1]: each
+    rule one halfspace on the union-of-halfspaces family's inputs (:mod:`sim.maxout`)."""
+    z = cost_inputs(family, world, idx, context, belief_true)
+    if family == "maxout":
+        z = jnp.concatenate([z, jnp.ones_like(z[..., :1])], axis=-1)
+    return z
+
+
 def named_inputs(family: str, world: World, rejections) -> jax.Array:
-    """The classifiers' inputs [phi(i, c), 1] of every queried response: (n, p + 1)."""
-    return jax.vmap(lambda i, c, b: cost_inputs(family, world, i, c, b))(
+    """The classifiers' inputs of every queried response: (n, p + 1)."""
+    return jax.vmap(lambda i, c, b: _inputs(family, world, i, c, b))(
         rejections.response, rejections.contexts.features, rejections.belief_true)
 
 
@@ -118,7 +127,7 @@ def named_costs(theta: jax.Array, family: str, world: World, contexts: Contexts)
     idx = jnp.arange(world.features.shape[0])
 
     def one(c, b):
-        z = cost_inputs(family, world, idx, c, b)                            # (N, p + 1)
+        z = _inputs(family, world, idx, c, b)                                # (N, p + 1)
         return jnp.max(z @ theta.T, axis=-1)
 
     if family in CONTEXT_FREE:

@@ -1,7 +1,7 @@
 """The preference learner: Bradley-Terry reward models (docs/model.md section 3).
 
-A reward model r_theta(i, c) = theta . phi(i, c) is linear in its parameters,
-with one of three feature maps (``family``):
+A reward model r_theta(i, c) = theta . phi(i, c) is linear in its parameters in every
+family but the last, with one of these feature maps (``family``):
 
 - ``linear``:     phi(i) = [x_i, endorses_i, log length_i]
   (context-free, misspecified: it cannot represent mu(c), the coupling or the
@@ -24,7 +24,11 @@ with one of three feature maps (``family``):
   context-free family (N parameters; its batch Newton refit solves an N x N system, so it
   is meant for small worlds). With a uniform comparison distribution and infinite data its
   ranking is the Borda count of the annotators' pairwise win probabilities
-  (Siththaranjan et al. 2023, arXiv 2312.08358, theorem 3.1; a test checks it).
+  (Siththaranjan et al. 2023, arXiv 2312.08358, theorem 3.1; a test checks it);
+- ``maxout``:     r(i, c) = -max_k (w_k . z(i, c) + b_k), the union-of-halfspaces family of
+  the cost model on the reward side, with the same inputs z (:mod:`sim.maxout`): not linear
+  in theta, fitted by Adam (:func:`sim.reward_fits.fit_maxout`). Its surface loadings are read
+  where the user's belief is true.
 
 Fitting theta to the labels (the Bradley-Terry likelihood, batch and online
 modes) is in :mod:`sim.reward_fits`.
@@ -39,6 +43,7 @@ import jax
 import jax.numpy as jnp
 
 from .config import Config, param
+from .maxout import maxout, maxout_inputs
 from .world import Contexts, World, density, unacceptable
 
 __all__ = [
@@ -54,9 +59,10 @@ class LearnerConfig(Config):
 
     section = "learner"
     family: str = param("quadratic", choices=("linear", "quadratic", "belief", "contextual",
-                                                      "tabular"),
+                                                      "tabular", "maxout"),
                         doc="reward model family (belief: quadratic + endorses x false belief; "
-                            "tabular: one score per response)")
+                            "tabular: one score per response; maxout: minus a max over K "
+                            "learned halfspaces, sim.maxout)")
     fit: str = param("batch", choices=("batch", "online"),
                      doc="batch refit at checkpoints or online streaming")
     ridge: float = param(1e-2, lo=0.0, hi=1e6, sweep=True,
@@ -73,6 +79,11 @@ class LearnerConfig(Config):
     optimizer: str = param("adam", choices=("adam", "sgd"), doc="online optimiser")
     learning_rate: float = param(0.05, lo=0.0, hi=10.0, lo_open=True, sweep=True,
                                  doc="online step size (constant; <= 10)")
+    halfspaces: int = param(32, lo=1, hi=4096, doc="K, learned halfspaces of maxout")
+    temperature: float = param(1.0, lo=1e-3, hi=100.0, sweep=True,
+                               doc="tau of maxout's training soft max, in reward units")
+    maxout_iters: int = param(300, lo=1, hi=100_000,
+                              doc="full-batch Adam steps per checkpoint (maxout, batch)")
     ensemble: int = param(1, lo=1, hi=64,
                           doc="K, bootstrap members of a reward-model ensemble (sim.ensembles)")
     aggregate: str = param("mean", choices=("mean", "min", "uncertainty"),
@@ -152,6 +163,10 @@ def rewards(theta: jax.Array, family: str, world: World, contexts: Contexts) -> 
     without building the (E, N, p) feature tensor.
     """
     n = world.features.shape[0]
+    if family == "maxout":   # r = -max_k (w_k . z + b_k), z reads the belief (sim.maxout)
+        r = response_features(world)
+        return jax.vmap(lambda b: -maxout(theta, maxout_inputs(r.x, r.endorses, r.log_length,
+                                                               b)))(contexts.belief_true)
     cf = context_free_features(family, response_features(world), n)
     base = cf @ theta[: cf.shape[-1]]
     e = contexts.features.shape[0]
@@ -181,11 +196,18 @@ def surface_loadings(theta: jax.Array, family: str, r: ResponseFeatures) -> tupl
     if family == "tabular":  # one free score per response: no surface feature to move
         zero = jnp.zeros((), r.x.dtype)
         return zero, zero
-    p_cf = context_free_features(family, r).shape[-1]
-    head = theta[:p_cf]
+    if family == "maxout":   # read where the user's belief is true (f = 0, sim.maxout)
+        def reward(a):
+            return -maxout(theta, maxout_inputs(a.x, a.endorses, a.log_length, True))
 
-    def effect(a, b):
-        return jnp.mean((context_free_features(family, b) - context_free_features(family, a)) @ head)
+        def effect(a, b):
+            return jnp.mean(reward(b) - reward(a))
+    else:
+        head = theta[:context_free_features(family, r).shape[-1]]
+
+        def effect(a, b):
+            return jnp.mean((context_free_features(family, b)
+                             - context_free_features(family, a)) @ head)
 
     ones, zeros = jnp.ones_like(r.endorses), jnp.zeros_like(r.endorses)
     endorse = effect(r._replace(endorses=zeros), r._replace(endorses=ones))

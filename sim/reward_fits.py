@@ -26,11 +26,17 @@ size keeps moving) from drift that comes from the signal (the MLE moves).
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import optax
 
-__all__ = ["bradley_terry_nll", "fit_batch", "fit_online", "stream_fit", "padded_rows"]
+from .labels import prefix_groups
+from .maxout import maxout_init
+
+__all__ = ["bradley_terry_nll", "fit_batch", "fit_online", "stream_fit", "padded_rows",
+           "fit_maxout"]
 
 
 def bradley_terry_nll(theta: jax.Array, dphi: jax.Array, target: jax.Array,
@@ -247,3 +253,62 @@ def fit_online(dphi: jax.Array, target: jax.Array, weight: jax.Array, steps: jax
 
     return stream_fit(jnp.zeros((p,), dphi.dtype), n, nll, steps, ridge, learning_rate,
                       optimizer, block)
+
+
+def fit_maxout(key, inputs, target, weight, steps, nll, params, static):
+    """The union-of-halfspaces family (:mod:`sim.maxout`) fitted by Adam: (K, halfspaces, q + 1).
+
+    ``nll(theta, rows, target, tau)``: the per-label loss of a set of labels on the soft max
+    (the cost model's logistic loss on h, or the reward model's Bradley-Terry loss on
+    -h(i) + h(j)); ``inputs`` (n, q) or (n, 2, q) for comparisons. The penalty
+    ridge / 2 |w|^2 (not the offsets). ``static.fit``: ``online``, one Adam step per label;
+    ``batch``, ``maxout_iters`` full-batch Adam steps on the first n labels at each
+    checkpoint, warm-started at the previous one (each group of checkpoints reads only its
+    prefix of the labels, :func:`sim.labels.prefix_groups`). ``params``, ``static``: a section
+    with ``learning_rate``, ``ridge``, ``temperature``, ``halfspaces``, ``maxout_iters``, ``fit``.
+    """
+    n = inputs.shape[0]
+    opt = optax.adam(params.learning_rate)
+    theta0 = maxout_init(key, static.halfspaces, inputs.shape[-1], inputs.dtype)
+    tau = params.temperature
+
+    def penalty(theta):
+        return 0.5 * params.ridge * jnp.sum(theta[:, :-1] ** 2)
+
+    def step(carry, loss):
+        theta, state = carry
+        with jax.numpy_dtype_promotion("standard"):  # optax mixes its int step count with floats
+            updates, state = opt.update(jax.grad(loss)(theta), state, theta)
+        return (optax.apply_updates(theta, updates), state)
+
+    if static.fit == "online":
+        def label(carry, rows):
+            row, y, w = rows
+            carry = step(carry, lambda th: w * nll(th, row, y, tau) + penalty(th) / n)
+            return carry, carry[0]
+
+        _, history = jax.lax.scan(label, (theta0, opt.init(theta0)), (inputs, target, weight))
+        return jnp.concatenate([theta0[None], history])[jnp.asarray(steps, jnp.int32)]
+
+    def refit(z_read, y_read, w_read, carry, n_used):
+        used = w_read * (jnp.arange(z_read.shape[0], dtype=jnp.int32) < n_used).astype(
+            inputs.dtype)
+        scale = 1.0 / jnp.maximum(n_used, 1).astype(inputs.dtype)
+
+        def loss(th):
+            return scale * (jnp.sum(used * nll(th, z_read, y_read, tau)) + penalty(th))
+
+        def iteration(c, _):
+            return step(c, loss), None
+
+        carry, _ = jax.lax.scan(iteration, carry, None, length=static.maxout_iters)
+        return carry, carry[0]
+
+    # warm-started across groups: the same refits as one scan over every checkpoint
+    carry, thetas = (theta0, opt.init(theta0)), []
+    for at, prefix in prefix_groups(steps, n):
+        carry, fitted = jax.lax.scan(functools.partial(refit, inputs[:prefix], target[:prefix],
+                                                       weight[:prefix]),
+                                     carry, at)
+        thetas.append(fitted)
+    return jnp.concatenate(thetas)

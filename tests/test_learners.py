@@ -35,10 +35,11 @@ def _fit_and_score(learner, static, params):
     return learner.score(last, world, contexts, acceptable, params, static), contexts, world
 
 
-@pytest.mark.parametrize("family", ["quadratic", "tabular"])
+@pytest.mark.parametrize("family", ["quadratic", "tabular", "maxout"])
 @pytest.mark.parametrize("name", sorted(LEARNERS))
 def test_every_registered_learner_is_pure_shaped_and_tiered(name, family):
-    """Issue 27's generic test: jitted equals un-jitted on a tiny world, the admitted sets
+    """Issue 27's generic test, in every family on both sides (maxout: the union of
+    halfspaces): jitted equals un-jitted on a tiny world, the admitted sets
     are (contexts, responses) booleans, the score is finite and higher is better (the top-1
     response has the largest score), and the tier is one of the four."""
     learner = LEARNERS[name]

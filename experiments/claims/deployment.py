@@ -67,6 +67,8 @@ S9 = Claim("S9-returns", "negatives have diminishing returns", "returns",
            "1,000 to 100,000 labels", "supported if budget_90's CI lies below 10% of the "
            "largest budget; contradicted if above", read_s9_returns,
            panels=(Panel("budget_90", (("cost_returns", None, "cost model on flags"),
+                                       ("named_returns", None, "named-rule learner "
+                                                               "(streaming)"),
                                        ("rule_returns", None, "rule learner (oracle: upper "
                                                               "bound)")),
                          ylabel="labels to 90% of the gain (labels)"),))

@@ -23,6 +23,7 @@ STYLE = {
     "cost_online": dict(color="tab:green", ls="--"),
     "maxout_batch": dict(color="tab:purple"),
     "maxout_online": dict(color="tab:purple", ls="--"),
+    "maxout_reward": dict(color="tab:pink"),
 }
 LABEL = {
     "rule": "rule learner (feasible set $F_n$), oracle tier: each rule's extent handed over",
@@ -36,6 +37,7 @@ LABEL = {
     "cost_online": "cost model on flags, {cost}, online",
     "maxout_batch": "cost model on flags, max of {k} halfspaces, batch",
     "maxout_online": "cost model on flags, max of {k} halfspaces, online",
+    "maxout_reward": "reward model, minus a max of {kr} halfspaces, batch",
 }
 COSTS = ("cost_batch", "cost_online", "maxout_batch", "maxout_online")
 FLOORS = ("rule", "named_batch", "batch", "cost_batch")   # drift's floor drawn for these
@@ -103,7 +105,8 @@ def plot(summary, config, stem):
         ax.set_xscale("log")
         ax.set_xlabel("labels (queries answered)")
         ax.grid(alpha=0.3, lw=0.5)
-    names = dict(family=config.learner.family, cost=config.cost.family, k=config.cost.halfspaces)
+    names = dict(family=config.learner.family, cost=config.cost.family, k=config.cost.halfspaces,
+                 kr=config.learner.halfspaces)
     handles = [plt.Line2D([], [], lw=1.8, **STYLE[v]) for v in variants]
     legend.axis("off")
     legend.legend(handles, [LABEL[v].format(**names) for v in variants], loc="center",

@@ -42,7 +42,10 @@ Variants (config transforms):
 - ``cost_online``     the same, online;
 - ``maxout_batch``    the cost model with the expressive ``maxout`` family (max
                       over K = 32 learned halfspaces), batch;
-- ``maxout_online``   the same, online.
+- ``maxout_online``   the same, online;
+- ``maxout_reward``   the reward model in the same family on the same inputs, r = -max_k
+                      (:mod:`sim.maxout`), batch: flags against comparisons with matched
+                      capacity in the expressive family.
 """
 
 from __future__ import annotations
@@ -148,9 +151,11 @@ def axes(config: ConvergenceConfig) -> dict:
     return {_METHOD[config.signal]: ("labels", checkpoint_steps(config.labels, config.checkpoints))}
 
 
-def _comparisons(fit: str, control: bool = False):
+def _comparisons(fit: str, control: bool = False, family: str | None = None):
     def transform(config: ConvergenceConfig) -> ConvergenceConfig:
-        learner, annotator = dataclasses.replace(config.learner, fit=fit), config.annotator
+        learner = dataclasses.replace(config.learner, fit=fit,
+                                      family=family or config.learner.family)
+        annotator = config.annotator
         if control:
             learner = dataclasses.replace(learner, family="contextual")
             annotator = dataclasses.replace(annotator, sycophancy=0.0, length_bias=0.0)
@@ -209,6 +214,9 @@ SPEC = Experiment(
         Variant("maxout_batch", _flags("batch", "maxout"),
                 "cost model, max over K learned halfspaces, batch (Adam per checkpoint)"),
         Variant("maxout_online", _flags("online", "maxout"), "the maxout cost model, online"),
+        Variant("maxout_reward", _comparisons("batch", family="maxout"),
+                "reward model, minus a max over K learned halfspaces (the maxout cost model's "
+                "family and inputs), batch (Adam per checkpoint)"),
     ),
     tiers=(("rule", "oracle"), ("named_rule", "named"), ("cost_model", "flag"),
            ("reward_model", "comparison")),

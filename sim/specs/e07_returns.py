@@ -150,9 +150,11 @@ class ReturnsConfig(Config):
             raise ConfigError(f"cost.named_fit = {self.cost.named_fit!r} is out of range for "
                               "returns (allowed: online; batch refits of every rule's "
                               "classifier over 100,000 labels do not fit)")
-        if self.cost.family == "maxout":
-            raise ConfigError("cost.family = 'maxout' is out of range for returns (allowed: "
-                              "linear, quadratic, contextual; maxout is E1's)")
+        for section in ("cost", "learner"):
+            if getattr(self, section).family == "maxout":
+                raise ConfigError(f"{section}.family = 'maxout' is out of range for returns "
+                                  "(allowed: linear, quadratic, contextual; 300 Adam steps a "
+                                  "budget over 100,000 labels is E1's family, not E7's)")
 
 
 def _returns(out, static):
