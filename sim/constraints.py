@@ -29,8 +29,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .labels import Rejections, collect_rejections
-from .oracles import compact_named
+from .labels import Rejections, collect_rejections, padded_rows
+from .oracles import compact_named, named_from_compact
 from .world import Contexts, World
 
 __all__ = [
@@ -50,6 +50,24 @@ class Queries(NamedTuple):
     flag: jax.Array       # (n,) bool, the annotator said something is wrong
     told: jax.Array       # (n,) bool, the answer names a rule } the rules each answer names,
     pick: jax.Array       # (n,) int32, the first it names    } sim.oracles.compact_named
+
+    # what the registry's cost model and streaming named-rule learner read of
+    # sim.labels.Rejections (sim.learners): the same methods, without the dense table
+    @property
+    def belief_true(self) -> jax.Array:
+        """(n,) bool, the query context's belief flag."""
+        return self.contexts.belief_true
+
+    def flagged(self) -> jax.Array:
+        """(n,) bool: the annotator said something is wrong."""
+        return self.flag
+
+    def named_rows(self, world: World, reveal: str, block: int):
+        """``rows(start)``: the (block, T + 2) table of the rules the answers from ``start``
+        name, rebuilt from the two numbers kept per answer (:func:`sim.oracles.named_from_compact`)."""
+        rows = [padded_rows(a, block) for a in (self.response, self.contexts.belief_true,
+                                                 self.contexts.features, self.told, self.pick)]
+        return lambda start: named_from_compact(world, *(take(start) for take in rows), reveal)
 
 
 class ConstraintTrace(NamedTuple):

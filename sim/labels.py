@@ -40,7 +40,7 @@ from .world import Contexts, World, sample_contexts, unacceptable
 
 __all__ = ["Rejections", "Comparisons", "sample_pairs", "collect_rejections",
            "collect_comparisons", "feature_differences", "comparison_inputs", "prefix_for",
-           "prefix_groups"]
+           "prefix_groups", "padded_rows"]
 
 
 class Rejections(NamedTuple):
@@ -59,6 +59,11 @@ class Rejections(NamedTuple):
     def flagged(self) -> jax.Array:
         """(n,) bool: the annotator said something is wrong (a true or a spurious prohibition)."""
         return self.answer.flag
+
+    def named_rows(self, world: World, reveal: str, block: int):
+        """``rows(start)``: the (block, T + 2) bool table of the rules the answers from
+        ``start`` name (rows past n: none); the named-rule learner's streaming targets."""
+        return padded_rows(self.answer.revealed, block)
 
 
 class Comparisons(NamedTuple):
@@ -178,6 +183,12 @@ def comparison_inputs(family: str, world: World, comparisons: Comparisons) -> ja
         return maxout_inputs(r.x, r.endorses, r.log_length, ctx.belief_true)
 
     return jnp.stack([z(comparisons.first), z(comparisons.second)], axis=1)
+
+
+def padded_rows(a: jax.Array, block: int):
+    """``take(start)``: the ``block`` rows of ``a`` from ``start``, zero past its end."""
+    a = jnp.pad(a, [(0, block)] + [(0, 0)] * (a.ndim - 1))
+    return lambda start: jax.lax.dynamic_slice_in_dim(a, start, block)
 
 
 def prefix_for(budget: int, n: int, base: int = 4) -> int:

@@ -52,7 +52,6 @@ from .labels import collect_comparisons, collect_rejections, comparison_inputs
 from .metrics import admitted_top
 from .named import fit_named, fit_named_online, named_costs, named_inputs
 from .oracles import violated_prohibitions
-from .reward_fits import padded_rows
 from .world import Contexts, World
 
 __all__ = ["TIERS", "Scored", "Learner", "RuleFit", "LEARNERS", "collect_labels", "unit_weight",
@@ -147,11 +146,10 @@ def _named_fit(key, world, rejections, weight, steps, params, static):
     if static.cost.named_fit == "batch":
         return fit_named(world, rejections, static.learner.family, steps, params.cost.ridge,
                          static.cost.batch_iters, static.annotator.reveal, weight)
-    revealed = rejections.answer.revealed
-    take = padded_rows(revealed, static.cost.online_block)
+    take = rejections.named_rows(world, static.annotator.reveal, static.cost.online_block)
     return fit_named_online(named_inputs(static.learner.family, world, rejections),
                             lambda start, _: take(start), rejections.flagged(),
-                            revealed.shape[1], steps, params.cost, static.cost,
+                            world.normals.shape[0] + 2, steps, params.cost, static.cost,
                             static.annotator.reveal, weight)
 
 

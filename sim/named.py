@@ -37,8 +37,8 @@ import jax
 import jax.numpy as jnp
 
 from .costs import cost_inputs
-from .labels import Rejections
-from .reward_fits import fit_batch, padded_rows, stream_fit
+from .labels import Rejections, padded_rows
+from .reward_fits import fit_batch, stream_fit
 from .world import Contexts, World
 
 CONTEXT_FREE = ("linear", "quadratic", "tabular")

@@ -32,11 +32,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from .labels import prefix_groups
+from .labels import padded_rows, prefix_groups
 from .maxout import maxout_init
 
-__all__ = ["bradley_terry_nll", "fit_batch", "fit_online", "stream_fit", "padded_rows",
-           "fit_maxout"]
+__all__ = ["bradley_terry_nll", "fit_batch", "fit_online", "stream_fit", "fit_maxout"]
 
 
 def bradley_terry_nll(theta: jax.Array, dphi: jax.Array, target: jax.Array,
@@ -231,12 +230,6 @@ def stream_fit(theta0: jax.Array, n: int, minibatch_nll, steps: jax.Array, ridge
     bounds = (jnp.concatenate([steps[:1] * 0, steps[:-1]]), steps)
     _, thetas = jax.lax.scan(segment, (theta0, opt.init(theta0)), bounds)
     return thetas
-
-
-def padded_rows(a: jax.Array, block: int):
-    """``take(start)``: the ``block`` rows of ``a`` from ``start``, zero past its end."""
-    a = jnp.pad(a, [(0, block)] + [(0, 0)] * (a.ndim - 1))
-    return lambda start: jax.lax.dynamic_slice_in_dim(a, start, block)
 
 
 def fit_online(dphi: jax.Array, target: jax.Array, weight: jax.Array, steps: jax.Array,

@@ -59,8 +59,9 @@ def test_online_named_is_the_independent_streaming_fit_of_every_rule():
     separate streaming fits (sim.reward_fits.fit_online) of each rule's targets and weights
     (reveal = one: flagged for another rule is no negative), for B = 1 and B = 8."""
     from sim.costs import CostConfig
+    from sim.labels import padded_rows
     from sim.named import fit_named_online, named_inputs
-    from sim.reward_fits import fit_online, padded_rows
+    from sim.reward_fits import fit_online
 
     world = make_world(jax.random.key(5), WorldConfig(responses=64, prohibitions=3,
                                                       prohibition_mass=0.2))
@@ -87,8 +88,8 @@ def test_online_named_learns_the_true_halfspace_too():
     """Streaming (B = 16) on one prohibition: the learned normal's angle to the true one
     shrinks from 400 to 4,000 labels and ends below 25 degrees (a weaker fit than batch)."""
     from sim.costs import CostConfig
+    from sim.labels import padded_rows
     from sim.named import fit_named_online, named_inputs
-    from sim.reward_fits import padded_rows
 
     world = make_world(jax.random.key(0), WorldConfig(responses=4096, prohibitions=1,
                                                       prohibition_mass=0.3))

@@ -75,10 +75,9 @@ import numpy as np
 from .. import laws
 from ..config import Config, ConfigError, param
 from ..costs import CostConfig
-from ..ensembles import ensemble_rewards, fit_reward_models
-from ..keys import stream, streams
-from ..labels import collect_comparisons, feature_differences
-from ..learners import bootstrap_weight
+from ..ensembles import ensemble_rewards
+from ..keys import streams
+from ..learners import LEARNERS, bootstrap_weight, collect_labels, unit_weight
 from ..oracles import AnnotatorConfig
 from ..policies import PolicyConfig
 from ..preferences import LearnerConfig
@@ -169,22 +168,20 @@ def _returns(out, static):
 
 
 def _reward_model(world, setting, key, params, static):
-    """The reward model at every budget, and its refit on a Poisson(1) bootstrap of the same
-    comparisons (vmapped with it: one program) for the drift's noise floor."""
-    family = static.learner.family
-    comparisons = collect_comparisons(key, world, params.annotator, static.annotator,
-                                      static.budgets[-1])
-    dphi = feature_differences(family, world, comparisons)
-    target, weight = comparisons.answer
-    counts = bootstrap_weight(key, weight.shape[0], weight.dtype)
-    both = jax.vmap(lambda w: fit_reward_models(
-        stream(key, "ensemble"), dphi, target, w, jnp.asarray(static.budgets), params.learner,
-        static.learner))(jnp.stack([weight, weight * counts]))
-    thetas, boot = (jnp.swapaxes(both[k], 0, 1) for k in range(2))                  # (K, M, p)
+    """The registry's reward model at every budget, and its refit on a Poisson(1) bootstrap of
+    the same comparisons (vmapped with it: one program) for the drift's noise floor."""
+    learner = LEARNERS["reward_model"]
+    comparisons = collect_labels("comparisons", key, world, params, static, static.budgets[-1])
+    ones = unit_weight(comparisons, setting.values.dtype)
+    counts = bootstrap_weight(key, ones.shape[0], ones.dtype)
+    both = jax.vmap(lambda w: learner.fit(key, world, comparisons, w, static.budgets, params,
+                                          static))(jnp.stack([ones, counts]))
+    thetas, boot = both[0], both[1]                                                 # (K, M, p)
     out = reward_model_sets(thetas, world, setting.contexts, setting.values, setting.acceptable,
                             params, static, boot)
     rewards = jax.vmap(lambda th: standardise(ensemble_rewards(
-        th, family, world, setting.contexts, params.learner, static.learner)))(thetas)
+        th, static.learner.family, world, setting.contexts, params.learner, static.learner)))(
+        thetas)
     return with_gains(out, static.budgets), rewards
 
 
@@ -196,8 +193,8 @@ def run(key, params, static):
     setting = setting_at(key, world, sample_contexts(k_eval, world, static.eval_contexts),
                          params.policy)
     rule, discovery, queries = rule_curves(world, setting, k_rej, params, static)
-    named = named_curves(world, setting, queries, params, static)
-    cost = cost_curves(world, setting, queries, stream(k_rej, "cost_init"), params, static)
+    named = named_curves(world, setting, queries, k_rej, params, static)
+    cost = cost_curves(world, setting, queries, k_rej, params, static)
     reward, rewards = _reward_model(world, setting, k_cmp, params, static)
     fits, curves = gao_curves(setting, rewards, static)
     reward_returns = _returns(reward, static)

@@ -16,6 +16,11 @@ budget n:
   anything, handicapped; said beside its rows;
 - :func:`cost_curves`: the cost model (``flag`` tier) on the same queries, batch refits.
 
+The named-rule learner and the cost model are the registry's (:mod:`sim.learners`), fitted and
+scored by it: the queries read like :class:`sim.labels.Rejections`. The rule learner is the
+registry's learner bought in blocks (:func:`sim.constraints.stream_constraints`: the same
+feasible sets as ``learn_constraints`` on the whole stream, which would not fit in memory).
+
 Each reads E1's set metrics on held-out contexts (:mod:`sim.specs.learned_sets`) and the
 marginal gains per label between successive budgets (:func:`gains`).
 """
@@ -27,13 +32,9 @@ import jax.numpy as jnp
 
 from .. import laws
 from ..constraints import exclusion_times, feasible_sets, stream_constraints
-from ..costs import cost_inputs, fit_costs
-from ..learners import LEARNERS
+from ..learners import LEARNERS, unit_weight
 from ..metrics import set_metrics
-from ..named import fit_named_online
-from ..oracles import named_from_compact
-from ..reward_fits import padded_rows
-from .learned_sets import cost_model_sets, learned_sets
+from .learned_sets import learned_sets
 
 __all__ = ["gains", "with_gains", "rule_curves", "named_curves", "cost_curves"]
 
@@ -86,38 +87,27 @@ def rule_curves(world, setting, key, params, static):
     return with_gains(out, static.budgets), discovery, queries
 
 
-def cost_curves(world, setting, queries, key, params, static):
-    """The cost model (flag) on the same queries, batch refits at every budget."""
-    family = static.cost.family
-    z = jax.vmap(lambda i, c, b: cost_inputs(family, world, i, c, b))(
-        queries.response, queries.contexts.features, queries.contexts.belief_true)
-    thetas = fit_costs(key, z, queries.flag, tuple(static.budgets), params.cost,
-                       static.cost)
-    out = cost_model_sets(thetas, world, setting.contexts, setting.values, setting.acceptable,
-                          static)
-    return with_gains(out, static.budgets)
-
-
-def named_curves(world, setting, queries, params, static):
-    """The named-rule learner (named tier, module docstring) on the same queries: streaming
-    fits of every rule's classifier, read at every budget."""
-    family = static.learner.family
-    z = jax.vmap(lambda i, c, b: cost_inputs(family, world, i, c, b))(
-        queries.response, queries.contexts.features, queries.contexts.belief_true)
-    rules = world.normals.shape[0] + 2
-    block = static.cost.online_block
-    rows = [padded_rows(a, block) for a in (queries.response, queries.contexts.belief_true,
-                                             queries.contexts.features, queries.told,
-                                             queries.pick)]
-
-    def named_rows(start, _):
-        return named_from_compact(world, *(take(start) for take in rows), static.annotator.reveal)
-
-    thetas = fit_named_online(z, named_rows, queries.flag, rules, static.budgets, params.cost,
-                              static.cost, static.annotator.reveal)
-    learner = LEARNERS["named_rule"]
+def _read(name, world, setting, labels, key, params, static):
+    """The registry's learner ``name`` fitted to the streamed ``labels`` at every budget and
+    read at each (:func:`sim.specs.learned_sets.learned_sets`), with the marginal gains."""
+    learner = LEARNERS[name]
+    thetas = learner.fit(key, world, labels, unit_weight(labels, setting.values.dtype),
+                         static.budgets, params, static)
     out = learned_sets(
         thetas, lambda th: learner.score(th, world, setting.contexts, setting.acceptable, params,
                                          static),
         lambda theta, rs: {}, setting.acceptable, setting.values, static)
     return with_gains(out, static.budgets)
+
+
+def cost_curves(world, setting, queries, key, params, static):
+    """The cost model (flag) on the same queries, batch refits at every budget (the registry's
+    ``cost_model``: ``queries`` reads like :class:`sim.labels.Rejections`)."""
+    return _read("cost_model", world, setting, queries, key, params, static)
+
+
+def named_curves(world, setting, queries, key, params, static):
+    """The named-rule learner (named tier, module docstring) on the same queries: the
+    registry's ``named_rule``, streaming (``cost.named_fit = online``), its targets rebuilt a
+    mini-batch at a time from the two numbers kept per answer."""
+    return _read("named_rule", world, setting, queries, key, params, static)
