@@ -95,8 +95,9 @@ METRICS: dict[str, str] = {
                  "change, labels",
     "regret_budget_90": "E7: the same for regret_mean, labels",
     "drift_floor_late": "E7: the noise floor of drift_late: the mean over the same budgets of "
-                        "the Kendall distance between the reward model and its refit on a "
-                        "Poisson(1) bootstrap of the same comparisons (share of pairs)",
+                        "the Kendall distance between a learned scorer (named, cost or reward "
+                        "model) and its refit on a Poisson(1) bootstrap of the same labels "
+                        "(share of pairs)",
     "drift_late": "E7: mean ranking_drift between successive budgets from slope_split on "
                   "(share of pairs)",
     "flips_late": "E7: top-1 flips per context from slope_split on (a count)",

@@ -42,12 +42,12 @@ Returns, per learner (methods ``rule_returns``, ``named_returns``, ``cost_return
 ``reward_returns``; scalar):
 ``slope_early`` and ``slope_late``, the log-log slope of U against n over
 budgets in [10, slope_split] and [slope_split, max], and ``budget_90``, the
-budget after which U stays within 10% of its total change. For the reward
-model also ``drift_late`` (mean Kendall drift between successive budgets
+budget after which U stays within 10% of its total change. For every learned scorer (named,
+cost, reward) also ``drift_late`` (mean Kendall drift between successive budgets
 after slope_split) and ``drift_floor_late``, its noise floor: the mean over the same budgets
 of the Kendall distance between the fit and a refit on a Poisson(1) bootstrap of the same
-comparisons (``ranking_drift_floor`` per budget; drift above it is more than estimation
-noise), ``flips_late`` (top-1 flips after it) and
+labels (``ranking_drift_floor`` per budget; drift above it is more than estimation
+noise), ``flips_late`` (top-1 flips after it); for the reward model
 ``endorse_loading_late`` (change of the sycophancy loading over the last
 decade): does the drift toward surface correlates stop?
 
@@ -167,6 +167,19 @@ def _returns(out, static):
             "regret_budget_90": laws.budget_to_fraction(steps, out["regret_mean"])}
 
 
+def _late_drift(out, static):
+    """A learned scorer's drift past ``slope_split``: mean Kendall drift between successive
+    budgets (``drift_late``), its noise floor over the same budgets (``drift_floor_late``) and
+    the top-1 flips (``flips_late``)."""
+    late = jnp.asarray(static.budgets) >= static.slope_split
+    n_late = jnp.maximum(jnp.sum(late), 1).astype(out["ranking_drift"].dtype)
+    mean_late = lambda v: jnp.sum(jnp.where(late, v, 0.0)) / n_late  # noqa: E731
+    return {"drift_late": mean_late(out["ranking_drift"]),
+            "drift_floor_late": mean_late(out["ranking_drift_floor"]),
+            "flips_late": out["top1_flips"][-1]
+            - jnp.min(jnp.where(late, out["top1_flips"], jnp.inf))}
+
+
 def _reward_model(world, setting, key, params, static):
     """The registry's reward model at every budget, and its refit on a Poisson(1) bootstrap of
     the same comparisons (vmapped with it: one program) for the drift's noise floor."""
@@ -197,20 +210,14 @@ def run(key, params, static):
     cost = cost_curves(world, setting, queries, k_rej, params, static)
     reward, rewards = _reward_model(world, setting, k_cmp, params, static)
     fits, curves = gao_curves(setting, rewards, static)
-    reward_returns = _returns(reward, static)
-    late = jnp.asarray(static.budgets) >= static.slope_split
-    dtype = reward["ranking_drift"].dtype
+    named_returns, cost_returns, reward_returns = (
+        {**_returns(out, static), **_late_drift(out, static)} for out in (named, cost, reward))
     tenth = int(np.searchsorted(static.budgets, static.budgets[-1] // 10))
-    n_late = jnp.maximum(jnp.sum(late), 1).astype(dtype)
-    reward_returns.update(
-        drift_late=jnp.sum(jnp.where(late, reward["ranking_drift"], 0.0)) / n_late,
-        drift_floor_late=jnp.sum(jnp.where(late, reward["ranking_drift_floor"], 0.0)) / n_late,
-        flips_late=reward["top1_flips"][-1] - jnp.min(jnp.where(late, reward["top1_flips"], jnp.inf)),
-        endorse_loading_late=reward["surface_loading_endorse"][-1]
-        - reward["surface_loading_endorse"][tenth])
+    reward_returns["endorse_loading_late"] = (reward["surface_loading_endorse"][-1]
+                                              - reward["surface_loading_endorse"][tenth])
     return {"rule": rule, "named_rule": named, "cost_model": cost, "reward_model": reward,
             "tilt": fits, "discovery": discovery, "rule_returns": _returns(rule, static),
-            "named_returns": _returns(named, static), "cost_returns": _returns(cost, static),
+            "named_returns": named_returns, "cost_returns": cost_returns,
             "reward_returns": reward_returns, **curves}
 
 

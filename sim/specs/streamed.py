@@ -22,7 +22,9 @@ registry's learner bought in blocks (:func:`sim.constraints.stream_constraints`:
 feasible sets as ``learn_constraints`` on the whole stream, which would not fit in memory).
 
 Each reads E1's set metrics on held-out contexts (:mod:`sim.specs.learned_sets`) and the
-marginal gains per label between successive budgets (:func:`gains`).
+marginal gains per label between successive budgets (:func:`gains`); the named-rule learner
+and the cost model also their drift's noise floor (a refit on a Poisson bootstrap of the same
+answers, vmapped with the fit).
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ import jax.numpy as jnp
 
 from .. import laws
 from ..constraints import exclusion_times, feasible_sets, stream_constraints
-from ..learners import LEARNERS, unit_weight
+from ..learners import LEARNERS
 from ..metrics import set_metrics
-from .learned_sets import learned_sets
+from .learned_sets import learner_curve
 
 __all__ = ["gains", "with_gains", "rule_curves", "named_curves", "cost_curves"]
 
@@ -89,14 +91,10 @@ def rule_curves(world, setting, key, params, static):
 
 def _read(name, world, setting, labels, key, params, static):
     """The registry's learner ``name`` fitted to the streamed ``labels`` at every budget and
-    read at each (:func:`sim.specs.learned_sets.learned_sets`), with the marginal gains."""
-    learner = LEARNERS[name]
-    thetas = learner.fit(key, world, labels, unit_weight(labels, setting.values.dtype),
-                         static.budgets, params, static)
-    out = learned_sets(
-        thetas, lambda th: learner.score(th, world, setting.contexts, setting.acceptable, params,
-                                         static),
-        lambda theta, rs: {}, setting.acceptable, setting.values, static)
+    read at each, with its refit on a Poisson bootstrap of the same labels for the drift's
+    noise floor (:func:`sim.specs.learned_sets.learner_curve`), and the marginal gains."""
+    out = learner_curve(LEARNERS[name], key, labels, world, setting.contexts, setting.values,
+                        setting.acceptable, static.budgets, params, static, floor=True)
     return with_gains(out, static.budgets)
 
 
