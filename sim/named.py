@@ -38,11 +38,9 @@ import jax.numpy as jnp
 
 from .costs import cost_inputs
 from .labels import Rejections, padded_rows
+from .preferences import reads_no_context
 from .reward_fits import fit_batch, stream_fit
 from .world import Contexts, World
-
-CONTEXT_FREE = ("linear", "quadratic", "tabular")
-"""Families whose inputs do not depend on the context (sim.preferences)."""
 
 __all__ = ["named_targets", "named_inputs", "fit_named", "fit_named_online", "named_costs"]
 
@@ -130,7 +128,7 @@ def named_costs(theta: jax.Array, family: str, world: World, contexts: Contexts)
         z = _inputs(family, world, idx, c, b)                                # (N, p + 1)
         return jnp.max(z @ theta.T, axis=-1)
 
-    if family in CONTEXT_FREE:
+    if reads_no_context(family):
         first = one(contexts.features[0], contexts.belief_true[0])
         return jnp.broadcast_to(first, contexts.belief_true.shape + first.shape)
     return jax.vmap(one)(contexts.features, contexts.belief_true)

@@ -49,7 +49,7 @@ from .world import Contexts, World, density, unacceptable
 __all__ = [
     "LearnerConfig", "ResponseFeatures", "response_features", "feature_dim", "features",
     "context_free_features",
-    "rewards", "surface_loadings",
+    "rewards", "surface_loadings", "reads_no_context",
 ]
 
 
@@ -120,6 +120,12 @@ def feature_dim(family: str, d: int, m: int, responses: int = 0) -> int:
 def _quadratic_terms(x: jax.Array) -> jax.Array:
     a, b = jnp.triu_indices(x.shape[-1])
     return x[..., a] * x[..., b]
+
+
+def reads_no_context(family: str) -> bool:
+    """Whether phi(i, c) = phi(i) in ``family`` (``linear``, ``quadratic``, ``tabular``): no
+    context input, not even the belief flag (module docstring)."""
+    return family in ("linear", "quadratic", "tabular")
 
 
 def context_free_features(family: str, r: ResponseFeatures, responses: int = 0) -> jax.Array:

@@ -106,3 +106,20 @@ def test_online_named_learns_the_true_halfspace_too():
     angles = np.degrees(np.arccos(v @ w / np.linalg.norm(v, axis=1)))
     assert angles[0] > angles[1], angles
     assert angles[1] < 25.0, angles
+
+
+def test_the_families_said_to_read_no_context_give_every_context_the_same_costs():
+    """sim.preferences.reads_no_context(family) is what named_costs relies on to compute one
+    N x R table for all contexts: true exactly when the classifiers' inputs do not move with
+    the context (checked against a per-context computation for every family)."""
+    from sim.named import _inputs
+    from sim.preferences import reads_no_context
+
+    world = make_world(jax.random.key(7), WorldConfig(responses=32))
+    ctx = sample_contexts(jax.random.key(8), world, 6)
+    idx = jnp.arange(32)
+    for family in ("linear", "quadratic", "belief", "contextual", "tabular", "maxout"):
+        z = jax.vmap(lambda c, b, f=family: _inputs(f, world, idx, c, b))(ctx.features,
+                                                                         ctx.belief_true)
+        same = bool(np.all(np.asarray(z) == np.asarray(z[:1])))
+        assert same == reads_no_context(family), family
