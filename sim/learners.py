@@ -148,7 +148,7 @@ def _named_fit(key, world, rejections, weight, steps, params, static):
                          static.cost.batch_iters, static.annotator.reveal, weight)
     take = rejections.named_rows(world, static.annotator.reveal, static.cost.online_block)
     return fit_named_online(named_inputs(static.learner.family, world, rejections),
-                            lambda start, _: take(start), rejections.flagged(),
+                            take, rejections.flagged(),
                             world.normals.shape[0] + 2, steps, params.cost, static.cost,
                             static.annotator.reveal, weight)
 

@@ -95,7 +95,7 @@ def fit_named_online(z: jax.Array, named_rows, flagged: jax.Array, rules: int, s
                      static, reveal: str, weight: jax.Array | None = None) -> jax.Array:
     """Every rule's classifier by streaming steps (module docstring): (K, R, p + 1).
 
-    ``z`` (n, p + 1): the inputs (:func:`sim.costs.cost_inputs`); ``named_rows(start, block)``:
+    ``z`` (n, p + 1): the inputs (:func:`sim.costs.cost_inputs`); ``named_rows(start)``:
     the (block, R) bool table of the rules named by labels start.. (rows past n: anything,
     they are masked); ``flagged`` (n,); ``params``, ``static``: the cost section (ridge,
     learning rate, optimiser, ``online_block``); ``weight`` (n,) per-label weights or None."""
@@ -104,7 +104,7 @@ def fit_named_online(z: jax.Array, named_rows, flagged: jax.Array, rules: int, s
     rows, flags, ws = (padded_rows(a, block) for a in (z, flagged, weight))
 
     def nll(theta, start, used):
-        named = named_rows(start, block)
+        named = named_rows(start)
         target = named.astype(z.dtype)
         known = (named | ~flags(start)[:, None]) if reveal == "one" else jnp.ones_like(named)
         w = known.astype(z.dtype) * (ws(start) * used)[:, None]

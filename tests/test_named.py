@@ -74,7 +74,7 @@ def test_online_named_is_the_independent_streaming_fit_of_every_rule():
     for block in (1, 8):
         cs, cp = split(CostConfig(online_block=block, learning_rate=0.05))
         take = padded_rows(rej.answer.revealed, block)
-        joint = fit_named_online(z, lambda s, _: take(s), rej.flagged(), r, steps, cp, cs,
+        joint = fit_named_online(z, take, rej.flagged(), r, steps, cp, cs,
                                  "one")                                        # (K, R, p)
         alone = jnp.stack([fit_online(z, target[:, j], weight[:, j], jnp.asarray(steps),
                                       cp.ridge, cp.learning_rate, "adam", block)
@@ -97,7 +97,7 @@ def test_online_named_learns_the_true_halfspace_too():
     rej = collect_rejections(jax.random.key(1), world, params, static, 4000)
     cs, cp = split(CostConfig(online_block=16))
     take = padded_rows(rej.answer.revealed, 16)
-    theta = fit_named_online(named_inputs("linear", world, rej), lambda s, _: take(s),
+    theta = fit_named_online(named_inputs("linear", world, rej), take,
                              rej.flagged(), rej.answer.revealed.shape[1], (400, 4000), cp, cs,
                              "all")
     d = world.features.shape[1]
