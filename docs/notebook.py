@@ -25,10 +25,12 @@ import experiments  # noqa: E402
 from experiments import stats  # noqa: E402
 
 OUT = Path(os.environ.get("VNSIM_NOTEBOOK_OUT", "results"))
+# the quick scale; the test suite sets VNSIM_NOTEBOOK_SCALE=tiny to reuse its tiny programs
+SCALE = os.environ.get("VNSIM_NOTEBOOK_SCALE", "quick")
 
 # %% 1. One quick run: a tidy DataFrame, one row per seed, method, x and metric. E1 sweeps
 # the coupling kappa over 0, 0.5 and 0.9 by default: a column of its own.
-df, folder = experiments.run("convergence", quick=True, out=OUT)
+df, folder = experiments.run("convergence", out=OUT, **{SCALE: True})
 print(folder)
 print(df.head())
 df = df[df["world.coupling"] == 0.5]   # the default kappa
@@ -43,15 +45,15 @@ for variant, rows in drift.groupby("variant"):
     ax.fill_between(rows.x, rows.ci_low, rows.ci_high, color=line.get_color(), alpha=0.2)
 ax.set(xscale="log", xlabel="labels (queries answered)",
        ylabel="share of response pairs reversed",
-       title="E1 quick: ranking drift between checkpoints (kappa = 0.5)")
+       title=f"E1 {SCALE}: ranking drift between checkpoints (kappa = 0.5)")
 ax.legend(fontsize=7, ncol=2)
 fig.savefig(OUT / "notebook_drift.png", dpi=120)
 
 # %% 3. Change one assumption: kappa = 0.9 instead of 0.5, same seeds (a --set replaces the
 # default sweep). The program is the same (kappa is a swept number): nothing is recompiled.
 # The cost model learns from flags, which kappa does not change: its difference is exactly 0.
-df_b, folder_b = experiments.run("convergence", quick=True, out=OUT,
-                                 set={"world.coupling": 0.9})
+df_b, folder_b = experiments.run("convergence", out=OUT, set={"world.coupling": 0.9},
+                                 **{SCALE: True})
 for variant in ("batch", "cost_batch"):
     pick = lambda d: d[(d.variant == variant) & (d.metric == "ranking_drift")  # noqa: E731
                        & (d.x == d.x.max())].sort_values("seed").value.to_numpy()

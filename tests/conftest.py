@@ -8,9 +8,14 @@ Profiles: ``ci`` (selected when the environment variable CI is set) has
 has ``deadline=None`` and random examples.
 """
 
+import fcntl
+import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
 # XLA's backend optimisation level 0 for every program the suite compiles (and the command
 # lines it starts, which inherit the variable): at the tiny sizes the tests run, compiling
@@ -44,6 +49,12 @@ if not os.environ.get("VNSIM_TEST_JAX_CACHE"):
 else:
     _MADE_CACHE = None
 os.environ["VNSIM_JAX_CACHE"] = os.environ["VNSIM_TEST_JAX_CACHE"]
+# One folder for what the workers share besides the cache: the session's ``all --tiny`` run.
+if not os.environ.get("VNSIM_TEST_SHARED"):
+    os.environ["VNSIM_TEST_SHARED"] = tempfile.mkdtemp(prefix="vnsim-shared-")
+    _MADE_SHARED = os.environ["VNSIM_TEST_SHARED"]
+else:
+    _MADE_SHARED = None
 cache.enable()
 # Strict dtype promotion: an implicit float64 or int/float mix in the model is an error in tests.
 jax.config.update("jax_numpy_dtype_promotion", "strict")
@@ -52,8 +63,10 @@ jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
 
 def pytest_sessionfinish(session):
     """The process that made the shared cache folder removes it at the end."""
-    if _MADE_CACHE and not os.environ.get("PYTEST_XDIST_WORKER"):
-        shutil.rmtree(_MADE_CACHE, ignore_errors=True)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        for made in (_MADE_CACHE, _MADE_SHARED):
+            if made:
+                shutil.rmtree(made, ignore_errors=True)
 
 
 @pytest.fixture
@@ -71,3 +84,46 @@ def _release_compiled_programs():
     from sim.spec import batched
     batched.cache_clear()
     jax.clear_caches()
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _tree_state() -> str:
+    """What git sees in the working tree: tracked changes and untracked files."""
+    return subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True,
+                          text=True, timeout=60).stdout
+
+
+@pytest.fixture(scope="session")
+def tree_state():
+    """The function that reads git's view of the working tree (a command writes only its
+    own output: tests compare it before and after)."""
+    return _tree_state
+
+
+@pytest.fixture(scope="session")
+def tiny_all():
+    """The session's one ``python -m experiments all --tiny`` (every experiment's tiny config,
+    2 seeds) and its output: ``(results folder, completed process)``; it must leave the working
+    tree as git saw it before. The first worker that
+    asks runs it, under a lock, into the shared folder; every other worker waits for it and
+    reads it (tests/test_all.py, tests/test_devices*.py), so the suite compiles the tiny
+    programs through ``all`` once. A run that failed is not retried: every asker fails."""
+    shared = Path(os.environ["VNSIM_TEST_SHARED"])
+    out, log = shared / "all-tiny" / "results", shared / "all-tiny.json"
+    with open(shared / "all-tiny.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not log.exists():
+            before = _tree_state()
+            run = subprocess.run([sys.executable, "-m", "experiments", "all", "--tiny", "--out",
+                                  str(out)], cwd=REPO, capture_output=True, text=True,
+                                 timeout=1800)
+            log.write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout,
+                                       "stderr": run.stderr,
+                                       "tree_unchanged": _tree_state() == before}))
+    done = json.loads(log.read_text())
+    assert done["returncode"] == 0, done["stderr"][-3000:]
+    assert done["tree_unchanged"], "all --tiny changed the working tree (git status)"
+    return out, subprocess.CompletedProcess([], done["returncode"], done["stdout"],
+                                            done["stderr"])

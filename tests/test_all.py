@@ -42,24 +42,17 @@ def _ledger(root: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def _tree_state() -> str:
-    """What git sees in the working tree: tracked changes and untracked files."""
-    return subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True,
-                          text=True, timeout=60).stdout
-
-
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """One ``all --tiny`` (every experiment's tiny config, 2 seeds); then ``claims --from``
-    on it. Neither touches the working tree: git status is what it was before."""
-    out = tmp_path_factory.mktemp("all") / "results"
-    before = _tree_state()
-    run = _all("--tiny", "--out", str(out))
-    assert run.returncode == 0, run.stderr[-3000:]
+def tiny(tiny_all, tree_state):
+    """The session's ``all --tiny`` (``tests/conftest.py``: every experiment's tiny config,
+    2 seeds, shared with tests/test_devices*.py); then ``claims --from`` on it. Neither
+    touches the working tree: git status is what it was before."""
+    out, run = tiny_all
+    before = tree_state()
     claims = subprocess.run([sys.executable, "-m", "experiments", "claims", "--from", str(out)],
                             cwd=REPO, capture_output=True, text=True, timeout=600)
     assert claims.returncode == 0, claims.stderr[-3000:]
-    assert _tree_state() == before
+    assert tree_state() == before
     return out, run
 
 

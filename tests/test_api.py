@@ -107,10 +107,13 @@ def test_plot_redraws_a_run_from_its_files(two_runs):
 
 
 @pytest.mark.slow
-def test_the_starter_notebook_runs(tmp_path):
-    """docs/notebook.py, whole, as a new user runs it (two quick E1 runs)."""
+def test_the_starter_notebook_runs(tiny_all, tmp_path):
+    """docs/notebook.py, whole, as a new user runs it (two E1 runs), at the tiny scale: its
+    programs are those of the session's ``all --tiny`` (loaded from the compilation cache;
+    the quick programs are traced in tests/test_specs.py)."""
     proc = subprocess.run([sys.executable, str(REPO / "docs" / "notebook.py")], cwd=tmp_path,
-                          env=dict(os.environ, VNSIM_NOTEBOOK_OUT=str(tmp_path)),
+                          env=dict(os.environ, VNSIM_NOTEBOOK_OUT=str(tmp_path),
+                                   VNSIM_NOTEBOOK_SCALE="tiny"),
                           capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "notebook_drift.png").is_file()

@@ -156,16 +156,38 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("case", BAD, ids=[" ".join(args) + "".join(
-    f" {k}={v}" for k, v in env.items()) for args, _, env in BAD])
-def test_bad_command_lines_exit_2_with_one_line(case, tmp_path):
+def _ids(cases):
+    return [" ".join(args) + "".join(f" {k}={v}" for k, v in env.items())
+            for args, _, env in cases]
+
+
+@pytest.mark.parametrize("case", BAD, ids=_ids(BAD))
+def test_bad_command_lines_exit_2_with_one_line(case, tmp_path, capsys, monkeypatch):
     """Bad input (arguments, or the environment the command line reads): status 2, one
-    line naming the field, the value and the allowed range, and nothing written."""
+    line naming the field, the value and the allowed range, and nothing written. In this
+    process, through ``main`` (what ``python -m experiments`` returns as its status: the
+    next test checks that for two of these)."""
     args, match, env = case
     if "--out" not in args:
         args = [*args, "--out", str(tmp_path)]
-    proc = subprocess.run([sys.executable, "-m", "experiments", *args], capture_output=True,
-                          text=True, timeout=120, env=dict(os.environ, **env))
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    status = main(args)
+    err = capsys.readouterr().err
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and match in lines[0] and "Traceback" not in err
+    assert not any(tmp_path.iterdir())
+
+
+PROCESS = [BAD[1], BAD[-1]]   # an argument argparse refuses; the environment, under ``all``
+
+
+@pytest.mark.parametrize("case", PROCESS, ids=_ids(PROCESS))
+def test_bad_command_lines_are_exit_2_and_one_line_from_the_process_too(case, tmp_path):
+    args, match, env = case
+    proc = subprocess.run([sys.executable, "-m", "experiments", *args, "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, env=dict(os.environ, **env))
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and match in lines[0] and "Traceback" not in proc.stderr

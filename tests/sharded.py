@@ -1,0 +1,80 @@
+"""Running every experiment's tiny config sharded over devices or processes, for
+``tests/test_devices.py`` and ``tests/test_processes.py``: one driver process (or two) runs the
+ten experiments in turn under a timeout, and its ``results.csv`` files must have the rows of
+the session's one-device ``all --tiny`` run (``tests/conftest.py``) and values within
+:data:`TOLERANCE` (:data:`LOOSER` for the metrics it names, with the reason)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from sim.spec import registry
+
+REPO = Path(__file__).resolve().parent.parent
+NAMES = list(registry())
+SEEDS = 2   # as ``all --tiny``, whose run is the one-device reference
+TIMEOUT_S = 1500
+# Each device runs the per-seed program on its own seeds with no collective, so the numbers
+# are those of one device up to how XLA fuses the smaller per-device batch: float32 rounding,
+# 1e-5 relative, for every metric (measured: E1, E2, E4, E5, E6 bitwise; E3 up to 5e-6).
+TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
+# E7's scaling-law parameters are a nonlinear least-squares fit of the gain against sqrt(KL)
+# through ten points, which amplifies that rounding about tenfold (measured: up to 1.6e-5).
+# E5's length-controlled value subtracts a regression slope times E_pi log L - E_pi0 log L, a
+# cancellation that about doubles the rounding of V (|V| up to 1,000) (measured: 1.7e-5, one
+# seed per device against two on one).
+LOOSER = {metric: {"rtol": 1e-4, "atol": 1e-6}
+          for metric in ("alpha_bon", "alpha_rl", "beta_bon", "beta_rl", "lc_value")}
+
+
+def driver(out: Path, extra: list[str]) -> list[str]:
+    """One Python process that runs every experiment's tiny config in turn (one join of
+    ``jax.distributed`` serves them all); exits with the worst status."""
+    code = ("import sys\nfrom experiments.runner import main\n"
+            f"sys.exit(max(main([n, '--tiny', '--seeds', '{SEEDS}', '--out', {str(out)!r}, "
+            f"*{extra!r}]) for n in {NAMES!r}))")
+    return [sys.executable, "-c", code]
+
+
+def start(out: Path, extra=(), env=None) -> subprocess.Popen:
+    return subprocess.Popen(driver(out, list(extra)), cwd=REPO, env={**os.environ, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait(procs: list[subprocess.Popen]) -> None:
+    try:
+        errs = [p.communicate(timeout=TIMEOUT_S)[1] for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    assert [p.returncode for p in procs] == [0] * len(procs), [e[-1500:] for e in errs]
+
+
+def results(out: Path) -> dict:
+    """experiment -> (rows without their value, values)."""
+    found = {}
+    for name in NAMES:
+        [path] = out.glob(f"{name}/[0-9a-f]*/results.csv")
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+        found[name] = ([r[:-1] for r in rows], np.array([float(r[-1]) for r in rows[1:]]))
+    return found
+
+
+def same(found: dict, reference: dict) -> None:
+    for name in NAMES:
+        rows, x = found[name]
+        ref_rows, y = reference[name]
+        assert rows == ref_rows, name
+        column = rows[0].index("metric")
+        metrics = np.array([r[column] for r in rows[1:]])
+        for metric in np.unique(metrics):
+            at = metrics == metric
+            np.testing.assert_allclose(x[at], y[at], **LOOSER.get(metric, TOLERANCE),
+                                       err_msg=f"{name} {metric}")
