@@ -61,6 +61,7 @@ def test_all_comparisons_make_mask_then_tilt_the_tilt():
               jax.tree.map(lambda a: a[0, :, 0], out[f"tilt_{b}"]))
 
 
+@pytest.mark.slow   # compiles the whole experiment: the full suite only
 def test_the_baseline_has_zero_margins_and_the_margins_are_differences():
     out = results()
     for b in SMALL.budgets:
@@ -73,6 +74,7 @@ def test_the_baseline_has_zero_margins_and_the_margins_are_differences():
                                    atol=1e-6)
 
 
+@pytest.mark.slow   # compiles the whole experiment: the full suite only
 def test_a_slack_cost_budget_makes_the_constrained_tilt_the_tilt():
     """Claim (Safe RLHF's KKT condition): with d = 1 every policy meets E_pi C <= d, so lambda = 0
     and the constrained optimum is the plain tilt, at every budget and split."""
@@ -89,6 +91,7 @@ def test_a_slack_cost_budget_makes_the_constrained_tilt_the_tilt():
     assert float(lam[0]) > 0.0
 
 
+@pytest.mark.slow   # compiles the whole experiment: the full suite only
 def test_the_rule_learners_mask_never_violates_more_with_more_rejections():
     """Claim (sec. 4): with no false flags F_n only loses unacceptable responses."""
     out = results()

@@ -131,6 +131,7 @@ def test_the_winner_leads_by_the_gap_to_the_runner_up():
                                    rtol=1e-5, atol=1e-3)
 
 
+@pytest.mark.slow   # compiles the whole experiment: the full suite only
 def test_the_maps_share_their_baseline_cell():
     """At false flags 0, context weight 0, Zipf exponent 0 and misses 0 the maps (a), (b),
     (d) and (e) sit on the same world and labels: the same numbers."""
@@ -143,6 +144,7 @@ def test_the_maps_share_their_baseline_cell():
                                            err_msg=f"{other} {m}")
 
 
+@pytest.mark.slow   # compiles the whole experiment: the full suite only
 def test_only_noise_or_context_make_the_rule_learner_refuse_acceptable_responses():
     """Without false flags and with context-free prohibitions every rejection names a true
     prohibition, so the mask excludes no acceptable response; false flags do exclude some."""

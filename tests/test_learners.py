@@ -35,7 +35,8 @@ def _fit_and_score(learner, static, params):
     return learner.score(last, world, contexts, acceptable, params, static), contexts, world
 
 
-@pytest.mark.parametrize("family", ["quadratic", "tabular", "maxout"])
+@pytest.mark.parametrize("family", ["quadratic", pytest.param("tabular", marks=pytest.mark.slow),
+                                    pytest.param("maxout", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("name", sorted(LEARNERS))
 def test_every_registered_learner_is_pure_shaped_and_tiered(name, family):
     """Issue 27's generic test, in every family on both sides (maxout: the union of
