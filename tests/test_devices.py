@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from sharded import NAMES, results, same, start, wait
+from sharded import NAMES, compared, start, wait
 
 
 @pytest.mark.slow   # every experiment compiled for two devices: the full suite only
@@ -22,7 +22,7 @@ def test_every_experiment_on_two_cpu_devices_gives_the_numbers_of_one(tiny_all, 
     experiment's numbers those of one device, and meta.json says two devices."""
     wait([start(tmp_path, env={"XLA_FLAGS": os.environ.get("XLA_FLAGS", "") +
                                " --xla_force_host_platform_device_count=2"})])
-    same(results(tmp_path), results(tiny_all[0]))
+    compared(tmp_path, tiny_all[0])
     for name in NAMES:
         [meta] = tmp_path.glob(f"{name}/[0-9a-f]*/meta.json")
         assert '"devices": 2' in meta.read_text(), name

@@ -8,7 +8,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from sharded import results, same, start, wait
+from sharded import compared, start, wait
 
 
 @pytest.mark.slow   # every experiment compiled in two processes: the full suite only
@@ -19,5 +19,5 @@ def test_every_experiment_on_two_processes_gives_the_numbers_of_one(tiny_all, tm
     wait([start(tmp_path / f"p{i}", ["--coordinator", f"127.0.0.1:{port}",
                                      "--num-processes", "2", "--process-id", str(i)])
           for i in range(2)])
-    same(results(tmp_path / "p0"), results(tiny_all[0]))
+    compared(tmp_path / "p0", tiny_all[0])
     assert not list((tmp_path / "p1").rglob("*.csv"))
