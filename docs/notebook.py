@@ -40,8 +40,9 @@ summary = experiments.load(folder, "summary")
 drift = summary[(summary.metric == "ranking_drift") & (summary.x >= 1)
                 & (summary["world.coupling"] == 0.5)]
 fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
-for variant, rows in drift.groupby("variant"):
-    line, = ax.plot(rows.x, rows["mean"], label=variant)
+for k, (variant, rows) in enumerate(drift.groupby("variant")):   # 12 learners: 10 colours, 2 styles
+    line, = ax.plot(rows.x, rows["mean"], label=variant, color=f"C{k % 10}",
+                    linestyle="-" if k < 10 else "--")
     ax.fill_between(rows.x, rows.ci_low, rows.ci_high, color=line.get_color(), alpha=0.2)
 ax.set(xscale="log", xlabel="labels (queries answered)",
        ylabel="share of response pairs reversed",
