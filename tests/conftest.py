@@ -1,4 +1,5 @@
-"""Test configuration: hypothesis profiles and a session-wide XLA compilation cache.
+"""Test configuration: hypothesis profiles, a session-wide XLA compilation cache, and the
+session's one ``all --tiny`` run that the workers share (the ``tiny_all`` fixture).
 
 The suite runs on every core (pytest-xdist, ``-n auto`` in pyproject.toml, at most 4
 workers, one test file per worker at a time); ``-n 0`` runs it in one process.
@@ -105,11 +106,12 @@ def tree_state():
 @pytest.fixture(scope="session")
 def tiny_all():
     """The session's one ``python -m experiments all --tiny`` (every experiment's tiny config,
-    2 seeds) and its output: ``(results folder, completed process)``; it must leave the working
-    tree as git saw it before. The first worker that
-    asks runs it, under a lock, into the shared folder; every other worker waits for it and
-    reads it (tests/test_all.py, tests/test_devices*.py), so the suite compiles the tiny
-    programs through ``all`` once. A run that failed is not retried: every asker fails."""
+    2 seeds) and its output: ``(results folder, completed process)``. The first worker that
+    asks runs it, under a file lock, into the folder the workers share; every other worker
+    waits for it and reads it (tests/test_all.py, tests/test_devices.py,
+    tests/test_processes.py, the notebook test), so the suite compiles the tiny programs
+    through ``all`` once. It must leave the working tree as git saw it before. A run that
+    failed is not retried: every asker fails with its stderr."""
     shared = Path(os.environ["VNSIM_TEST_SHARED"])
     out, log = shared / "all-tiny" / "results", shared / "all-tiny.json"
     with open(shared / "all-tiny.lock", "w") as lock:

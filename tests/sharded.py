@@ -81,10 +81,10 @@ def compared(out: Path, reference: Path) -> None:
     name = NAMES[0]
     column = ref[name][0][0].index("seed")
     seeds = {r[column] for r in ref[name][0][1:]}
-    same(results(out, seeds), ref)
+    _same(results(out, seeds), ref)
 
 
-def same(found: dict, reference: dict) -> None:
+def _same(found: dict, reference: dict) -> None:
     for name in NAMES:
         rows, x = found[name]
         ref_rows, y = reference[name]
