@@ -23,18 +23,15 @@ NAMES = list(registry())
 # the sharded run's are compared with.
 SEEDS = 4
 TIMEOUT_S = 1500
-# Each device runs the per-seed program on its own seeds with no collective, so the numbers
-# are those of one device up to how XLA fuses the smaller per-device batch: float32 rounding,
-# 1e-5 relative, for every metric (measured: E1, E2, E4, E5, E6 bitwise; E3 up to 5e-6).
+# Each device runs the per-seed program on its own two seeds with no collective, the shape of
+# the one-device reference's call, so the numbers are those of one device up to float32
+# rounding: 1e-5 relative for every metric (measured: E5 bitwise, E8 within 6e-8; with one
+# seed per device, a batch that fuses differently, E5's policy value moved 1.7e-5).
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
 # E7's scaling-law parameters are a nonlinear least-squares fit of the gain against sqrt(KL)
 # through ten points, which amplifies that rounding about tenfold (measured: up to 1.6e-5).
-# Policy values E_pi V sum terms of |V| up to 1,000 that cancel to tens: float32 rounding of
-# the terms, about 1e-6 of 1,000, is 1e-3 absolute (measured: E5's value and length-controlled
-# value of one seed, 8.8e-4, one seed per device against two on one).
-LOOSER = {**{metric: {"rtol": 1e-4, "atol": 1e-6}
-             for metric in ("alpha_bon", "alpha_rl", "beta_bon", "beta_rl")},
-          **{metric: {"rtol": 1e-5, "atol": 2e-3} for metric in ("value", "lc_value")}}
+LOOSER = {metric: {"rtol": 1e-4, "atol": 1e-6}
+          for metric in ("alpha_bon", "alpha_rl", "beta_bon", "beta_rl")}
 
 
 def driver(out: Path, extra: list[str]) -> list[str]:
