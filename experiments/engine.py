@@ -1,12 +1,15 @@
 """From a spec, a config, variants and sweeps to compiled programs and result blocks.
 
 :func:`plan` expands the variants and the product of the sweep grids into
-*programs*: all points that share a static config (they differ only in swept
-numbers) are stacked into one params pytree and run by one compiled program;
-points of a static field (a size, a family) become programs of their own.
-Each sweep point's config is built (and validated) first, then the variant's
-transform is applied, so a variant keeps what defines it (the control's
-unbiased annotators, say) at every point.
+*programs*: one program runs every chosen variant (its *members*), so what the variants
+share (the world, the evaluation, the code of the metrics) is compiled once, not once
+per variant; all sweep points at which every member keeps its static config (they
+differ only in swept numbers) are stacked into one params pytree per member and run by
+that one program; points of a static field (a size, a family) become programs of their
+own. Variants that share a static config (they differ only in numbers) are programs of
+their own, one compiled program run once per variant. Each sweep point's
+config is built (and validated) first, then the variant's transform is applied, so a
+variant keeps what defines it (the control's unbiased annotators, say) at every point.
 
 :func:`simulate` runs each program over chunks of seeds with
 ``sim.spec.batched`` and returns tidy :class:`~experiments.results.Block` s. The sweep
@@ -14,7 +17,9 @@ points of a program run one at a time through the program compiled for one point
 (:func:`point_params`): a point inside a sweep gives bitwise the numbers it gives alone
 (vmapping over the points changed XLA's fusions, and the last bits with them, which rank
 and count metrics and non-convex fits amplified), and a sweep of a new size compiles
-nothing.
+nothing. A variant run alone (``--variant``) is a program of its own: XLA optimises it
+apart from the others, so its last bits may differ from the same variant run beside
+them (docs/running.md, "Same seed, same numbers").
 """
 
 from __future__ import annotations
@@ -39,12 +44,30 @@ COMPILE_LOG: dict = {}  # the same keys -> where its compile time went, until re
 
 
 @dataclasses.dataclass
-class Program:
+class Member:
+    """One variant inside a program."""
+
     variant: str
     static: Static
-    points: list          # [{"section.field": value}, ...]
-    params: object        # stacked along the points
+    params: object        # stacked along the program's points
     axes: dict            # method -> (axis, xs)
+    order: int            # the variant's place among those chosen (the blocks' order)
+
+
+@dataclasses.dataclass
+class Program:
+    members: list         # [Member, ...], in the order the variants were chosen
+    points: list          # [{"section.field": value}, ...]
+
+    @property
+    def statics(self) -> tuple:
+        return tuple(m.static for m in self.members)
+
+    @property
+    def label(self) -> str:
+        names = [m.variant for m in self.members]
+        shown = ", ".join(names) if len(names) <= 3 else f"{len(names)} variants"
+        return shown + (f" ({len(self.points)} points)" if len(self.points) > 1 else "")
 
 
 def parse_sweep(config, text: str) -> tuple[str, tuple]:
@@ -71,30 +94,31 @@ def parse_sweep(config, text: str) -> tuple[str, tuple]:
 
 def plan(spec: Experiment, config, variants, sweeps) -> list[Program]:
     """Programs for every variant and sweep point (module docstring)."""
-    programs = []
-    grids = [values for _, values in sweeps]
-    for variant in variants:
-        groups: dict[Static, list] = {}
-        for combo in itertools.product(*grids):
-            point_config = config
-            for (path, _), value in zip(sweeps, combo):
-                point_config = replace_path(point_config, path, value)
-            point_config = variant.transform(point_config)
-            static, params = split(point_config)
-            point = {path: value for (path, _), value in zip(sweeps, combo)}
-            groups.setdefault(static, []).append((point, params, point_config))
-        for static, members in groups.items():
-            programs.append(Program(variant.name, static, [m[0] for m in members],
-                                    stack_params([m[1] for m in members]),
-                                    spec.axes(members[0][2])))
-    return programs
+    groups: dict[tuple, list] = {}
+    for combo in itertools.product(*[values for _, values in sweeps]):
+        point_config = config
+        for (path, _), value in zip(sweeps, combo):
+            point_config = replace_path(point_config, path, value)
+        point = {path: value for (path, _), value in zip(sweeps, combo)}
+        members = [(k, v.name, *split(c), c)
+                   for k, v in enumerate(variants) for c in [v.transform(point_config)]]
+        statics = [m[2] for m in members]
+        together = [m for m in members if statics.count(m[2]) == 1]
+        alone = [[m] for m in members if statics.count(m[2]) > 1]
+        for group in ([together] if together else []) + alone:
+            key = tuple(m[:3] for m in group)
+            groups.setdefault(key, []).append((point, group))
+    return [Program([Member(name, static, stack_params([g[k][3] for _, g in rows]),
+                            spec.axes(rows[0][1][k][4]), order)
+                     for k, (order, name, static) in enumerate(key)], [point for point, _ in rows])
+            for key, rows in groups.items()]
 
 
-def _blocks(spec: Experiment, program: Program, out: dict) -> list[Block]:
+def _blocks(spec: Experiment, member: Member, points: list, out: dict) -> list[Block]:
     blocks = []
-    for p, point in enumerate(program.points):
+    for p, point in enumerate(points):
         for method, metrics in out.items():
-            axis, xs = program.axes.get(method, ("none", (None,)))
+            axis, xs = member.axes.get(method, ("none", (None,)))
             values = {}
             for metric, array in metrics.items():
                 a = np.asarray(array[p])
@@ -103,21 +127,32 @@ def _blocks(spec: Experiment, program: Program, out: dict) -> list[Block]:
                     raise AssertionError(f"{method}/{metric}: {a.shape[1]} values on axis {axis} "
                                          f"of {len(xs)} points (a spec bug)")
                 values[metric] = a
-            blocks.append(Block(program.variant, point, method, axis, tuple(xs), values,
+            blocks.append(Block(member.variant, point, method, axis, tuple(xs), values,
                                 spec.tier(method)))
     return blocks
 
 
-def point_params(program: Program, p: int):
-    """The params of sweep point ``p`` alone, with a leading axis of 1: every point runs
-    through the one program compiled for a single point, so a point inside a sweep gives
-    bitwise the numbers it gives run alone, and a sweep of any size compiles nothing new."""
+def point_params(program: Program, p: int) -> tuple:
+    """Each member's params of sweep point ``p`` alone, with a leading axis of 1: every
+    point runs through the one program compiled for a single point, so a point inside a
+    sweep gives bitwise the numbers it gives run alone, and a sweep of any size compiles
+    nothing new."""
     import jax
-    return jax.tree.map(lambda a: a[p:p + 1], program.params)
+    return tuple(jax.tree.map(lambda a: a[p:p + 1], m.params) for m in program.members)
 
 
-def seeded(spec: Experiment, static: Static, where=None):
-    """``f(base_seed, seed ids (S,), params)``: :func:`sim.spec.batched` with each seed's
+def members_run(spec: Experiment, statics: tuple):
+    """``f(keys (S,), params per member)`` -> outputs per member: every member's
+    :func:`sim.spec.batched` in one traced function."""
+    programs = [batched(spec, static) for static in statics]
+
+    def run(keys, params):
+        return tuple(program(keys, p) for program, p in zip(programs, params))
+    return run
+
+
+def seeded(spec: Experiment, statics: tuple, where=None):
+    """``f(base_seed, seed ids (S,), params per member)``: :func:`members_run` with each seed's
     key ``fold_in(key(base_seed), s)`` made inside the program (the keys of
     :func:`sim.keys.seed_keys`, bit for bit), so that the seed ids can be sharded.
 
@@ -129,7 +164,7 @@ def seeded(spec: Experiment, static: Static, where=None):
     of two CPU devices had another cause: :func:`experiments.devices.reserve_threads`.)"""
     import jax
     from jax.sharding import PartitionSpec as P
-    program = batched(spec, static)
+    program = members_run(spec, statics)
 
     def run(base_seed, ids, params):
         root = jax.random.key(base_seed)
@@ -163,8 +198,8 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
     limit = memory.available_bytes(jax.local_devices()[0])
     note = ""
     while True:
-        shape = (spec.name, program.static, chunk, n)   # one program for any sweep size
-        if shape not in _COMPILED:   # variants that differ only in swept numbers share it
+        shape = (spec.name, program.statics, chunk, n)   # one program for any sweep size
+        if shape not in _COMPILED:
             if len(_COMPILED) >= 32:
                 _COMPILED.clear()
                 COMPILE_LOG.clear()
@@ -172,7 +207,7 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
                                        NamedSharding(where, P(devices.AXIS)))
             params = devices.put(point_params(program, 0), NamedSharding(where, P()))
             t0 = time.perf_counter()
-            lowered = seeded(spec, program.static, where).lower(np.uint32(0), ids, params)
+            lowered = seeded(spec, program.statics, where).lower(np.uint32(0), ids, params)
             t1 = time.perf_counter()
             _COMPILED[shape] = lowered.compile(compiler_options=compiler_options(spec))
             COMPILE_LOG[shape] = {"lower_seconds": round(t1 - t0, 3),
@@ -187,7 +222,7 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
         if fits >= chunk:
             return compiled, chunk, note, needed, COMPILE_LOG.pop(shape, {})
         if fits < n or chunk == n:
-            raise memory.refusal(f"{spec.name} {label}", needed / chunk, limit, program.static,
+            raise memory.refusal(f"{spec.name} {label}", needed / chunk, limit, program.statics[0],
                                  split(spec.default())[0])
         note = (f"{chunk} seeds per call need {memory.size_text(needed)}, more than "
                 f"{memory.size_text(memory.HEADROOM * limit)}: {fits} per call")
@@ -210,8 +245,7 @@ def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: i
     n = where.devices.size
     blocks, timings = [], []
     for program in programs:
-        label = program.variant + (f" ({len(program.points)} points)" if len(program.points) > 1
-                                   else "")
+        label = program.label
         t0 = time.perf_counter()
         per_device = min(CHUNK, -(-seeds // n))
         try:
@@ -247,8 +281,11 @@ def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: i
         per_point = [jax.tree.map(lambda *a: np.concatenate(a, axis=1)[:, :seeds],
                                   *gathered[p::len(points)]) for p in range(len(points))]
         out = jax.tree.map(lambda *a: np.concatenate(a, axis=0), *per_point)
-        blocks += _blocks(spec, program, out)
-        timings.append({"variant": program.variant, "points": len(program.points),
+        for member, member_out in zip(program.members, out):
+            blocks += [(member.order, b) for b in _blocks(spec, member, program.points,
+                                                          member_out)]
+        timings.append({"variants": [m.variant for m in program.members],
+                        "points": len(program.points),
                         "devices": n, "processes": jax.process_count(),
                         "seeds_per_call": chunk, "bytes_per_call": needed,
                         "compile_seconds": round(t_compile, 3),
@@ -256,7 +293,7 @@ def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: i
                         # absent when an earlier program of this process compiled it
                         **where_time,
                         "run_seconds": round(time.perf_counter() - t0, 3)})
-    return blocks, timings
+    return [b for _, b in sorted(blocks, key=lambda ob: ob[0])], timings   # variants in order
 
 
 def _out_of_memory(spec: Experiment, label: str, err: Exception) -> Exception:

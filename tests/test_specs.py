@@ -183,7 +183,9 @@ def test_every_program_of_the_quick_and_default_configs_traces_onto_its_axes(spe
     config = spec.quick() if scale == "quick" else spec.default()
     keys = seed_keys(0, 2)
     for program in engine.plan(spec, config, spec.variants, list(spec.sweep)):
-        shapes = jax.eval_shape(batched(spec, program.static), keys, program.params)
-        for leaf in jax.tree.leaves(shapes):
-            assert leaf.shape[:2] == (len(program.points), 2), (program.variant, leaf.shape)
-        engine._blocks(spec, program, jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes))
+        for member in program.members:
+            shapes = jax.eval_shape(batched(spec, member.static), keys, member.params)
+            for leaf in jax.tree.leaves(shapes):
+                assert leaf.shape[:2] == (len(program.points), 2), (member.variant, leaf.shape)
+            engine._blocks(spec, member, program.points,
+                           jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes))
