@@ -19,7 +19,7 @@ points of a program run one at a time through the program compiled for one point
 and count metrics and non-convex fits amplified), and a sweep of a new size compiles
 nothing. A variant run alone (``--variant``) is a program of its own: XLA optimises it
 apart from the others, so its last bits may differ from the same variant run beside
-them (docs/running.md, "Same seed, same numbers").
+them (docs/running.md, the options).
 """
 
 from __future__ import annotations
