@@ -28,6 +28,7 @@ import dataclasses
 import itertools
 import os
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -92,25 +93,36 @@ def parse_sweep(config, text: str) -> tuple[str, tuple]:
     return f"{owner.section}.{f.name}", parsed
 
 
+class _Configured(NamedTuple):
+    """One variant at one sweep point."""
+
+    order: int
+    variant: str
+    static: Static
+    params: object
+    config: object
+
+
 def plan(spec: Experiment, config, variants, sweeps) -> list[Program]:
     """Programs for every variant and sweep point (module docstring)."""
-    groups: dict[tuple, list] = {}
+    groups: dict[tuple, list] = {}   # (order, variant, static) per member -> [(point, members)]
     for combo in itertools.product(*[values for _, values in sweeps]):
         point_config = config
         for (path, _), value in zip(sweeps, combo):
             point_config = replace_path(point_config, path, value)
         point = {path: value for (path, _), value in zip(sweeps, combo)}
-        members = [(k, v.name, *split(c), c)
-                   for k, v in enumerate(variants) for c in [v.transform(point_config)]]
-        statics = [m[2] for m in members]
-        together = [m for m in members if statics.count(m[2]) == 1]
-        alone = [[m] for m in members if statics.count(m[2]) > 1]
-        for group in ([together] if together else []) + alone:
-            key = tuple(m[:3] for m in group)
-            groups.setdefault(key, []).append((point, group))
-    return [Program([Member(name, static, stack_params([g[k][3] for _, g in rows]),
-                            spec.axes(rows[0][1][k][4]), order)
-                     for k, (order, name, static) in enumerate(key)], [point for point, _ in rows])
+        configured = [_Configured(k, v.name, *split(c), c)
+                      for k, v in enumerate(variants) for c in [v.transform(point_config)]]
+        statics = [m.static for m in configured]
+        together = [m for m in configured if statics.count(m.static) == 1]
+        alone = [[m] for m in configured if statics.count(m.static) > 1]
+        for members in ([together] if together else []) + alone:
+            key = tuple(m[:3] for m in members)
+            groups.setdefault(key, []).append((point, members))
+    return [Program([Member(name, static, stack_params([at[k].params for _, at in rows]),
+                            spec.axes(rows[0][1][k].config), order)
+                     for k, (order, name, static) in enumerate(key)],
+                    [point for point, _ in rows])
             for key, rows in groups.items()]
 
 
