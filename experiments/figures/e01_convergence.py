@@ -51,6 +51,29 @@ def _draw(ax, summary, variant, metric, style, label=None):
                 variant=variant, min_x=1)
 
 
+def _finish(fig, axes, summary, config, variants):
+    """Log-scaled label axes, the legend panel and the title naming the world."""
+    for ax in axes.flat[:-1]:
+        ax.set_xscale("log")
+        ax.set_xlabel("labels (queries answered)")
+        ax.grid(alpha=0.3, lw=0.5)
+    legend = axes.flat[-1]
+    names = dict(family=config.learner.family, cost=config.cost.family, k=config.cost.halfspaces,
+                 kr=config.learner.halfspaces)
+    handles = [plt.Line2D([], [], lw=1.8, **STYLE[v]) for v in variants]
+    legend.axis("off")
+    legend.legend(handles, [LABEL[v].format(**names) for v in variants], loc="center",
+                  frameon=False, fontsize=9)
+    w = config.world
+    fig.suptitle(
+        f"E1 convergence: N = {w.responses}, d = {w.latent_dims}, T = {w.prohibitions}, "
+        f"$\\kappa$ = {w.coupling:g}, $s_{{syc}}$ = {config.annotator.sycophancy:g}, "
+        f"$s_{{len}}$ = {config.annotator.length_bias:g} (rejecters: "
+        f"{config.annotator.rejecter_sycophancy:g}, {config.annotator.rejecter_length_bias:g}); "
+        f"one family on every side: {config.learner.family}\nmean and 95% bootstrap band over "
+        f"{summary.n_seeds} seeds", fontsize=10)
+
+
 def plot(summary, config, stem):
     variants = [v for v in STYLE if v in summary.variants]
     learned = [v for v in variants if v != "rule"]
@@ -101,22 +124,5 @@ def plot(summary, config, stem):
             ax.axhline(0.0, color="gray", lw=0.8)
         ax.set(title=title, ylabel=ylabel, **extra)
 
-    for ax in axes.flat[:-1]:
-        ax.set_xscale("log")
-        ax.set_xlabel("labels (queries answered)")
-        ax.grid(alpha=0.3, lw=0.5)
-    names = dict(family=config.learner.family, cost=config.cost.family, k=config.cost.halfspaces,
-                 kr=config.learner.halfspaces)
-    handles = [plt.Line2D([], [], lw=1.8, **STYLE[v]) for v in variants]
-    legend.axis("off")
-    legend.legend(handles, [LABEL[v].format(**names) for v in variants], loc="center",
-                  frameon=False, fontsize=9)
-    w = config.world
-    fig.suptitle(
-        f"E1 convergence: N = {w.responses}, d = {w.latent_dims}, T = {w.prohibitions}, "
-        f"$\\kappa$ = {w.coupling:g}, $s_{{syc}}$ = {config.annotator.sycophancy:g}, "
-        f"$s_{{len}}$ = {config.annotator.length_bias:g} (rejecters: "
-        f"{config.annotator.rejecter_sycophancy:g}, {config.annotator.rejecter_length_bias:g}); "
-        f"one family on every side: {config.learner.family}\nmean and 95% bootstrap band over "
-        f"{summary.n_seeds} seeds", fontsize=10)
+    _finish(fig, axes, summary, config, variants)
     save(fig, stem)
