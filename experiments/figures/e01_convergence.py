@@ -79,7 +79,7 @@ def plot(summary, config, stem):
     learned = [v for v in variants if v != "rule"]
     rewards = [v for v in learned if v not in SCORED]
     fig, axes = plt.subplots(4, 3, figsize=(12.5, 13.5), constrained_layout=True)
-    (a, b, c), (d, e, f), (g, h, i), (j, k, legend) = axes
+    (a, b, c), (d, e, f), (g, h, i), (j, k, _) = axes   # the last panel: the legend (_finish)
 
     _draw(a, summary, "rule", "feasible_fraction", dict(color="black"), "feasible fraction")
     _draw(a, summary, "rule", "unacceptable_share", dict(color="tab:orange"),
