@@ -184,7 +184,8 @@ def quick() -> ConvergenceConfig:
 
 def tiny() -> ConvergenceConfig:
     return ConvergenceConfig(world=WorldConfig(responses=32, prohibitions=5, prohibition_mass=0.1),
-                             cost=CostConfig(halfspaces=4, maxout_iters=5), labels=6,
+                             cost=CostConfig(halfspaces=4, maxout_iters=5),
+                             learner=LearnerConfig(halfspaces=4, maxout_iters=5), labels=6,
                              checkpoints=3, eval_contexts=2, eval_responses=8)
 
 
