@@ -32,15 +32,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.config import ConfigError, Static, split, stack_params
-from sim.fields import field_at, replace_path
+from sim.config import Static, split, stack_params
+from sim.fields import replace_path
 from sim.spec import Experiment, batched
 
 from . import devices, memory
 from .results import Block, ResultError
 
 CHUNK = 16          # seeds per device per call of a compiled program
-_COMPILED: dict = {}   # (experiment, static, chunk, devices) -> compiled program
+_COMPILED: dict = {}   # (experiment, members' statics, chunk, devices) -> compiled program
 COMPILE_LOG: dict = {}  # the same keys -> where its compile time went, until reported
 
 
@@ -71,28 +71,6 @@ class Program:
         return shown + (f" ({len(self.points)} points)" if len(self.points) > 1 else "")
 
 
-def parse_sweep(config, text: str) -> tuple[str, tuple]:
-    """``section.field=a,b,c`` -> (path, parsed values); refuses grids (tuple fields)."""
-    if "=" not in text:
-        raise ConfigError(f"--sweep {text}: expected section.field=a,b,c")
-    path, values = (t.strip() for t in text.split("=", 1))
-    owner, f = field_at(config, path)
-    if f.metadata["kind"] is tuple:
-        raise ConfigError(f"--sweep {path}: a grid field cannot be swept; set it with --set")
-    items = [v.strip() for v in values.split(",")]
-    if not any(items):
-        raise ConfigError(f"--sweep {path}: no values given (allowed: a,b,c)")
-    if not all(items):
-        raise ConfigError(f"--sweep {path}={values}: value {items.index('') + 1} is empty "
-                          "(allowed: a comma-separated list of numbers, a,b,c)")
-    parsed = tuple(getattr(replace_path(owner, f.name, v), f.name) for v in items)
-    repeated = [v for k, v in enumerate(parsed) if v in parsed[:k]]
-    if repeated:
-        raise ConfigError(f"--sweep {path}={values}: {repeated[0]} is given twice "
-                          "(allowed: distinct values)")
-    return f"{owner.section}.{f.name}", parsed
-
-
 class _Configured(NamedTuple):
     """One variant at one sweep point."""
 
@@ -111,19 +89,27 @@ def plan(spec: Experiment, config, variants, sweeps) -> list[Program]:
         for (path, _), value in zip(sweeps, combo):
             point_config = replace_path(point_config, path, value)
         point = {path: value for (path, _), value in zip(sweeps, combo)}
-        configured = [_Configured(k, v.name, *split(c), c)
-                      for k, v in enumerate(variants) for c in [v.transform(point_config)]]
+        configured = []
+        for k, v in enumerate(variants):
+            variant_config = v.transform(point_config)
+            configured.append(_Configured(k, v.name, *split(variant_config), variant_config))
         statics = [m.static for m in configured]
         together = [m for m in configured if statics.count(m.static) == 1]
         alone = [[m] for m in configured if statics.count(m.static) > 1]
         for members in ([together] if together else []) + alone:
             key = tuple(m[:3] for m in members)
             groups.setdefault(key, []).append((point, members))
-    return [Program([Member(name, static, stack_params([at[k].params for _, at in rows]),
-                            spec.axes(rows[0][1][k].config), order)
-                     for k, (order, name, static) in enumerate(key)],
-                    [point for point, _ in rows])
-            for key, rows in groups.items()]
+    return [_program(spec, key, rows) for key, rows in groups.items()]
+
+
+def _program(spec: Experiment, key: tuple, rows: list) -> Program:
+    """One program from its members' (order, variant, static) and, per sweep point, the
+    point and its members configured there: each member's params stacked over the points."""
+    members = []
+    for k, (order, name, static) in enumerate(key):
+        params = stack_params([configured[k].params for _, configured in rows])
+        members.append(Member(name, static, params, spec.axes(rows[0][1][k].config), order))
+    return Program(members, [point for point, _ in rows])
 
 
 def _blocks(spec: Experiment, member: Member, points: list, out: dict) -> list[Block]:

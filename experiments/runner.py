@@ -32,6 +32,7 @@ from sim.fields import field_at, field_rows, replace_path
 from . import cache, engine, interrupt, memory, record
 from .provenance import config_hash
 from .results import ResultError
+from .sweeps import parse_sweep
 
 PROG = "python -m experiments"
 
@@ -121,7 +122,7 @@ def resolve(spec, args):
     sweeps = {p: v for p, v in spec.sweep if p not in set_paths}   # --set fixes a default sweep
     swept = set()
     for item in args.sweep:
-        path, values = engine.parse_sweep(config, item)
+        path, values = parse_sweep(config, item)
         if path in set_paths:
             raise UsageError(f"--sweep {path} and --set {path} name the same field "
                              "(allowed: one of them)")
