@@ -87,6 +87,7 @@ def differences(a_dir: Path, b_dir: Path, every_x: bool = False) -> tuple[list, 
 
 
 def main(argv) -> int:
+    from .record import run_folder
     from .runner import UsageError, _Parser
 
     p = _Parser(prog="python -m experiments compare")
@@ -95,11 +96,8 @@ def main(argv) -> int:
     p.add_argument("--all", action="store_true", help="every shared row, not only differences")
     p.add_argument("--every-x", action="store_true", help="every x, not only the last")
     args = p.parse_args(argv)
-    a_dir, b_dir = Path(args.a), Path(args.b)
-    for d in (a_dir, b_dir):
-        if not (d / "meta.json").is_file():
-            raise UsageError(f"compare {d}: not a results folder (no meta.json in it)")
     try:
+        a_dir, b_dir = (run_folder(d, "compare") for d in (args.a, args.b))
         rows, paired = differences(a_dir, b_dir, args.every_x)
     except ValueError as err:
         raise UsageError(str(err)) from None

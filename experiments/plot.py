@@ -15,6 +15,7 @@ from sim.fields import from_dict
 
 from . import drawing, interrupt, ledger
 from .provenance import figure_version
+from .record import run_folder
 from .results import ResultError, replace_file
 
 
@@ -53,12 +54,13 @@ def main(argv) -> int:
     from .runner import UsageError, _Parser
 
     p = _Parser(prog="python -m experiments plot")
-    p.add_argument("folder", metavar="DIR", help="a results folder (OUT/NAME/<hash> or "
-                   "OUT/NAME/latest)")
+    p.add_argument("folder", metavar="DIR", help="a results folder (OUT/NAME/<hash>, "
+                   "OUT/NAME/latest, or OUT/NAME for its latest)")
     args = p.parse_args(argv)
-    folder = Path(args.folder)
-    if not (folder / "meta.json").is_file():
-        raise UsageError(f"plot {args.folder}: not a results folder (no meta.json in it)")
+    try:
+        folder = run_folder(args.folder, "plot")
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     names = redraw(folder)
     print(f"redrew {folder}/{{{','.join(names)}}}")
     return 0

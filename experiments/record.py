@@ -75,3 +75,19 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
     if note := dirty_note(commit):
         print(note)
     return target
+
+
+def run_folder(text: str, command: str) -> Path:
+    """The run folder a command line names: ``OUT/NAME/<hash>`` or ``OUT/NAME/latest``, or
+    ``OUT/NAME`` itself, read as its ``latest``. Anything else is one line (ValueError) that
+    says what was found."""
+    folder = Path(text)
+    if not folder.exists():
+        raise ValueError(f"{command} {text}: no such folder (give a run's folder, "
+                         "OUT/NAME/<hash> or OUT/NAME/latest)")
+    if not (folder / "meta.json").is_file() and (folder / "latest" / "meta.json").is_file():
+        folder = folder / "latest"
+    if not (folder / "meta.json").is_file():
+        raise ValueError(f"{command} {text}: not a results folder (no meta.json in it; give "
+                         "OUT/NAME/<hash> or OUT/NAME/latest)")
+    return folder

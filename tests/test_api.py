@@ -106,6 +106,19 @@ def test_plot_redraws_a_run_from_its_files(two_runs):
     assert (folder / "loss_aversion.png").stat().st_size > 10_000
 
 
+def test_plot_and_compare_take_an_experiments_folder_as_its_latest_run(two_runs, tmp_path):
+    """``OUT/NAME`` is read as ``OUT/NAME/latest``; a missing folder and a folder without
+    meta.json are each one line naming the path, exit status 2."""
+    _, (_, folder), _ = two_runs
+    assert plot.main([str(folder.parent)]) == 0
+    assert comparison.main([str(folder.parent), str(folder)]) == 0
+    from experiments.runner import UsageError
+    with pytest.raises(UsageError, match="no such folder"):
+        plot.main([str(tmp_path / "nowhere")])
+    with pytest.raises(UsageError, match="not a results folder .no meta.json"):
+        comparison.main([str(tmp_path), str(folder)])
+
+
 @pytest.mark.slow
 def test_the_starter_notebook_runs(tiny_all, tmp_path):
     """docs/notebook.py, whole, as a new user runs it (two E1 runs), at the tiny scale: its
