@@ -22,6 +22,7 @@ prints one screen: each claim, its verdict and the folder it was read from.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import time
@@ -146,13 +147,19 @@ def _run_plan(plan, flags, force: bool, jobs):
     return done, log, failed, jobs
 
 
+def _plain(text: str) -> str:
+    """A docstring as terminal text: ``code``, :role:`target` and **bold** lose their marks."""
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text)
+    return text.replace("``", "").replace("**", "")
+
+
 def main(argv) -> int:
     from sim.spec import registry
 
     args = _parser().parse_args(argv)
     if args.help:
         print(f"usage: {PROG} all [--quick | --tiny] [--seeds S] [--out DIR] [--force] "
-              "[--only A,B] [--jobs N]\n\n" + __doc__.split("\n\n", 1)[1])
+              "[--only A,B] [--jobs N]\n\n" + _plain(__doc__.split("\n\n", 1)[1]))
         return 0
     specs = registry()
     names = _checked_names(args, specs)

@@ -109,6 +109,10 @@ def test_list_and_help_describe_every_experiment_and_field(capsys):
     for field in ("world.coupling", "annotator.sycophancy", "learner.family", "experiment.labels"):
         assert field in text
     assert "control_online" in text
+    assert main(["all", "--help"]) == 0   # the module docstring as terminal text, no markup
+    text = capsys.readouterr().out
+    assert "--jobs N" in text and "experiments.ledger" in text
+    assert not [mark for mark in ("``", ":mod:", ":func:", "**") if mark in text]
 
 
 BAD = [
