@@ -220,9 +220,17 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
-def markdown(rows: list[dict]) -> str:
+def scale_note(runs: dict[str, Path]) -> str:
+    """"" when every run read is at the default scale; else a line naming the others."""
+    other = {name: read_meta(f).get("scale") for name, f in runs.items()}
+    other = {name: scale for name, scale in other.items() if scale != "default"}
+    return (("Not the pre-registered reading: these runs are not at the default scale (" +
+             ", ".join(f"{n}: {s}" for n, s in other.items()) + ").") if other else "")
+
+
+def markdown(rows: list[dict], note: str = "") -> str:
     counts = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
-    lines = ["# Claims ledger", "",
+    lines = ["# Claims ledger", "", *([f"**{note}**", ""] if note else []),
              "Computed by `python -m experiments claims` from the results folders below; "
              "no verdict is typed by hand. Verdicts: " + ", ".join(
                  f"{n} {v}" for v, n in counts.items() if n) + ".", "",
@@ -251,7 +259,7 @@ def write(root: Path, runs: dict[str, Path] | None = None) -> tuple[list[dict], 
     cells_csv = csv_text(CELL_COLUMNS, [cell_row(r["claim_id"], r["map"], k)
                                         for r in rows for k in range(len(r["map"]))])
     for name, text in (("claims.csv", text_csv), ("claims_cells.csv", cells_csv),
-                       ("CLAIMS.md", markdown(rows))):
+                       ("CLAIMS.md", markdown(rows, scale_note(runs)))):
         replace_text(root / name, text)
     return rows, is_default(runs)
 
@@ -263,8 +271,9 @@ def is_default(runs: dict[str, Path]) -> bool:
         read_meta(f).get("scale") == "default" for f in runs.values())
 
 
-def screen(rows: list[dict], root: Path) -> str:
-    """The one-screen summary: each claim, its verdict, its effect and the folder read."""
+def screen(rows: list[dict], root: Path, note: str = "") -> str:
+    """The one-screen summary: each claim, its verdict, its effect and the folder read (and
+    ``note``, :func:`scale_note`'s line, last)."""
     lines = [f"{'claim':<14} {'verdict':<27} {'effect [95% CI]':<30} results"]
     for r in rows:
         ci = f" [{_short(r['ci_low'])}, {_short(r['ci_high'])}]" if r["ci_low"] else ""
@@ -272,7 +281,7 @@ def screen(rows: list[dict], root: Path) -> str:
                            else f for f in r["results"].split())
         lines.append(f"{r['claim_id']:<14} {r['verdict']:<27} "
                      f"{_short(r['effect']) + ci:<30} {folders or '-'}")
-    return "\n".join(lines)
+    return "\n".join(lines + ([note] if note else []))
 
 
 def main(argv) -> int:
@@ -290,7 +299,7 @@ def main(argv) -> int:
         raise UsageError(f"--from {args.root}: no complete results in it (run "
                          "python -m experiments all)")
     rows, default = write(root, runs)
-    print(screen(rows, root))
+    print(screen(rows, root, scale_note(runs)))
     print(f"wrote {root}/claims.csv, {root}/claims_cells.csv and {root}/CLAIMS.md"
           + (f"; a default-scale ledger: python -m experiments publish {root} refreshes the "
              "repository's copy" if default else ""))

@@ -182,7 +182,7 @@ def main(argv) -> int:
          "code_versions": {s.name: numbers_version(s.module) for s, _, _ in plan},
          "experiments": log,
          "failed": failed, "stale_removed": [str(s) for s in stale]}, indent=2) + "\n")
-    print(ledger.screen(rows, out))
+    print(ledger.screen(rows, out, ledger.scale_note(runs)))
     ran = sum(not e["reused"] for e in log)
     print(f"all: {ran} run, {len(log) - ran} reused, {len(failed)} failed in {seconds:.0f}s "
           f"({jobs} at a time); "

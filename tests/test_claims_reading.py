@@ -139,3 +139,19 @@ def test_every_numeric_reading_point_is_a_default_or_a_named_middle():
     for claim in ("S2", "S6", "S6-adherence", "P3.1"):
         assert "annotator sycophancy 0.2 (the default)" in claims[claim].setting
     assert AnnotatorConfig().sycophancy == 0.2
+
+
+def test_a_ledger_of_runs_off_the_default_scale_says_so_on_screen_and_in_claims_md(tmp_path):
+    """Verdicts are pre-registered at the default scale: a ledger read from a quick or tiny
+    run names those runs and their scale in its first lines; a default one says nothing."""
+    import json
+    runs = {}
+    for name, scale in (("convergence", "quick"), ("returns", "default")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "meta.json").write_text(json.dumps({"scale": scale}))
+        runs[name] = tmp_path / name
+    note = ledger.scale_note(runs)
+    assert "convergence: quick" in note and "returns" not in note
+    assert ledger.markdown([], note).splitlines()[2] == f"**{note}**"
+    assert ledger.screen([], tmp_path, note).endswith(note)
+    assert ledger.scale_note({"returns": runs["returns"]}) == ""
