@@ -88,7 +88,8 @@ def plot(summary, config, stem):
           "acceptable fraction $|A|/N$ (truth)")
     a.set(title="(a) Rule learner: contraction", ylabel="fraction of responses")
     if a.get_legend_handles_labels()[0]:   # a run without the rule learner leaves (a) empty
-        a.legend(loc="center left")
+        a.set(ylim=(-0.05, 1.4), yticks=[0, 0.2, 0.4, 0.6, 0.8, 1])   # room for the legend
+        a.legend(loc="upper right")
 
     # (axis, metric, variants drawn, title, y label, extra axis settings)
     panels = (
@@ -106,13 +107,16 @@ def plot(summary, config, stem):
          "flips (mean over contexts)", {}),
         (g, "reopenings", variants, "(g) Re-openings so far (rule learner: 0)",
          "responses (mean over contexts)", {}),
-        (h, "surface_loading_endorse", rewards, "(h) Surface loading: endorsing the user",
+        (h, "surface_loading_endorse", rewards, "(h) Surface loading: endorsing the user\n"
+         "(reward models only)",
          "$\\Delta r$ / sd(r)", {}),
-        (i, "surface_loading_length", rewards, "(i) Surface loading: doubling the length",
+        (i, "surface_loading_length", rewards, "(i) Surface loading: doubling the length\n"
+         "(reward models only)",
          "$\\Delta r$ / sd(r)", {}),
         (j, "false_exclusion", variants, "(j) Acceptable responses excluded",
          "share of $A(c)$", {}),
-        (k, "feasible_fraction", variants, "(k) Size of the admitted set",
+        (k, "feasible_fraction", variants, "(k) Size of the admitted set\n"
+         "(reward models: the top $q = |A|/N$, fixed)",
          "fraction of responses", {}),
     )
     for ax, metric, drawn, title, ylabel, extra in panels:
