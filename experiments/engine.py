@@ -1,18 +1,19 @@
 """From a spec, a config, variants and sweeps to compiled programs and result blocks.
 
 :func:`plan` expands the variants and the product of the sweep grids into
-*programs*: one program runs every chosen variant (its *members*), so what the variants
-share (the world, the evaluation, the code of the metrics) is compiled once, not once
-per variant; all sweep points at which every member keeps its static config (they
-differ only in swept numbers) are stacked into one params pytree per member and run by
-that one program; points of a static field (a size, a family) become programs of their
+*programs*: one program runs every chosen variant (its *members*) for each seed in one
+traced function (:mod:`experiments.members`), so what the members compute alike (the
+world, the evaluation contexts, the label streams of annotators that agree) is traced
+and compiled once, not once per member; all sweep points at which every member keeps its
+static config (they differ only in swept numbers) are stacked into one params pytree per
+member and run by that one program; points of a static field (a size, a family) become programs of their
 own. Variants that share a static config (they differ only in numbers) are programs of
 their own, one compiled program run once per variant. Each sweep point's
 config is built (and validated) first, then the variant's transform is applied, so a
 variant keeps what defines it (the control's unbiased annotators, say) at every point.
 
 :func:`simulate` runs each program over chunks of seeds with
-``sim.spec.batched`` and returns tidy :class:`~experiments.results.Block` s. The sweep
+:func:`experiments.members.seeded` and returns tidy :class:`~experiments.results.Block` s. The sweep
 points of a program run one at a time through the program compiled for one point
 (:func:`point_params`): a point inside a sweep gives bitwise the numbers it gives alone
 (vmapping over the points changed XLA's fusions, and the last bits with them, which rank
@@ -34,13 +35,14 @@ import numpy as np
 
 from sim.config import Static, split, stack_params
 from sim.fields import replace_path
-from sim.spec import Experiment, batched
+from sim.spec import Experiment
 
 from . import devices, memory
+from .members import param_layout, point_params, seeded
 from .results import Block, ResultError
 
 CHUNK = 16          # seeds per device per call of a compiled program
-_COMPILED: dict = {}   # (experiment, members' statics, chunk, devices) -> compiled program
+_COMPILED: dict = {}   # (experiment, members' statics, layout, chunk, devices) -> compiled
 COMPILE_LOG: dict = {}  # the same keys -> where its compile time went, until reported
 
 
@@ -130,50 +132,6 @@ def _blocks(spec: Experiment, member: Member, points: list, out: dict) -> list[B
     return blocks
 
 
-def point_params(program: Program, p: int) -> tuple:
-    """Each member's params of sweep point ``p`` alone, with a leading axis of 1: every
-    point runs through the one program compiled for a single point, so a point inside a
-    sweep gives bitwise the numbers it gives run alone, and a sweep of any size compiles
-    nothing new."""
-    import jax
-    return tuple(jax.tree.map(lambda a: a[p:p + 1], m.params) for m in program.members)
-
-
-def members_run(spec: Experiment, statics: tuple):
-    """``f(keys (S,), params per member)`` -> outputs per member: every member's
-    :func:`sim.spec.batched` in one traced function."""
-    programs = [batched(spec, static) for static in statics]
-
-    def run(keys, params):
-        return tuple(program(keys, p) for program, p in zip(programs, params))
-    return run
-
-
-def seeded(spec: Experiment, statics: tuple, where=None):
-    """``f(base_seed, seed ids (S,), params per member)``: :func:`members_run` with each seed's
-    key ``fold_in(key(base_seed), s)`` made inside the program (the keys of
-    :func:`sim.keys.seed_keys`, bit for bit), so that the seed ids can be sharded.
-
-    On a mesh ``where`` of several devices the program is a ``jax.shard_map`` over the
-    ``seeds`` axis: each device runs the per-seed program on its own seeds, with no
-    collective at all. (Left to XLA's partitioner, a ``while`` whose trip count depends on
-    the seed, such as a Poisson draw's or a solver's, got an all-reduce in its condition:
-    a synchronisation of every device, across processes too, at every iteration. The hang
-    of two CPU devices had another cause: :func:`experiments.devices.reserve_threads`.)"""
-    import jax
-    from jax.sharding import PartitionSpec as P
-    program = members_run(spec, statics)
-
-    def run(base_seed, ids, params):
-        root = jax.random.key(base_seed)
-        return program(jax.vmap(lambda s: jax.random.fold_in(root, s))(ids), params)
-
-    if where is None or where.devices.size == 1:
-        return jax.jit(run)
-    return jax.jit(jax.shard_map(run, mesh=where, in_specs=(P(), P(devices.AXIS), P()),
-                                 out_specs=P(None, devices.AXIS), check_vma=False))
-
-
 def compiler_options(spec: Experiment) -> dict:
     """XLA options for the spec's programs: its ``backend_level``, unless ``XLA_FLAGS`` sets
     the level itself (as the test suite does), which then holds for every program."""
@@ -196,8 +154,9 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
     limit = memory.available_bytes(jax.local_devices()[0])
     note = ""
     while True:
-        shape = (spec.name, program.statics, chunk, n)   # one program for any sweep size
-        if shape not in _COMPILED:
+        layout, _ = param_layout(program)
+        key = (spec.name, program.statics, layout.where, chunk, n)   # any sweep size
+        if key not in _COMPILED:
             if len(_COMPILED) >= 32:
                 _COMPILED.clear()
                 COMPILE_LOG.clear()
@@ -205,20 +164,20 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
                                        NamedSharding(where, P(devices.AXIS)))
             params = devices.put(point_params(program, 0), NamedSharding(where, P()))
             t0 = time.perf_counter()
-            lowered = seeded(spec, program.statics, where).lower(np.uint32(0), ids, params)
+            lowered = seeded(spec, program.statics, layout, where).lower(np.uint32(0), ids, params)
             t1 = time.perf_counter()
-            _COMPILED[shape] = lowered.compile(compiler_options=compiler_options(spec))
-            COMPILE_LOG[shape] = {"lower_seconds": round(t1 - t0, 3),
+            _COMPILED[key] = lowered.compile(compiler_options=compiler_options(spec))
+            COMPILE_LOG[key] = {"lower_seconds": round(t1 - t0, 3),
                                   "xla_seconds": round(time.perf_counter() - t1, 3),
                                   "hlo_chars": len(lowered.as_text())}
-        compiled = _COMPILED[shape]
+        compiled = _COMPILED[key]
         # a host's CPU devices share its memory: each of their shares counts against it
         local = jax.local_devices()
         needed = memory.program_bytes(compiled) * (len(local) if local[0].platform == "cpu"
                                                    else 1)
         fits = devices.agree_min(memory.chunk_that_fits(needed, chunk, limit) // n * n)
         if fits >= chunk:
-            return compiled, chunk, note, needed, COMPILE_LOG.pop(shape, {})
+            return compiled, chunk, note, needed, COMPILE_LOG.pop(key, {})
         if fits < n or chunk == n:
             raise memory.refusal(f"{spec.name} {label}", needed / chunk, limit, program.statics[0],
                                  split(spec.default())[0])

@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 from jax.extend.random import threefry_2x32
 
+from .shared import shared
+
 __all__ = ["stream_id", "stream", "streams", "seed_keys", "normal", "uniform", "uniform_entries"]
 
 
@@ -22,6 +24,7 @@ def stream_id(name: str) -> int:
     return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
 
+@shared
 def stream(key: jax.Array, name: str) -> jax.Array:
     """The key of the stream ``name`` under ``key``."""
     return jax.random.fold_in(key, stream_id(name))

@@ -36,6 +36,7 @@ from .keys import streams
 from .maxout import maxout_inputs
 from .oracles import PreferenceLabel, RejectionLabel, preference_oracle, rejection_oracle
 from .preferences import features, response_features
+from .shared import shared
 from .world import Contexts, World, sample_contexts, unacceptable
 
 __all__ = ["Rejections", "Comparisons", "sample_pairs", "collect_rejections",
@@ -113,6 +114,7 @@ def _check_policy(static, pool, policy):
                           "(allowed: uniform; it queries no policy)")
 
 
+@shared
 def collect_rejections(key: jax.Array, world: World, params, static, n: int,
                        pool: Contexts | None = None, policy: jax.Array | None = None) -> Rejections:
     """n rejection labels on uniform responses (in fresh contexts, or uniform over ``pool``).
@@ -138,6 +140,7 @@ def collect_rejections(key: jax.Array, world: World, params, static, n: int,
     return Rejections(i, e, ctx, answer)
 
 
+@shared
 def collect_comparisons(key: jax.Array, world: World, params, static, n: int,
                         pool: Contexts | None = None,
                         policy: jax.Array | None = None) -> Comparisons:

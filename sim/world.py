@@ -77,6 +77,7 @@ from jax.scipy.special import ndtri
 from .config import Config, ConfigError, param, split
 from .keys import normal, stream, uniform
 from .prohibitions import needs_context, violations, violations_in, zipf_masses
+from .shared import shared
 
 __all__ = [
     "WorldConfig", "World", "Contexts", "make_world", "sample_world", "sample_contexts", "utility",
@@ -188,6 +189,7 @@ def _random_correlation(g: jax.Array) -> jax.Array:
     return 0.5 * (c + c.T)
 
 
+@shared
 def sample_world(key: jax.Array, params, static) -> World:
     """Sample a world from its typed params and static config (``split(WorldConfig(...))``).
 
@@ -252,6 +254,7 @@ def make_world(key: jax.Array, config: WorldConfig | None = None) -> World:
 _sample_world_jit = jax.jit(sample_world, static_argnums=2)
 
 
+@shared
 def sample_contexts(key: jax.Array, world: World, n: int) -> Contexts:
     """n contexts: features ~ N(0, I_m), belief_true ~ Bernoulli(belief_true_prob)."""
     m = world.context_map.shape[1]

@@ -32,25 +32,14 @@ def test_one_trace_serves_every_chunk_and_sweep_point_of_a_program(monkeypatch):
     """0 recompiles across seeds and sweep points: the engine traces a program once,
     whatever the number of chunks (here 3) and of points (the default sweep's 4)."""
     from experiments import engine
-    from sim.spec import registry
+    from sim.spec import TRACES, registry
     spec = registry()["loss_aversion"]
-    traces = []
-    original = engine.batched
-
-    def counted(spec, static):
-        program = original(spec, static)
-
-        def run(*args):
-            traces.append(static)
-            return program(*args)
-        return run
-
-    monkeypatch.setattr(engine, "batched", counted)
     monkeypatch.setattr(engine, "_COMPILED", {})
     programs = engine.plan(spec, spec.tiny_config(), spec.variants, list(spec.sweep))
     assert len(programs) == 1 and len(programs[0].points) == 4
+    before = TRACES[spec.name]
     blocks, timings = engine.simulate(spec, programs, 2 * engine.CHUNK + 3, 0)
-    assert len(traces) == 1
+    assert TRACES[spec.name] - before == 1
     assert timings[0]["hlo_chars"] > 0 and timings[0]["lower_seconds"] >= 0 \
         and timings[0]["xla_seconds"] >= 0   # where its compile time went
     assert len(blocks) >= 4 and all(b.metrics[m].shape[0] == 2 * engine.CHUNK + 3

@@ -62,6 +62,7 @@ from ..keys import streams
 from ..learners import LEARNERS, collect_labels
 from ..oracles import AnnotatorConfig
 from ..preferences import LearnerConfig
+from ..shared import shared
 from ..spec import Experiment, Variant
 from ..world import WorldConfig, sample_contexts, sample_world, unacceptable, value
 from .learned_sets import learner_curve, surface_extras
@@ -109,8 +110,10 @@ def checkpoint_steps(labels: int, checkpoints: int) -> tuple[int, ...]:
     return (0,) + tuple(int(s) for s in grid)
 
 
-def _evaluation(key, world, static):
-    contexts = sample_contexts(key, world, static.eval_contexts)
+@shared
+def _evaluation(key, world, n: int):
+    """n held-out contexts, each response's value V and acceptability there."""
+    contexts = sample_contexts(key, world, n)
     values = jax.vmap(lambda c, b: value(world, c, b))(contexts.features, contexts.belief_true)
     acceptable = ~jax.vmap(lambda b, c: unacceptable(world, b, None, c))(contexts.belief_true,
                                                                           contexts.features)
@@ -136,7 +139,7 @@ def run(key, params, static):
     names, fitted to its label stream and read by :func:`learner_curve`."""
     k_world, k_eval, k_labels = streams(key, "world", "evaluation", "labels")
     world = sample_world(k_world, params.world, static.world)
-    contexts, values, acceptable = _evaluation(k_eval, world, static)
+    contexts, values, acceptable = _evaluation(k_eval, world, static.eval_contexts)
     learner = LEARNERS[_METHOD[static.signal]]
     labels = collect_labels(learner.signal, k_labels, world, params, static, static.labels)
     extras = {"rule": _oracle_extras(acceptable),

@@ -1,0 +1,103 @@
+"""Traced once per program (:mod:`sim.shared`, :mod:`experiments.members`): what a
+program's members compute alike is traced once, and no number changes."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from experiments import engine
+from sim import shared
+from sim.spec import batched, registry
+
+
+def _counted():
+    calls = []
+
+    @shared.shared
+    def draw(key, n: int):
+        calls.append(n)
+        return jax.random.normal(key, (n,))
+    return draw, calls
+
+
+def test_a_shared_function_is_traced_once_per_input_inside_sharing_only():
+    draw, calls = _counted()
+
+    def twice(key, other):
+        with shared.sharing():
+            a, b = draw(key, 3), draw(key, 3)       # the same tracer and size: one trace
+            c, d = draw(key, 4), draw(other, 3)     # another size, another key: traced again
+        return a, b, c, d
+
+    key, other = jax.random.key(0), jax.random.key(1)
+    a, b, c, d = jax.jit(twice)(key, other)
+    assert calls == [3, 4, 3]
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, jax.random.normal(key, (3,)))
+    np.testing.assert_array_equal(d, jax.random.normal(other, (3,)))
+    calls.clear()
+    jax.jit(lambda k: (draw(k, 3), draw(k, 3)))(key)   # outside sharing: every call runs
+    assert calls == [3, 3]
+
+
+def test_a_result_made_inside_a_scan_body_is_not_reused_outside_it():
+    """A result is reused only in the trace that made it: a map's body traces its own copy,
+    and the call after it, outside the body, another (no tracer leaks out of the body)."""
+    draw, calls = _counted()
+
+    def program(key):
+        with shared.sharing():
+            inside = jax.lax.map(lambda _: draw(key, 2), jnp.arange(3))
+            outside = draw(key, 2)
+        return inside, outside
+
+    inside, outside = jax.jit(program)(jax.random.key(2))
+    assert calls == [2, 2]
+    np.testing.assert_array_equal(inside[1], outside)
+
+
+def test_members_of_e1_draw_one_world_and_give_the_numbers_they_give_apart():
+    """E1's twelve members in one program trace one world, one evaluation and one label
+    stream per annotator (four: rejections named or flagged, comparisons biased or not),
+    and every member's numbers equal those of the member run as a program of its own."""
+    spec = registry()["convergence"]
+    programs = engine.plan(spec, spec.tiny_config(), spec.variants, [])
+    (program,) = programs
+    before = shared.CALLS.copy()
+    seeds = np.arange(2, dtype=np.uint32)
+    layout, _ = engine.param_layout(program)
+    run = engine.seeded(spec, program.statics, layout)
+    together = run(np.uint32(0), seeds, engine.point_params(program, 0))
+    traced = {name: shared.CALLS[name, "traced"] - before[name, "traced"]
+              for name in ("sample_world", "_evaluation", "collect_rejections",
+                           "collect_comparisons")}
+    assert traced == {"sample_world": 1, "_evaluation": 1, "collect_rejections": 2,
+                      "collect_comparisons": 2}
+    assert shared.CALLS["sample_world", "reused"] - before["sample_world", "reused"] == 11
+    keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.key(0), s))(seeds)
+    for member, out in zip(program.members, together):
+        apart = batched(spec, member.static)(keys, jax.tree.map(lambda a: a[:1], member.params))
+        for method, metrics in apart.items():
+            for metric, value in metrics.items():
+                np.testing.assert_allclose(out[method][metric], value, rtol=1e-5, atol=1e-6,
+                                           err_msg=f"{member.variant} {method}/{metric}")
+
+
+def test_members_share_a_number_only_where_it_is_the_same_field_and_equal_everywhere():
+    """The layout merges the same field of two members when it is equal at every sweep
+    point, never two fields of one member: a one-member program's layout does not depend
+    on its numbers, so variants that differ only in numbers still share one compile."""
+    spec = registry()["sycophancy"]
+    sweep = [("annotator.sycophancy", (0.0, 0.2))]
+    (program,) = engine.plan(spec, spec.tiny_config(), spec.variants, sweep)
+    layout, distinct = engine.param_layout(program)
+    leaves = jax.tree.leaves(tuple(m.params for m in program.members))
+    assert len(layout.where) == len(leaves) and len(distinct) < len(leaves)
+    for k, leaf in enumerate(leaves):
+        np.testing.assert_array_equal(distinct[layout.where[k]], np.asarray(leaf))
+    per_member = len(leaves) // len(program.members)
+    assert len(set(layout.where[:per_member])) == per_member   # one member: all apart
+    one = engine.plan(spec, spec.tiny_config(), spec.variants[:1], sweep)[0]
+    assert engine.param_layout(one)[0].where == tuple(range(per_member))
