@@ -4,7 +4,7 @@
   seeds, base seed, variants and sweep (sorted JSON); it names the folder.
 - ``code_version``: the first 12 hex digits of SHA-256 over the source files
   that compute one experiment's numbers (``sim/`` without the other experiments'
-  specs, the engine, the results writer: :func:`numbers_version`), so ``all``
+  specs, the engine and its members' program, the results writer: :func:`numbers_version`), so ``all``
   reuses a folder only when neither the config nor that code changed. The
   command line, the ledger, the report and the figures are left out: changing
   them changes no number. ``figure_version`` covers the figure's code; ``all``
@@ -22,7 +22,8 @@ import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-NUMBERS = ("sim", "experiments/engine.py", "experiments/results.py")
+NUMBERS = ("sim", "experiments/engine.py", "experiments/members.py",
+           "experiments/results.py")
 FIGURES = ("experiments/figures/plotting.py", "experiments/drawing.py")
 SPECS = "sim/specs"
 
