@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
-AXIS = "seeds"
+AXIS = "seeds"   # (numpy is imported where used: `import experiments` stays light, so that
+# Ctrl-C during start-up reaches experiments.interrupt's handler, installed right after it)
 _AGREED = [0]   # how many agreements this process has made: each barrier's name is new
 
 
@@ -130,6 +129,7 @@ def mesh():
 def global_array(x, sharding):
     """A global ``jax.Array`` from host data that every process holds whole."""
     import jax
+    import numpy as np
     x = np.asarray(x)
     return jax.make_array_from_callback(x.shape, sharding, lambda index: x[index])
 
@@ -155,6 +155,7 @@ def agree_min(value: int) -> int:
     import jax
     if jax.process_count() == 1:
         return int(value)
+    import numpy as np
     from jax.experimental import multihost_utils
     _AGREED[0] += 1
     barrier(f"agree/{_AGREED[0]}")   # first all arrive (a slow compile), then the collective

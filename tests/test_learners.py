@@ -25,7 +25,7 @@ def _tiny(family="quadratic"):
 
 def _fit_and_score(learner, static, params):
     world = sample_world(jax.random.key(0), params.world, static.world)
-    contexts, values, acceptable = _evaluation(jax.random.key(1), world, static)
+    contexts, values, acceptable = _evaluation(jax.random.key(1), world, static.eval_contexts)
     labels = collect_labels(learner.signal, jax.random.key(2), world, params, static,
                             static.labels)
     weight = jnp.ones((static.labels,), world.features.dtype)
@@ -68,7 +68,7 @@ def test_a_zero_weight_label_is_not_seen():
     oracle knows no rule; every learner admits what it admits before any label)."""
     static, params = _tiny()
     world = sample_world(jax.random.key(0), params.world, static.world)
-    contexts, values, acceptable = _evaluation(jax.random.key(1), world, static)
+    contexts, values, acceptable = _evaluation(jax.random.key(1), world, static.eval_contexts)
     for learner in LEARNERS.values():
         labels = collect_labels(learner.signal, jax.random.key(2), world, params, static,
                                 static.labels)

