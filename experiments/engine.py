@@ -6,15 +6,15 @@ traced function (:mod:`experiments.members`), so what the members compute alike 
 world, the evaluation contexts, the label streams of annotators that agree) is traced
 and compiled once, not once per member; all sweep points at which every member keeps its
 static config (they differ only in swept numbers) are stacked into one params pytree per
-member and run by that one program; points of a static field (a size, a family) become programs of their
-own. Variants that share a static config (they differ only in numbers) are programs of
+member and run by that one program; points of a static field (a size, a family) become
+programs of their own. Variants that share a static config (they differ only in numbers) are programs of
 their own, one compiled program run once per variant. Each sweep point's
 config is built (and validated) first, then the variant's transform is applied, so a
 variant keeps what defines it (the control's unbiased annotators, say) at every point.
 
 :func:`simulate` runs each program over chunks of seeds with
-:func:`experiments.members.seeded` and returns tidy :class:`~experiments.results.Block` s. The sweep
-points of a program run one at a time through the program compiled for one point
+:func:`experiments.members.seeded` and returns tidy :class:`~experiments.results.Block` s.
+The sweep points of a program run one at a time through the program compiled for one point
 (:func:`point_params`): a point inside a sweep gives bitwise the numbers it gives alone
 (vmapping over the points changed XLA's fusions, and the last bits with them, which rank
 and count metrics and non-convex fits amplified), and a sweep of a new size compiles
