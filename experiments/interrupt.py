@@ -122,8 +122,19 @@ def _stop(signum: int) -> None:
     kept = (f"; the {len(_DONE)} result folder(s) finished before it are whole and kept"
             if _DONE else "; nothing was written")
     with contextlib.suppress(OSError):
-        os.write(2, f"\n{PROG}: interrupted{kept}\n".encode())
+        os.write(_last_word(), f"\n{PROG}: interrupted{kept}\n".encode())
     os._exit(128 + signum)
+
+
+def _last_word() -> int:
+    """A copy of stderr for the interrupt's line, after pointing stdout and stderr at
+    ``/dev/null``: while this thread writes (the GIL released), the main thread may print a
+    progress line, and it must not land after the line that ends the run."""
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        os.dup2(null, fd)
+    return saved
 
 
 def _watch(fd: int) -> None:

@@ -85,3 +85,22 @@ def test_ctrl_c_while_the_figures_and_files_are_written(delay, tmp_path):
     assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err
     assert not out.exists() or not [p for p in out.rglob(".*")], "a partial write was left"
+
+
+def test_the_interrupt_line_is_the_last_line_even_while_the_main_thread_prints(tmp_path):
+    """The line that ends a run is its last: the watcher's write releases the GIL, and a
+    progress line the main thread printed then once landed after it (CI, stop 40)."""
+    script = ("import os, signal, sys, threading\n"
+              "from experiments import interrupt\n"
+              "interrupt.install()\n"
+              "threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
+              "while True:\n"
+              "    print('progress line', file=sys.stderr)\n")
+    for k in range(3):
+        log = tmp_path / f"stderr-{k}.txt"   # a file: the race shows there, where a pipe hid it
+        with log.open("w") as err:
+            proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, stderr=err,
+                                  timeout=60)
+        text = log.read_text()
+        assert proc.returncode == 130, text[-500:]
+        assert text.strip().splitlines()[-1].endswith("nothing was written"), text[-500:]
