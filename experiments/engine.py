@@ -141,11 +141,13 @@ def compiler_options(spec: Experiment) -> dict:
     return {"xla_backend_optimization_level": spec.backend_level}
 
 
-def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
-    """Compile ``program`` for ``chunk`` seeds per call over the mesh ``where``, fewer if that
-    does not fit in memory (:mod:`experiments.memory`); returns (compiled, chunk, note,
-    bytes per call, where its compile time went). ``chunk`` stays a multiple of the number
-    of devices, and every process takes the same chunk (the smallest any of them fits)."""
+def _compile(spec: Experiment, program: Program, chunk: int, label: str, where, layout):
+    """Compile ``program`` (its params passed as ``layout``, the pair that
+    :func:`~experiments.members.param_layout` gives) for ``chunk`` seeds per call over the
+    mesh ``where``, fewer if that does not fit in memory (:mod:`experiments.memory`);
+    returns (compiled, chunk, note, bytes per call, where its compile time went). ``chunk``
+    stays a multiple of the number of devices, and every process takes the same chunk (the
+    smallest any of them fits)."""
     import jax
     from jax.sharding import NamedSharding
     from jax.sharding import PartitionSpec as P
@@ -154,17 +156,17 @@ def _compile(spec: Experiment, program: Program, chunk: int, label: str, where):
     limit = memory.available_bytes(jax.local_devices()[0])
     note = ""
     while True:
-        layout, _ = param_layout(program)
-        key = (spec.name, program.statics, layout.where, chunk, n)   # any sweep size
+        key = (spec.name, program.statics, layout[0].where, chunk, n)   # any sweep size
         if key not in _COMPILED:
             if len(_COMPILED) >= 32:
                 _COMPILED.clear()
                 COMPILE_LOG.clear()
             ids = devices.global_array(np.arange(chunk, dtype=np.uint32),
                                        NamedSharding(where, P(devices.AXIS)))
-            params = devices.put(point_params(program, 0), NamedSharding(where, P()))
+            params = devices.put(point_params(layout[1], 0), NamedSharding(where, P()))
             t0 = time.perf_counter()
-            lowered = seeded(spec, program.statics, layout, where).lower(np.uint32(0), ids, params)
+            lowered = seeded(spec, program.statics, layout[0], where).lower(np.uint32(0), ids,
+                                                                          params)
             t1 = time.perf_counter()
             _COMPILED[key] = lowered.compile(compiler_options=compiler_options(spec))
             COMPILE_LOG[key] = {"lower_seconds": round(t1 - t0, 3),
@@ -205,9 +207,10 @@ def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: i
         label = program.label
         t0 = time.perf_counter()
         per_device = min(CHUNK, -(-seeds // n))
+        layout = param_layout(program)
         try:
             compiled, chunk, note, needed, where_time = _compile(spec, program, per_device * n,
-                                                                 label, where)
+                                                                 label, where, layout)
         except jax.errors.JaxRuntimeError as err:
             raise _out_of_memory(spec, label, err) from None
         devices.barrier(f"{spec.name}/{len(timings)}/compiled")
@@ -218,7 +221,7 @@ def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: i
         n_chunks = -(-seeds // chunk)
         ids = np.arange(n_chunks * chunk, dtype=np.uint32)  # padded: every call has one shape
         sharding = NamedSharding(where, P(devices.AXIS))
-        points = [devices.put(point_params(program, p), NamedSharding(where, P()))
+        points = [devices.put(point_params(layout[1], p), NamedSharding(where, P()))
                   for p in range(len(program.points))]
         parts = []   # chunk-major: (chunk 0, point 0), (chunk 0, point 1), ...
         for c in range(n_chunks):

@@ -62,12 +62,12 @@ def param_layout(program: Program) -> tuple[Layout, list]:
     return Layout(treedef, tuple(where)), distinct
 
 
-def point_params(program: Program, p: int) -> list:
-    """The distinct params (:func:`param_layout`) of sweep point ``p`` alone, with a leading
-    axis of 1: every point runs through the one program compiled for a single point, so a point
-    inside a sweep gives bitwise the numbers it gives run alone, and a sweep of any size
-    compiles nothing new."""
-    return [a[p:p + 1] for a in param_layout(program)[1]]
+def point_params(distinct: list, p: int) -> list:
+    """The distinct params (:func:`param_layout`'s second value) of sweep point ``p`` alone,
+    with a leading axis of 1: every point runs through the one program compiled for a single
+    point, so a point inside a sweep gives bitwise the numbers it gives run alone, and a sweep
+    of any size compiles nothing new."""
+    return [a[p:p + 1] for a in distinct]
 
 
 def members_run(spec: Experiment, statics: tuple, layout: Layout):
