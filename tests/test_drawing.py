@@ -75,3 +75,23 @@ def test_a_figure_that_facets_a_field_draws_it_itself(tmp_path, monkeypatch):
                         lambda s, c, stem: seen.append((s.sweep_cols, stem.name)))
     drawing.draw(spec, Summary.from_rows(header, rows), spec.default(), tmp_path)
     assert seen == [(("annotator.sycophancy",), "sycophancy")]
+
+
+def test_a_title_wider_than_its_figure_is_wrapped_to_fit_and_a_short_one_is_kept():
+    """A figure's setting line is never cut off at its edges (E3's was, at both ends)."""
+    import matplotlib.pyplot as plt
+
+    from experiments.figures.plotting import _fit_title
+    long = " ".join(f"setting{k} = {k / 7:.3f}," for k in range(30))
+    for title, lines in ((long, None), ("short title\nits sweep point", 2)):
+        fig = plt.figure(figsize=(6, 3), layout="constrained")
+        fig.suptitle(title, fontsize=10)
+        _fit_title(fig)
+        extent = fig._suptitle.get_window_extent(fig.canvas.get_renderer())
+        assert extent.width <= fig.bbox.width, (extent.width, fig.bbox.width)
+        assert fig.get_suptitle().split() == title.split()
+        if lines:
+            assert fig.get_suptitle() == title
+        else:
+            assert fig.get_suptitle().count("\n") >= 2
+        plt.close(fig)

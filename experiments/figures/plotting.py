@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -52,11 +53,28 @@ def plain(x: float, signed: bool = False) -> str:
     return f"{x:{'+' if signed else ''},.{digits}f}"
 
 
+def _fit_title(fig) -> None:
+    """Wrap the figure's title at spaces where a line is wider than the figure (a long
+    setting line was cut off at both ends: E3's)."""
+    if not fig.get_suptitle():
+        return
+    text = fig._suptitle
+    room = 0.96 * fig.bbox.width
+    lines = []
+    for line in fig.get_suptitle().split("\n"):
+        text.set_text(line)
+        wide = text.get_window_extent(fig.canvas.get_renderer()).width
+        width = len(line) if wide <= room else max(20, int(len(line) * room / wide))
+        lines += textwrap.wrap(line, width) or [""]
+    text.set_text("\n".join(lines))
+
+
 def save(fig, stem: Path):
     if _CAPTION.get():   # the sweep point: a last line of the title, where no legend goes
         title = fig.get_suptitle()
         size = fig._suptitle.get_fontsize() if title else 10
         fig.suptitle(f"{title}\n{_CAPTION.get()}" if title else _CAPTION.get(), fontsize=size)
+    _fit_title(fig)
     fig.savefig(f"{stem}.pdf", metadata={"CreationDate": None})   # a stem may hold dots
     fig.savefig(f"{stem}.png", dpi=150)
     plt.close(fig)
