@@ -83,14 +83,14 @@ def test_a_title_wider_than_its_figure_is_wrapped_to_fit_and_a_short_one_is_kept
 
     from experiments.figures.plotting import _fit_title
     long = " ".join(f"setting{k} = {k / 7:.3f}," for k in range(30))
-    for title, lines in ((long, None), ("short title\nits sweep point", 2)):
+    for title, fits in ((long, False), ("short title\nits sweep point", True)):
         fig = plt.figure(figsize=(6, 3), layout="constrained")
         fig.suptitle(title, fontsize=10)
         _fit_title(fig)
         extent = fig._suptitle.get_window_extent(fig.canvas.get_renderer())
         assert extent.width <= fig.bbox.width, (extent.width, fig.bbox.width)
         assert fig.get_suptitle().split() == title.split()
-        if lines:
+        if fits:
             assert fig.get_suptitle() == title
         else:
             assert fig.get_suptitle().count("\n") >= 2

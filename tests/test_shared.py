@@ -70,9 +70,9 @@ def test_members_of_e1_draw_one_world_and_give_the_numbers_they_give_apart():
     (program,) = programs
     before = shared.CALLS.copy()
     seeds = np.arange(2, dtype=np.uint32)
-    layout, _ = engine.param_layout(program)
+    layout, distinct = engine.param_layout(program)
     run = engine.seeded(spec, program.statics, layout)
-    together = run(np.uint32(0), seeds, engine.point_params(engine.param_layout(program)[1], 0))
+    together = run(np.uint32(0), seeds, engine.point_params(distinct, 0))
     traced = {name: shared.CALLS[name, "traced"] - before[name, "traced"]
               for name in ("sample_world", "_evaluation", "collect_rejections",
                            "collect_comparisons")}
