@@ -31,7 +31,7 @@ def _value_text(value) -> str:
 
 
 def arguments(name: str, *, quick=False, tiny=False, seeds=None, set=None, sweep=None,
-              variants=None, out="results", base_seed=0) -> list[str]:
+              variants=None, out="results", base_seed=0, figures=True) -> list[str]:
     """The command line that :func:`run` runs (also what meta.json records)."""
     argv = [name, *(["--quick"] if quick else []), *(["--tiny"] if tiny else []),
             "--out", str(out), "--base-seed", str(base_seed)]
@@ -44,17 +44,19 @@ def arguments(name: str, *, quick=False, tiny=False, seeds=None, set=None, sweep
         argv += ["--sweep", f"{field}={_value_text(list(values))}"]
     if variants is not None:
         argv += ["--variant", ",".join([variants] if isinstance(variants, str) else variants)]
-    return argv
+    return argv + ([] if figures else ["--no-figures"])
 
 
 def run(name: str, *, quick: bool = False, tiny: bool = False, seeds: int | None = None,
         set: dict | None = None, sweep: dict | None = None, variants=None,
-        out: str | Path = "results", base_seed: int = 0):
+        out: str | Path = "results", base_seed: int = 0, figures: bool = True):
     """Run experiment ``name``; returns ``(results DataFrame, results folder)``.
 
     ``set`` maps ``section.field`` to a value, ``sweep`` to a list of values (a product
     of grids, one program where the values are swept numbers), ``variants`` names a
-    subset of the experiment's variants. The other arguments are the command line's.
+    subset of the experiment's variants; ``figures=False`` writes the numbers only (a loop
+    over settings; ``python -m experiments plot FOLDER`` draws them later). The other
+    arguments are the command line's.
     """
     import shlex
 
@@ -67,7 +69,7 @@ def run(name: str, *, quick: bool = False, tiny: bool = False, seeds: int | None
     if name not in specs:
         raise ValueError(f"unknown experiment {name!r} (known: {', '.join(specs)})")
     argv = arguments(name, quick=quick, tiny=tiny, seeds=seeds, set=set, sweep=sweep,
-                     variants=variants, out=out, base_seed=base_seed)
+                     variants=variants, out=out, base_seed=base_seed, figures=figures)
     try:
         args = parser(name).parse_args(argv[1:])
         folder = run_experiment(specs[name], args, f"{PROG} {shlex.join(argv)}")

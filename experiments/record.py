@@ -17,10 +17,10 @@ from .provenance import dirty_note, figure_version, git_commit, numbers_version,
 
 
 def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, programs, blocks,
-           timings, out, started, t_start, command) -> Path:
-    """Check, summarise, plot and write ``OUT/NAME/<digest>/`` atomically (process 0 only);
-    nothing else is written (``python -m experiments publish`` refreshes the repository's
-    figures). Returns the folder."""
+           timings, out, started, t_start, command, figures=True) -> Path:
+    """Check, summarise, plot (unless ``figures`` is false: ``--no-figures``) and write
+    ``OUT/NAME/<digest>/`` atomically (process 0 only); nothing else is written (``python -m
+    experiments publish`` refreshes the repository's figures). Returns the folder."""
     import jax
 
     results.check_finite(blocks)
@@ -33,7 +33,7 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
                 seeds=list(range(seeds)), n_seeds=seeds,
                 seed_rule="key_s = jax.random.fold_in(jax.random.key(base_seed), s)",
                 scale=scale, code_version=numbers_version(spec.module),
-                figure_version=figure_version(spec.module),
+                figure_version=figure_version(spec.module) if figures else None,
                 summary_rows=len(summary_rows),
                 versions=versions(), git_commit=commit,
                 devices=[str(d) for d in jax.devices()], platform=platform.platform(),
@@ -49,7 +49,8 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
         "axes": list(dict.fromkeys(b.axis for b in blocks))})
     target = out / spec.name / digest
     with interrupt.temporary_folder(prefix="vnsim-figures-") as tmp:
-        figures = drawing.draw(spec, results.Summary.parse(summary_text), config, tmp)
+        figures = drawing.draw(spec, results.Summary.parse(summary_text), config, tmp) \
+            if figures else []
         meta["figures"] = figures
         meta["total_seconds"] = round(time.perf_counter() - t_start, 3)
         files = {"results.csv": results.csv_text(
@@ -66,9 +67,11 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
           f"{meta['compile_seconds']:.1f}s, run {meta['run_seconds']:.1f}s, total "
           f"{meta['total_seconds']:.1f}s")
     shown = sorted(set(figures) - {f"{spec.name}.pdf", f"{spec.name}.png"})
-    print(f"wrote {target}/{{results.csv,summary.csv,meta.json,{spec.name}.pdf,{spec.name}.png}}"
+    drawn = f",{spec.name}.pdf,{spec.name}.png" if figures else ""
+    print(f"wrote {target}/{{results.csv,summary.csv,meta.json{drawn}}}"
           + (f" and {len(shown) // 2} figures, one per sweep point ({spec.name}@...)" if shown
-             else ""))
+             else "" if figures else f" (no figures: python -m experiments plot {target} "
+                                     "draws them)"))
     line = headline.text(spec.name, results.Summary.parse(summary_text), config, spec)
     if line:
         print(line)

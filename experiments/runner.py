@@ -59,6 +59,8 @@ def parser(name: str) -> _Parser:
     p.add_argument("--sweep", action="append", default=[], metavar="SECTION.FIELD=A,B,C",
                    help="sweep a field over values (repeatable: a product of grids)")
     p.add_argument("--variant", default=None, metavar="A,B", help="run only these variants")
+    p.add_argument("--no-figures", action="store_true",
+                   help=f"write the numbers only; draw later with {PROG} plot OUT/NAME/latest")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("--coordinator", default=None, metavar="HOST:PORT",
                    help="several processes: process 0's address (jax.distributed)")
@@ -70,7 +72,7 @@ def parser(name: str) -> _Parser:
 def help_text(spec) -> str:
     config = spec.default()
     lines = [f"usage: {PROG} {spec.name} [--quick | --tiny] [--seeds S] [--out DIR] [--base-seed B] "
-             "[--set F=V ...] [--sweep F=A,B ...] [--variant A,B] [--debug]",
+             "[--set F=V ...] [--sweep F=A,B ...] [--variant A,B] [--no-figures] [--debug]",
              "       [--coordinator HOST:PORT --num-processes P --process-id I]   (several hosts)",
              "",
              f"{spec.name} ({', '.join(spec.claims)}): {spec.title}", "",
@@ -229,7 +231,7 @@ def run_experiment(spec, args, command: str, progress=None) -> Path:
     try:
         target = record.write_run(spec, scale(spec, args, seeds), config, variants, sweeps,
                                   seeds, blob, digest, programs, blocks, timings, out, started,
-                                  t_start, command)
+                                  t_start, command, figures=not args.no_figures)
         written = True
         return target
     finally:   # the others wait, learn whether it worked, then shut down

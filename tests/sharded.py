@@ -1,6 +1,7 @@
 """Running every experiment's tiny config sharded over devices or processes, for
 ``tests/test_devices.py`` and ``tests/test_processes.py``: one driver process (or two) runs the
-ten experiments in turn under a timeout, and its ``results.csv`` files must have the rows of
+ten experiments in turn under a timeout (numbers only: ``--no-figures``), and its
+``results.csv`` files must have the rows of
 the session's one-device ``all --tiny`` run (``tests/conftest.py``) and values within
 :data:`TOLERANCE` (:data:`LOOSER` for the metrics it names, with the reason)."""
 
@@ -38,7 +39,8 @@ def driver(out: Path, extra: list[str]) -> list[str]:
     """One Python process that runs every experiment's tiny config in turn (one join of
     ``jax.distributed`` serves them all); exits with the worst status."""
     code = ("import sys\nfrom experiments.runner import main\n"
-            f"sys.exit(max(main([n, '--tiny', '--seeds', '{SEEDS}', '--out', {str(out)!r}, "
+            f"sys.exit(max(main([n, '--tiny', '--seeds', '{SEEDS}', '--no-figures', "
+            f"'--out', {str(out)!r}, "
             f"*{extra!r}]) for n in {NAMES!r}))")
     return [sys.executable, "-c", code]
 

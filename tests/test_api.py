@@ -1,5 +1,6 @@
 """The researcher's loop: the Python API, the headline, compare, plot and the notebook."""
 
+import json
 import os
 import subprocess
 import sys
@@ -104,6 +105,23 @@ def test_plot_redraws_a_run_from_its_files(two_runs):
     names = plot.redraw(folder)
     assert "loss_aversion.png" in names
     assert (folder / "loss_aversion.png").stat().st_size > 10_000
+
+
+def test_a_run_without_figures_has_the_same_numbers_and_plot_draws_them_later(two_runs, tmp_path,
+                                                                            capsys):
+    """``figures=False`` (``--no-figures``) writes the numbers of a run with figures, bitwise,
+    into the folder of the same name, and no figure; ``plot`` draws them afterwards."""
+    _, (_, folder), _ = two_runs
+    capsys.readouterr()
+    _, bare = experiments.run("loss_aversion", tiny=True, out=tmp_path, figures=False)
+    assert "no figures: python -m experiments plot" in capsys.readouterr().out
+    assert bare.name == folder.name
+    assert (bare / "results.csv").read_bytes() == (folder / "results.csv").read_bytes()
+    assert not list(bare.glob("*.png")) and not list(bare.glob("*.pdf"))
+    meta = json.loads((bare / "meta.json").read_text())
+    assert meta["figures"] == [] and meta["figure_version"] is None
+    assert "loss_aversion.png" in plot.redraw(bare)
+    assert json.loads((bare / "meta.json").read_text())["figure_version"]
 
 
 def test_plot_and_compare_take_an_experiments_folder_as_its_latest_run(two_runs, tmp_path):
