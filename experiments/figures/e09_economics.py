@@ -6,7 +6,8 @@
 Panel (a): the least USD to reach a violation rate <= epsilon, per method, at
 cost ratio 2 (a rejection half a comparison's price), with the share of seeds
 that reached it as marker size. Panel (b): the same at every cost ratio for
-the rule learner's mask, the cost mask and the tilt. Panel (c): harm cut per
+the rule learner's mask, the cost mask, the mask-then-tilt hybrid and the tilt (a
+colour per method, a line style per ratio). Panel (c): harm cut per
 USD 1,000 along the budget. Panel (d): the sensitivity of the cost to reach
 epsilon = 0.01 to the variants. Panel (e): the audit's detection probability
 against its closed form. Panel (f): the curators' harm and over-refusal.
@@ -44,19 +45,27 @@ def _cost_panel(ax, summary, config, variant):
 
 
 def _ratio_panel(ax, summary, config, variant):
+    """A colour per method, a line style per price ratio: one legend entry each (a method
+    and ratio per entry made a legend wider than the panel)."""
+    methods, ratios = {}, {}
     for name in ("mask", "cost_mask", "mask_then_tilt", "tilt"):
         label, style = STYLE[name]
         for k, ratio in enumerate(config.cost_ratios):
             if summary.has(f"cost_{name}", f"usd_r{ratio:g}", variant):
                 c = summary.curve(f"cost_{name}", f"usd_r{ratio:g}", variant)
-                ax.plot(c.x, c.mean, color=style["color"], lw=1.3, alpha=0.4 + 0.6 * k /
-                        max(1, len(config.cost_ratios) - 1), ls=["-", "--", ":"][k % 3],
-                        label=f"{label}, ratio {ratio:g}")
+                look = dict(lw=1.3, ls=["-", "--", ":", "-."][k % 4])   # no alpha: a pale
+                # black read as the cost model's grey
+                ax.plot(c.x, c.mean, color=style["color"], **look)
+                methods[label] = plt.Line2D([], [], color=style["color"], lw=1.3)
+                ratios[f"price ratio {ratio:g}"] = plt.Line2D([], [], color="black", **look)
     ax.set(xscale="log", yscale="log", xlabel="violation-rate target $\\epsilon$",
            ylabel="least cost to reach it (USD)",
            title="(b) Sensitivity to the price ratio (comparison / rejection)")
     ax.invert_xaxis()
-    ax.legend(loc="best", fontsize=6.5, ncol=2)
+    if methods:
+        ax.legend([*methods.values(), *ratios.values()], [*methods, *ratios],
+                  loc="center left", bbox_to_anchor=(0.0, 0.7), fontsize=6.5)   # between
+                  # the dear methods (top) and the cheap ones (bottom), where "best" is not
     ax.grid(alpha=0.3, lw=0.5, which="both")
 
 
@@ -77,9 +86,9 @@ def _marginal_panel(ax, summary, config, variant):
 
 def _variant_panel(ax, summary, config):
     r, eps = _ratio(config), 0.01
-    short = {"mask": "rule mask", "cost_mask": "cost mask", "tilt": "tilt", "dpo": "DPO",
-             "mask_then_tilt": "mask, tilt", "constrained_tilt": "constr. tilt",
-             "rbr_tilt": "RBR tilt"}
+    short = {"mask": "rule\nmask", "cost_mask": "cost\nmask", "tilt": "tilt", "dpo": "DPO",
+             "mask_then_tilt": "mask,\ntilt", "constrained_tilt": "constr.\ntilt",
+             "rbr_tilt": "RBR\ntilt"}
     names = list(short)
     width = 0.8 / max(1, len(summary.variants))
     for j, variant in enumerate(summary.variants):
@@ -127,7 +136,8 @@ def _curator_panel(ax, summary, config, variant):
         band(ax, summary, f"curator_{sigma:g}", "over_refusal", dict(color=f"C{j}", ls="--"),
              variant=variant, label=f"over-refusal, $\\sigma$ = {sigma:g}")
     ax.set(xlabel="share $\\rho$ of the true prohibitions the curator knows",
-           ylabel="rate", title="(f) Curators: harm (violation) and over-refusal (false exclusion)")
+           ylabel="rate",
+           title="(f) Curators: harm (violation) and\nover-refusal (false exclusion)")
     ax.legend(loc="best", fontsize=6.5, ncol=2)
     ax.grid(alpha=0.3, lw=0.5)
 
