@@ -70,17 +70,20 @@ def _top(axes, summary):
 def _middle(axes, summary):
     a, b, c = axes
     right = a.twinx()
+    handles, names = [], []   # a colour per learner, a line style per metric: below the panel
     for name, label, style in LEARNERS[1:]:
-        band(a, summary, name, "ranking_drift", style, label=f"{label.split(' (')[0]}: Kendall "
-             "drift (left)", min_x=1)
-        band(right, summary, name, "top1_flips", dict(style, ls="--"),
-             label=f"{label.split(' (')[0]}: top-1 flips so far (right)", min_x=1)
+        if band(a, summary, name, "ranking_drift", style, min_x=1) is not None:
+            handles.append(plt.Line2D([], [], lw=1.6, **style))
+            names.append(label.split(" (")[0])
+        band(right, summary, name, "top1_flips", dict(style, ls="--"), min_x=1)
     a.set(xscale="log", xlabel="labels n (log)",
           ylabel="Kendall distance between successive budgets",
           title="(d) ranking drift of the learned scorers")
     right.set(ylabel="top-1 changes so far (mean over contexts)")
-    handles = [h for ax in (a, right) for h in ax.get_legend_handles_labels()[0]]
-    a.legend(handles=handles, fontsize=7.5, loc="upper right")
+    handles += [plt.Line2D([], [], color="black", lw=1.6, ls=ls) for ls in ("-", "--")]
+    names += ["Kendall drift (left axis)", "top-1 flips so far (right axis)"]
+    a.legend(handles, names, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+             ncol=2)
     for metric, label, style in (("surface_loading_endorse", "endorses the user", dict(color="tab:red")),
                                  ("surface_loading_length", "log length", dict(color="tab:brown"))):
         band(b, summary, "reward_model", metric, style, label=label, min_x=1)
@@ -102,7 +105,8 @@ def _middle(axes, summary):
         t = _scalar(summary, "discovery", metric)
         if t is not None and t[0] > 0:
             c.axvline(t[0], color=color, ls=ls, lw=1.2, label=f"{label} = {t[0]:,.0f}")
-    c.legend(fontsize=7.5, loc="lower right")
+    c.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)   # inside,
+    # it hid the discovery curve or the marks
     c.set(xscale="log", xlabel="labels n (log)", ylabel="share",
           title="(f) discovery (coupon collector) and the feasible fraction's exact law")
 
