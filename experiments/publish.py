@@ -67,6 +67,11 @@ def publish(root: Path, repo: Path = REPO, scale: str = "default") -> list[str]:
     if missing:
         raise ValueError(f"publish {root}: no complete {scale}-scale run of "
                          f"{', '.join(missing)} (run python -m experiments all --out {root})")
+    bare = [str(folder) for name, folder in runs.items()
+            if not all((folder / f"{name}.{ext}").is_file() for ext in ("pdf", "png"))]
+    if bare:   # checked before anything is written: a --no-figures run has the run's name
+        raise ValueError(f"publish {root}: {bare[0]} has no figures (a --no-figures run); "
+                         f"python -m experiments plot {bare[0]} draws them")
     rows = ledger.compute(runs)
     written = []
     (repo / "figures").mkdir(exist_ok=True)

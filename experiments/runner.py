@@ -6,10 +6,10 @@ and a figure module ``experiments/figures/<spec module>.py``; the runner serves
 all of them unchanged. It parses the options, plans the programs
 (:mod:`experiments.engine`), runs them, and writes, atomically,
 ``OUT/NAME/<config hash>/``: ``results.csv``, ``summary.csv`` (see
-:mod:`experiments.results`), ``meta.json`` and the figures as PDF and PNG (one per sweep
-point: :mod:`experiments.drawing`), then points ``OUT/NAME/latest`` at it and prints the
-headline (:mod:`experiments.headline`). It writes nothing else: only ``publish`` rewrites
-tracked files.
+:mod:`experiments.results`), ``meta.json`` and, unless ``--no-figures``, the figures as PDF
+and PNG (one per sweep point: :mod:`experiments.drawing`), then points ``OUT/NAME/latest``
+at it and prints the headline (:mod:`experiments.headline`). It writes nothing else: only
+``publish`` rewrites tracked files.
 
 Exit status: 0 done, 2 bad input (one line naming the field, the value and the
 allowed range), 1 a failure during the run (one line), 130 interrupted (Ctrl-C at any

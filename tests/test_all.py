@@ -73,6 +73,26 @@ def test_publish_refreshes_figures_claims_report_and_the_readme_line_only(tiny, 
         publish.publish(out, repo=tmp_path)
 
 
+def test_publish_refuses_a_run_without_figures_before_writing_anything(tiny, tmp_path):
+    """A ``--no-figures`` run has the name of the run it repeats and replaces it: publish
+    names that folder and writes nothing (it had replaced some figures, then failed)."""
+    import shutil
+
+    from experiments import publish
+    out, _ = tiny
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy, symlinks=True)
+    folder = (copy / "shift" / "latest").resolve()
+    for figure in folder.glob("*.p[dn][fg]"):
+        figure.unlink()
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    with pytest.raises(ValueError, match=r"has no figures \(a --no-figures run\)") as refused:
+        publish.publish(copy, repo=repo, scale="tiny")
+    assert folder.name in str(refused.value)
+    assert not any(repo.iterdir())
+
+
 def test_all_tiny_runs_every_experiment_and_gives_every_claim_a_verdict(tiny):
     out, run = tiny
     assert set(ledger.find_runs(out)) == set(registry())

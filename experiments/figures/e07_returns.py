@@ -72,18 +72,20 @@ def _middle(axes, summary):
     right = a.twinx()
     handles, names = [], []   # a colour per learner, a line style per metric: below the panel
     for name, label, style in LEARNERS[1:]:
-        if band(a, summary, name, "ranking_drift", style, min_x=1) is not None:
+        drift = band(a, summary, name, "ranking_drift", style, min_x=1)
+        flips = band(right, summary, name, "top1_flips", dict(style, ls="--"), min_x=1)
+        if drift is not None or flips is not None:
             handles.append(plt.Line2D([], [], lw=1.6, **style))
             names.append(label.split(" (")[0])
-        band(right, summary, name, "top1_flips", dict(style, ls="--"), min_x=1)
     a.set(xscale="log", xlabel="labels n (log)",
           ylabel="Kendall distance between successive budgets",
           title="(d) ranking drift of the learned scorers")
     right.set(ylabel="top-1 changes so far (mean over contexts)")
-    handles += [plt.Line2D([], [], color="black", lw=1.6, ls=ls) for ls in ("-", "--")]
-    names += ["Kendall drift (left axis)", "top-1 flips so far (right axis)"]
-    a.legend(handles, names, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13),
-             ncol=2)
+    if handles:
+        handles += [plt.Line2D([], [], color="black", lw=1.6, ls=ls) for ls in ("-", "--")]
+        names += ["Kendall drift (left axis)", "top-1 flips so far (right axis)"]
+        a.legend(handles, names, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                 ncol=2)
     for metric, label, style in (("surface_loading_endorse", "endorses the user", dict(color="tab:red")),
                                  ("surface_loading_length", "log length", dict(color="tab:brown"))):
         band(b, summary, "reward_model", metric, style, label=label, min_x=1)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
 
 from .e08_hybrid import STYLE
 from .plotting import band, save
@@ -45,8 +46,8 @@ def _cost_panel(ax, summary, config, variant):
 
 
 def _ratio_panel(ax, summary, config, variant):
-    """A colour per method, a line style per price ratio: one legend entry each (a method
-    and ratio per entry made a legend wider than the panel)."""
+    """A colour per method (a square), a line style per price ratio (a black line): one
+    legend entry each (a method and ratio per entry made a legend wider than the panel)."""
     methods, ratios = {}, {}
     for name in ("mask", "cost_mask", "mask_then_tilt", "tilt"):
         label, style = STYLE[name]
@@ -56,7 +57,7 @@ def _ratio_panel(ax, summary, config, variant):
                 look = dict(lw=1.3, ls=["-", "--", ":", "-."][k % 4])   # no alpha: a pale
                 # black read as the cost model's grey
                 ax.plot(c.x, c.mean, color=style["color"], **look)
-                methods[label] = plt.Line2D([], [], color=style["color"], lw=1.3)
+                methods[label] = Patch(color=style["color"])   # squares: the ratios are lines
                 ratios[f"price ratio {ratio:g}"] = plt.Line2D([], [], color="black", **look)
     ax.set(xscale="log", yscale="log", xlabel="violation-rate target $\\epsilon$",
            ylabel="least cost to reach it (USD)",
