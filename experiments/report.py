@@ -192,6 +192,7 @@ def write(path: Path, rows: list[dict], runs: dict[str, Path]) -> Path:
         for r in rows:
             exp = r["experiment"]
             png = runs[exp] / f"{exp}.png" if exp in runs else None
+            png = png if png is not None and png.is_file() else None   # --no-figures: none
             pages.append(lambda r=r, png=png: claim_page(r, png, claims.get(r["claim_id"]),
                                                          summaries, defaults))
         for page in pages:
