@@ -67,11 +67,13 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
           f"{meta['compile_seconds']:.1f}s, run {meta['run_seconds']:.1f}s, total "
           f"{meta['total_seconds']:.1f}s")
     shown = sorted(set(figures) - {f"{spec.name}.pdf", f"{spec.name}.png"})
-    drawn = f",{spec.name}.pdf,{spec.name}.png" if figures else ""
-    print(f"wrote {target}/{{results.csv,summary.csv,meta.json{drawn}}}"
-          + (f" and {len(shown) // 2} figures, one per sweep point ({spec.name}@...)" if shown
-             else "" if figures else f" (no figures: python -m experiments plot {target} "
-                                     "draws them)"))
+    if not figures:
+        print(f"wrote {target}/{{results.csv,summary.csv,meta.json}} (no figures: "
+              f"python -m experiments plot {target} draws them)")
+    else:
+        print(f"wrote {target}/{{results.csv,summary.csv,meta.json,{spec.name}.pdf,"
+              f"{spec.name}.png}}" + (f" and {len(shown) // 2} figures, one per sweep point "
+                                      f"({spec.name}@...)" if shown else ""))
     line = headline.text(spec.name, results.Summary.parse(summary_text), config, spec)
     if line:
         print(line)

@@ -77,6 +77,28 @@ def test_a_figure_that_facets_a_field_draws_it_itself(tmp_path, monkeypatch):
     assert seen == [(("annotator.sycophancy",), "sycophancy")]
 
 
+def test_a_figure_is_laid_out_once_for_its_pdf_and_its_png(tmp_path, monkeypatch):
+    """``save`` writes both files from one constrained layout (it was made for each file,
+    a third of a figure's drawing time), and the PNG keeps the PDF's axes positions."""
+    import matplotlib.pyplot as plt
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    from experiments.figures.plotting import save
+    runs = []
+    execute = ConstrainedLayoutEngine.execute
+    monkeypatch.setattr(ConstrainedLayoutEngine, "execute",
+                        lambda self, fig: (runs.append(fig), execute(self, fig)))
+    fig, axes = plt.subplots(1, 2, figsize=(6, 3), constrained_layout=True)
+    axes[0].set(title="a panel", ylabel="a label")
+    positions = []
+    monkeypatch.setattr(fig, "savefig", lambda *a, savefig=fig.savefig, **k: (
+        savefig(*a, **k), positions.append([ax.get_position().bounds for ax in axes])))
+    save(fig, tmp_path / "two")
+    assert (tmp_path / "two.pdf").stat().st_size > 0 and (tmp_path / "two.png").stat().st_size > 0
+    assert len(runs) == 1
+    assert positions[0] == positions[1]
+
+
 def test_a_title_wider_than_its_figure_is_wrapped_to_fit_and_a_short_one_is_kept():
     """A figure's setting line is never cut off at its edges (E3's was, at both ends)."""
     import matplotlib.pyplot as plt
