@@ -34,11 +34,17 @@ def enable() -> None:
     where = folder()
     if where is None:
         return
+    size = size_bound()
+    jax.config.update("jax_compilation_cache_dir", str(Path(where) / "xla"))
+    jax.config.update("jax_compilation_cache_max_size", size)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+
+def size_bound() -> int:
+    """``VNSIM_JAX_CACHE_BYTES``: the bound on the cache's size (and, apart, on the stored
+    traces' of :mod:`experiments.traces`); raises ValueError when out of range."""
     text = os.environ.get("VNSIM_JAX_CACHE_BYTES", str(DEFAULT_BYTES))
     if not text.strip().isdigit() or int(text) < 2**20:
         raise ValueError(f"VNSIM_JAX_CACHE_BYTES = {text!r} is out of range "
                          "(allowed: an integer number of bytes >= 1048576)")
-    size = int(text)
-    jax.config.update("jax_compilation_cache_dir", str(Path(where) / "xla"))
-    jax.config.update("jax_compilation_cache_max_size", size)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    return int(text)

@@ -7,8 +7,8 @@ world, the evaluation contexts, the label streams of annotators that agree) is t
 and compiled once, not once per member; all sweep points at which every member keeps its
 static config (they differ only in swept numbers) are stacked into one params pytree per
 member and run by that one program; points of a static field (a size, a family) become
-programs of their own. Variants that share a static config (they differ only in numbers) are programs of
-their own, one compiled program run once per variant. Each sweep point's
+programs of their own. Variants that share a static config (they differ only in numbers)
+are programs of their own, one compiled program run once per variant. Each sweep point's
 config is built (and validated) first, then the variant's transform is applied, so a
 variant keeps what defines it (the control's unbiased annotators, say) at every point.
 
@@ -37,7 +37,7 @@ from sim.config import Static, split, stack_params
 from sim.fields import replace_path
 from sim.spec import Experiment
 
-from . import devices, memory
+from . import devices, memory, traces
 from .members import param_layout, point_params, seeded
 from .results import Block, ResultError
 
@@ -141,37 +141,55 @@ def compiler_options(spec: Experiment) -> dict:
     return {"xla_backend_optimization_level": spec.backend_level}
 
 
-def _compile(spec: Experiment, program: Program, chunk: int, label: str, where, layout):
-    """Compile ``program`` (its params passed as ``layout``, the pair that
+def _build(spec: Experiment, program: Program, chunk: int, where, layout, distinct):
+    """The program for ``chunk`` seeds per call, compiled; returns (compiled, where its time
+    went). On one device in one process it runs through its exported form
+    (:mod:`experiments.traces`), loaded from the store where a run stored it (no trace)."""
+    import jax
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    params = point_params(distinct, 0)
+    args = (np.uint32(0), devices.global_array(np.arange(chunk, dtype=np.uint32),
+                                               NamedSharding(where, P(devices.AXIS))),
+            devices.put(params, NamedSharding(where, P())))
+    t0 = time.perf_counter()
+    traced = seeded(spec, program.statics, layout, where)
+    stored = traces.entry(spec, program.statics, layout, params, chunk, where)
+    exported = traces.load(stored)
+    loaded = exported is not None
+    if not loaded and traces.exportable(where):
+        exported = jax.export.export(traced)(*args)
+        traces.save(stored, exported)
+    lowered = (traced if exported is None else jax.jit(exported.call)).lower(*args)
+    t1 = time.perf_counter()
+    compiled = lowered.compile(compiler_options=compiler_options(spec))
+    return compiled, {"lower_seconds": round(t1 - t0, 3), "trace_loaded": loaded,
+                      "xla_seconds": round(time.perf_counter() - t1, 3),
+                      "hlo_chars": len(lowered.as_text())}
+
+
+def _compile(spec: Experiment, program: Program, chunk: int, label: str, where, layout,
+             distinct):
+    """Compile ``program`` (its params passed as ``layout`` and ``distinct``, the pair
     :func:`~experiments.members.param_layout` gives) for ``chunk`` seeds per call over the
     mesh ``where``, fewer if that does not fit in memory (:mod:`experiments.memory`);
     returns (compiled, chunk, note, bytes per call, where its compile time went). ``chunk``
     stays a multiple of the number of devices, and every process takes the same chunk (the
     smallest any of them fits)."""
     import jax
-    from jax.sharding import NamedSharding
-    from jax.sharding import PartitionSpec as P
 
     n = where.devices.size
     limit = memory.available_bytes(jax.local_devices()[0])
     note = ""
     while True:
-        key = (spec.name, program.statics, layout[0].where, chunk, n)   # any sweep size
+        key = (spec.name, program.statics, layout.where, chunk, n)   # any sweep size
         if key not in _COMPILED:
             if len(_COMPILED) >= 32:
                 _COMPILED.clear()
                 COMPILE_LOG.clear()
-            ids = devices.global_array(np.arange(chunk, dtype=np.uint32),
-                                       NamedSharding(where, P(devices.AXIS)))
-            params = devices.put(point_params(layout[1], 0), NamedSharding(where, P()))
-            t0 = time.perf_counter()
-            lowered = seeded(spec, program.statics, layout[0], where).lower(np.uint32(0), ids,
-                                                                          params)
-            t1 = time.perf_counter()
-            _COMPILED[key] = lowered.compile(compiler_options=compiler_options(spec))
-            COMPILE_LOG[key] = {"lower_seconds": round(t1 - t0, 3),
-                                  "xla_seconds": round(time.perf_counter() - t1, 3),
-                                  "hlo_chars": len(lowered.as_text())}
+            _COMPILED[key], COMPILE_LOG[key] = _build(spec, program, chunk, where, layout,
+                                                      distinct)
         compiled = _COMPILED[key]
         # a host's CPU devices share its memory: each of their shares counts against it
         local = jax.local_devices()
@@ -207,10 +225,10 @@ def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: i
         label = program.label
         t0 = time.perf_counter()
         per_device = min(CHUNK, -(-seeds // n))
-        layout = param_layout(program)
+        layout, distinct = param_layout(program)
         try:
             compiled, chunk, note, needed, where_time = _compile(spec, program, per_device * n,
-                                                                 label, where, layout)
+                                                                 label, where, layout, distinct)
         except jax.errors.JaxRuntimeError as err:
             raise _out_of_memory(spec, label, err) from None
         devices.barrier(f"{spec.name}/{len(timings)}/compiled")
@@ -221,7 +239,7 @@ def simulate(spec: Experiment, programs: list[Program], seeds: int, base_seed: i
         n_chunks = -(-seeds // chunk)
         ids = np.arange(n_chunks * chunk, dtype=np.uint32)  # padded: every call has one shape
         sharding = NamedSharding(where, P(devices.AXIS))
-        points = [devices.put(point_params(layout[1], p), NamedSharding(where, P()))
+        points = [devices.put(point_params(distinct, p), NamedSharding(where, P()))
                   for p in range(len(program.points))]
         parts = []   # chunk-major: (chunk 0, point 0), (chunk 0, point 1), ...
         for c in range(n_chunks):

@@ -29,7 +29,7 @@ from pathlib import Path
 from sim.config import ConfigError, to_dict
 from sim.fields import field_at, field_rows, replace_path
 
-from . import cache, engine, interrupt, memory, record
+from . import cache, engine, interrupt, memory, record, traces
 from .provenance import config_hash
 from .results import ResultError
 from .sweeps import parse_sweep
@@ -207,6 +207,7 @@ def run_experiment(spec, args, command: str, progress=None) -> Path:
     out = _check_out(args.out) if not process_id else Path(args.out)   # process 0 writes
     try:
         cache.enable()
+        traces.folder()   # VNSIM_STORE_TRACES in range
         memory.share()
     except ValueError as err:
         raise UsageError(str(err)) from None

@@ -1,0 +1,127 @@
+"""The trace store (:mod:`experiments.traces`, issue 30): a repeat run loads its programs'
+exported trace instead of tracing them, with bit for bit the numbers of a traced run; a new
+number still loads, a new static config traces; a damaged entry is a miss; the store stays
+under its bound. On a toy spec that compiles in well under a second."""
+
+import dataclasses
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from experiments import engine, traces
+from experiments.runner import main
+from sim.config import Config, param
+from sim.spec import Experiment
+
+CALLS = []   # one entry per trace of the toy's run
+
+
+@dataclasses.dataclass(frozen=True)
+class ToyConfig(Config):
+    section = "experiment"
+    size: int = param(3, lo=1, hi=100, doc="a static size")
+    scale: float = param(1.0, lo=0.0, hi=10.0, sweep=True, doc="a number: a traced param")
+
+
+def _run(key, params, static):
+    CALLS.append(static.size)
+    x = jax.random.uniform(key, (static.size,)) * params.scale
+    return {"toy": {"value": jnp.sum(jnp.sin(x) * x)}}
+
+
+TOY = Experiment(name="toy", claims=(), title="toy", config_type=ToyConfig, default=ToyConfig,
+                 quick=ToyConfig, run=_run, axes=lambda c: {})
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """A fresh cache folder, the toy keyed as if its code had a version, no program kept in
+    the process: every run builds its program, traced or loaded."""
+    monkeypatch.setenv("VNSIM_JAX_CACHE", str(tmp_path))
+    monkeypatch.delenv("VNSIM_STORE_TRACES", raising=False)
+    monkeypatch.setattr(traces, "_code", lambda spec: "toy-code-1")
+    monkeypatch.setattr(engine, "_COMPILED", {})
+    CALLS.clear()
+    return tmp_path / "traces"
+
+
+def _simulate(monkeypatch, config=None):
+    monkeypatch.setattr(engine, "_COMPILED", {})   # a new process, as far as the engine knows
+    programs = engine.plan(TOY, config or ToyConfig(), [TOY.variants[0]], [])
+    blocks, timings = engine.simulate(TOY, programs, 3, 0)
+    return blocks[0].metrics["value"], timings[0]
+
+
+def test_a_repeat_run_loads_its_trace_and_gives_the_same_bits(store, monkeypatch):
+    """The first run traces and stores; the second traces nothing (the toy's run is not
+    called) and gives bit for bit the first run's numbers."""
+    first, t1 = _simulate(monkeypatch)
+    assert CALLS == [3] and not t1["trace_loaded"] and len(list(store.iterdir())) == 1
+    again, t2 = _simulate(monkeypatch)
+    assert CALLS == [3] and t2["trace_loaded"]
+    assert np.array_equal(first, again)
+
+
+def test_the_exported_program_gives_the_bits_of_the_program_traced_directly(store, monkeypatch):
+    """Running through ``jax.export`` changes no number: the same values, bit for bit, as
+    the program traced and compiled directly (what a mesh of several devices runs)."""
+    exported, _ = _simulate(monkeypatch)
+    monkeypatch.setattr(traces, "exportable", lambda where: False)
+    direct, timing = _simulate(monkeypatch)
+    assert not timing["trace_loaded"] and CALLS == [3, 3]
+    assert np.array_equal(exported, direct)
+
+
+def test_a_new_number_loads_the_trace_and_a_new_static_config_traces(store, monkeypatch):
+    """Numbers are arguments: a new scale loads the stored trace and gives new values; a new
+    size is a new program: traced and stored beside the first."""
+    one, _ = _simulate(monkeypatch)
+    other, timing = _simulate(monkeypatch, ToyConfig(scale=2.0))
+    assert timing["trace_loaded"] and CALLS == [3] and not np.array_equal(one, other)
+    _, timing = _simulate(monkeypatch, ToyConfig(size=4))
+    assert not timing["trace_loaded"] and CALLS == [3, 4] and len(list(store.iterdir())) == 2
+
+
+def test_a_new_code_version_or_a_switched_off_store_traces_again(store, monkeypatch):
+    """The code that computes the numbers is part of the key; ``VNSIM_STORE_TRACES=0``
+    neither loads nor stores."""
+    _simulate(monkeypatch)
+    monkeypatch.setattr(traces, "_code", lambda spec: "toy-code-2")
+    _, timing = _simulate(monkeypatch)
+    assert not timing["trace_loaded"] and len(list(store.iterdir())) == 2
+    monkeypatch.setenv("VNSIM_STORE_TRACES", "0")
+    _, timing = _simulate(monkeypatch)
+    assert not timing["trace_loaded"] and CALLS == [3, 3, 3]
+
+
+def test_a_damaged_entry_is_a_miss_and_is_replaced(store, monkeypatch):
+    first, _ = _simulate(monkeypatch)
+    (entry,) = store.iterdir()
+    entry.write_bytes(b"not a trace")
+    again, timing = _simulate(monkeypatch)
+    assert not timing["trace_loaded"] and CALLS == [3, 3]
+    assert np.array_equal(first, again) and entry.stat().st_size > 100
+
+
+def test_the_store_keeps_the_most_recently_used_entries_under_its_bound(tmp_path):
+    """Least recently used first; another process's write in progress is left alone, one
+    interrupted over an hour ago is removed."""
+    now = time.time()
+    for name, age in [("a", 30), ("b", 20), ("c", 10), (".d.1.tmp", 5), (".e.2.tmp", 7200)]:
+        path = tmp_path / name
+        path.write_bytes(b"x" * 100)
+        os.utime(path, (now - age, now - age))
+    traces._evict(tmp_path, 250)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".d.1.tmp", "b", "c"]
+
+
+def test_a_bad_store_switch_is_one_line_and_status_2(monkeypatch, capsys):
+    monkeypatch.setenv("VNSIM_STORE_TRACES", "yes")
+    assert main(["loss_aversion", "--tiny", "--seeds", "2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "VNSIM_STORE_TRACES" in err and "'yes'" in err \
+        and "0 or 1" in err
