@@ -156,12 +156,17 @@ def _build(spec: Experiment, program: Program, chunk: int, where, layout, distin
     t0 = time.perf_counter()
     traced = seeded(spec, program.statics, layout, where)
     stored = traces.entry(spec, program.statics, layout, params, chunk, where)
-    exported = traces.load(stored)
+    exported, lowered = traces.load(stored), None
     loaded = exported is not None
-    if not loaded and traces.exportable(where):
-        exported = jax.export.export(traced)(*args)
-        traces.save(stored, exported)
-    lowered = (traced if exported is None else jax.jit(exported.call)).lower(*args)
+    if loaded:
+        try:
+            lowered = jax.jit(exported.call).lower(*args)
+        except Exception:   # noqa: BLE001 - a stored trace this JAX cannot lower: trace again
+            traces.discard(stored)
+            loaded = False
+    if lowered is None:
+        exported = traces.export(traced, args, stored) if traces.exportable(where) else None
+        lowered = (traced if exported is None else jax.jit(exported.call)).lower(*args)
     t1 = time.perf_counter()
     compiled = lowered.compile(compiler_options=compiler_options(spec))
     return compiled, {"lower_seconds": round(t1 - t0, 3), "trace_loaded": loaded,

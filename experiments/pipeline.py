@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import devices, ledger, memory, parallel, plot, report
+from . import cache, devices, ledger, memory, parallel, plot, report, traces
 from .provenance import dirty_note, figure_version, numbers_version
 from .results import ResultError
 from .runner import PROG, Progress, UsageError, _check_out, _Parser, identity, parser, run_experiment
@@ -117,6 +117,8 @@ def _checked_names(args, specs) -> list[str]:
         raise UsageError(f"--jobs = {args.jobs} is out of range (allowed: 1 <= jobs <= 64)")
     try:
         memory.share()
+        cache.size_bound()
+        traces.folder()   # VNSIM_STORE_TRACES in range
     except ValueError as err:
         raise UsageError(str(err)) from None
     return names

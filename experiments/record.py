@@ -63,8 +63,8 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
     compiled = sum("xla_seconds" in t for t in timings)   # the others reused a compiled one
     loaded = sum(bool(t.get("trace_loaded")) for t in timings)  # from the store: not traced
     parts = [f"{compiled} compiled"] if compiled < len(programs) else []
-    parts += [("trace loaded" if loaded == len(programs) == 1 else f"{loaded} traces loaded")
-              ] if loaded else []
+    parts += [("trace loaded" if loaded == len(programs) == 1 else
+               f"{loaded} trace{'s' if loaded > 1 else ''} loaded")] if loaded else []
     shared = f" ({', '.join(parts)})" if parts else ""
     plural = "program" if len(programs) == 1 else "programs"
     print(f"{spec.name}: {seeds} seeds, {len(programs)} {plural}{shared}, compile "

@@ -5,12 +5,13 @@ lowered program, so every run still traces and lowers each program first: for E1
 as long as XLA's compile. This store keeps each program as JAX exports it
 (:func:`jax.export.export`: its StableHLO, serialized), keyed by what its trace depends on:
 
-- the experiment and the code that computes its numbers
+- the experiment, its run function and the code that computes its numbers
   (:func:`experiments.provenance.numbers_version`);
 - the members' static configs (sizes, families, switches: ``repr`` of each ``Static``), the
   params' layout (:class:`experiments.members.Layout`) and each param's shape and dtype;
-- the seeds per call; the JAX, jaxlib and NumPy versions; the JAX settings that change a
-  trace (x64, the PRNG, matmul precision, promotion); the platform.
+- the seeds per call; the package versions (:func:`experiments.provenance.versions`: sim,
+  JAX, jaxlib, NumPy, optax, Python); every JAX setting of JAX's trace context (x64, the PRNG
+  and its seed offset, matmul precision, promotion, ...); the platform and device kind.
 
 The numbers a run passes (every field that is not static) are arguments, not part of the
 key: changing one and running again loads the stored trace, and JAX's cache then loads XLA's
@@ -21,10 +22,13 @@ directly gives: ``all --tiny``, all ten experiments, compared with ``cmp``).
 
 - Where: ``traces/`` in the cache folder (``VNSIM_JAX_CACHE``; ``0`` turns both off);
   ``VNSIM_STORE_TRACES=0`` turns this store off alone (then every run traces and exports).
-- One device in one process only: a mesh of several devices or processes traces directly.
-- Bounded like JAX's cache, apart from it (``VNSIM_JAX_CACHE_BYTES``, default 4 GiB): the
-  least recently used entries go first. An entry is written whole (a temporary file renamed
-  into place); a damaged or unreadable one is a miss, and is removed.
+- One device in one process only: a mesh of several devices or processes traces directly,
+  and so does a program JAX cannot export (a custom call without its compatibility
+  guarantee, say).
+- Bounded like JAX's cache, apart from it (``VNSIM_JAX_CACHE_BYTES``, default 4 GiB, so the
+  cache folder may hold twice that): the least recently used entries go first. An entry is
+  its SHA-256 and its payload, written whole (a temporary file renamed into place); one whose
+  checksum or format is wrong, or whose trace fails to lower, is a miss and is removed.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import contextlib
 import hashlib
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -64,63 +69,96 @@ def _code(spec) -> str | None:
     return numbers_version(spec.module) if spec.module else None
 
 
+def _settings() -> list[str]:
+    """Every JAX setting that changes a trace (JAX's trace context: x64, the PRNG and its
+    seed offset, matmul precision, promotion, ...), the objects without a stable text left
+    out; six named ones where JAX has no such list."""
+    import jax
+    from jax._src import config
+    context = getattr(config, "trace_context", None)
+    if context is not None:
+        return [t for t in map(repr, context()) if " at 0x" not in t]
+    return [str(getattr(jax.config, s, None)) for s in (
+        "jax_enable_x64", "jax_default_prng_impl", "jax_threefry_partitionable",
+        "jax_default_matmul_precision", "jax_random_seed_offset", "jax_numpy_rank_promotion")]
+
+
 def entry(spec, statics, layout, params, chunk: int, where) -> Path | None:
     """The file that holds this program's trace, or None where the store is off.
     ``params``: one point's distinct params (their shapes and dtypes are part of the key,
     their values are not)."""
-    import jax
-    import jaxlib
-    import numpy
-
+    from .provenance import versions
     base, code = folder(), _code(spec)
     if base is None or code is None or not exportable(where):
         return None
-    settings = ("jax_enable_x64", "jax_default_prng_impl", "jax_threefry_partitionable",
-                "jax_default_matmul_precision", "jax_numpy_rank_promotion",
-                "jax_numpy_dtype_promotion")
+    device = where.devices.flat[0]
     blob = {"format": FORMAT, "experiment": spec.name, "code": code,
+            "run": f"{spec.run.__module__}.{spec.run.__qualname__}",
             "statics": [repr(s) for s in statics],
             "layout": [str(layout.treedef), list(layout.where)],
             "params": [[list(p.shape), str(p.dtype)] for p in params], "chunk": chunk,
-            "versions": [jax.__version__, jaxlib.__version__, numpy.__version__],
-            "settings": {s: str(getattr(jax.config, s, None)) for s in settings},
-            "platform": where.devices.flat[0].platform}
+            "versions": versions(), "settings": _settings(),
+            "device": [device.platform, device.device_kind, device.client.platform_version]}
     digest = hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
     return base / f"{spec.name}-{digest[:32]}.stablehlo"
 
 
 def load(path: Path | None):
-    """The stored :class:`jax.export.Exported`, or None on a miss (or a damaged entry, then
-    removed)."""
+    """The stored :class:`jax.export.Exported`, or None on a miss. An entry whose checksum
+    or format is wrong is removed (:func:`discard`); one that cannot be read now (flatbuffers
+    missing, a read error) is left for the processes that can."""
     if path is None or not path.exists():
         return None
     from jax import export
     try:
-        exported = export.deserialize(bytearray(path.read_bytes()))
-    except Exception:   # noqa: BLE001 - unreadable, damaged or from another build: a miss
-        with contextlib.suppress(OSError):
-            path.unlink()
+        data = path.read_bytes()
+        import flatbuffers  # noqa: F401 - what deserialize needs
+    except (OSError, ImportError):
+        return None
+    digest, payload = data[:32], data[32:]
+    try:
+        if hashlib.sha256(payload).digest() != digest:
+            raise ValueError("checksum")
+        exported = export.deserialize(bytearray(payload))
+    except Exception:   # noqa: BLE001 - damaged, or from another format: a miss
+        discard(path)
         return None
     with contextlib.suppress(OSError):
         os.utime(path)   # recently used: evicted last
     return exported
 
 
-def save(path: Path | None, exported) -> None:
-    """Store an exported program; best effort (no room, say: no entry)."""
-    if path is None:
-        return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        data = exported.serialize()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except (OSError, ImportError):   # no room; flatbuffers missing: no entry, the run goes on
+def discard(path: Path | None) -> None:
+    """Remove an entry (damaged, or its trace failed to lower)."""
+    if path is not None:
         with contextlib.suppress(OSError):
-            tmp.unlink()
-        return
-    _evict(path.parent, cache.size_bound())
+            path.unlink()
+
+
+def export(traced, args, stored: Path | None):
+    """``traced`` exported for ``args`` and stored (best effort: no room, say, or flatbuffers
+    missing, then no entry); None where JAX cannot export it (a custom call without JAX's
+    compatibility guarantee, say): that program is traced directly, every run."""
+    import jax
+    try:
+        exported = jax.export.export(traced)(*args)
+    except Exception:   # noqa: BLE001 - not exportable: the direct trace serves
+        return None
+    if stored is None:
+        return exported
+    try:
+        payload = bytes(exported.serialize())
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{stored.name}.", suffix=".tmp", dir=stored.parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp, stored)
+    except Exception:   # noqa: BLE001 - not stored; the run goes on
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(tmp)
+        return exported
+    _evict(stored.parent, cache.size_bound())
+    return exported
 
 
 def _evict(base: Path, bound: int) -> None:

@@ -98,13 +98,58 @@ def test_a_new_code_version_or_a_switched_off_store_traces_again(store, monkeypa
     assert not timing["trace_loaded"] and CALLS == [3, 3, 3]
 
 
-def test_a_damaged_entry_is_a_miss_and_is_replaced(store, monkeypatch):
+def test_a_jax_setting_that_changes_the_trace_is_part_of_the_key(store, monkeypatch):
+    """A new PRNG seed offset (baked into the trace by ``jax.random.key``) traces again and
+    gives new numbers; back at the old offset the first entry loads, with its numbers."""
+    first, _ = _simulate(monkeypatch)
+    jax.config.update("jax_random_seed_offset", 1)
+    try:
+        shifted, timing = _simulate(monkeypatch)
+    finally:
+        jax.config.update("jax_random_seed_offset", 0)
+    assert not timing["trace_loaded"] and not np.array_equal(first, shifted)
+    again, timing = _simulate(monkeypatch)
+    assert timing["trace_loaded"] and np.array_equal(first, again) and CALLS == [3, 3]
+
+
+@pytest.mark.parametrize("damage", ["replaced", "one byte flipped"])
+def test_a_damaged_entry_is_a_miss_and_is_replaced(store, monkeypatch, damage):
     first, _ = _simulate(monkeypatch)
     (entry,) = store.iterdir()
-    entry.write_bytes(b"not a trace")
+    data = bytearray(entry.read_bytes())
+    data[len(data) // 2] ^= 1
+    entry.write_bytes(b"not a trace" if damage == "replaced" else bytes(data))
     again, timing = _simulate(monkeypatch)
     assert not timing["trace_loaded"] and CALLS == [3, 3]
     assert np.array_equal(first, again) and entry.stat().st_size > 100
+
+
+def test_a_stored_trace_that_fails_to_lower_is_removed_and_traced_again(store, monkeypatch):
+    first, _ = _simulate(monkeypatch)
+
+    class Broken:
+        def call(self, *args):
+            raise RuntimeError("this JAX cannot lower it")
+
+    monkeypatch.setattr(traces, "load", lambda path: Broken())
+    again, timing = _simulate(monkeypatch)
+    assert not timing["trace_loaded"] and CALLS == [3, 3] and np.array_equal(first, again)
+
+
+def test_a_program_jax_cannot_export_is_traced_directly(store, monkeypatch):
+    """Where export fails (a custom call without JAX's compatibility guarantee, say) the run
+    goes on with the direct trace, stores nothing, and gives the same numbers."""
+    first, _ = _simulate(monkeypatch)
+    for f in store.iterdir():
+        f.unlink()
+
+    def refuse(*args, **kwargs):
+        raise ValueError("cannot export")
+
+    monkeypatch.setattr(jax.export, "export", refuse)
+    again, timing = _simulate(monkeypatch)
+    assert not timing["trace_loaded"] and not list(store.iterdir())
+    assert np.array_equal(first, again)
 
 
 def test_the_store_keeps_the_most_recently_used_entries_under_its_bound(tmp_path):
@@ -119,9 +164,12 @@ def test_the_store_keeps_the_most_recently_used_entries_under_its_bound(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == [".d.1.tmp", "b", "c"]
 
 
-def test_a_bad_store_switch_is_one_line_and_status_2(monkeypatch, capsys):
+@pytest.mark.parametrize("command", [["loss_aversion", "--tiny", "--seeds", "2"],
+                                     ["all", "--tiny", "--only", "loss_aversion"]])
+def test_a_bad_store_switch_is_one_line_and_status_2(monkeypatch, capsys, tmp_path, command):
     monkeypatch.setenv("VNSIM_STORE_TRACES", "yes")
-    assert main(["loss_aversion", "--tiny", "--seeds", "2"]) == 2
+    assert main([*command, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "VNSIM_STORE_TRACES" in err and "'yes'" in err \
         and "0 or 1" in err
+    assert not list(tmp_path.iterdir())
