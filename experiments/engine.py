@@ -165,7 +165,8 @@ def _build(spec: Experiment, program: Program, chunk: int, where, layout, distin
             traces.discard(stored)
             loaded = False
     if lowered is None:
-        exported = traces.export(traced, args, stored) if traces.exportable(where) else None
+        exported = (traces.export_and_store(traced, args, stored)
+                    if traces.exportable(where) else None)
         lowered = (traced if exported is None else jax.jit(exported.call)).lower(*args)
     t1 = time.perf_counter()
     compiled = lowered.compile(compiler_options=compiler_options(spec))

@@ -74,8 +74,10 @@ def _settings() -> list[str]:
     seed offset, matmul precision, promotion, ...), the objects without a stable text left
     out; six named ones where JAX has no such list."""
     import jax
-    from jax._src import config
-    context = getattr(config, "trace_context", None)
+    try:   # JAX's own list; not a public API, hence the named fallback below
+        from jax._src.config import trace_context as context
+    except ImportError:
+        context = None
     if context is not None:
         return [t for t in map(repr, context()) if " at 0x" not in t]
     return [str(getattr(jax.config, s, None)) for s in (
@@ -109,7 +111,7 @@ def load(path: Path | None):
     missing, a read error) is left for the processes that can."""
     if path is None or not path.exists():
         return None
-    from jax import export
+    import jax
     try:
         data = path.read_bytes()
         import flatbuffers  # noqa: F401 - what deserialize needs
@@ -119,7 +121,7 @@ def load(path: Path | None):
     try:
         if hashlib.sha256(payload).digest() != digest:
             raise ValueError("checksum")
-        exported = export.deserialize(bytearray(payload))
+        exported = jax.export.deserialize(bytearray(payload))
     except Exception:   # noqa: BLE001 - damaged, or from another format: a miss
         discard(path)
         return None
@@ -135,7 +137,7 @@ def discard(path: Path | None) -> None:
             path.unlink()
 
 
-def export(traced, args, stored: Path | None):
+def export_and_store(traced, args, stored: Path | None):
     """``traced`` exported for ``args`` and stored (best effort: no room, say, or flatbuffers
     missing, then no entry); None where JAX cannot export it (a custom call without JAX's
     compatibility guarantee, say): that program is traced directly, every run."""
