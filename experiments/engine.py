@@ -38,7 +38,7 @@ from sim.fields import replace_path
 from sim.spec import Experiment
 
 from . import devices, memory, traces
-from .members import param_layout, point_params, seeded
+from .members import over_devices, param_layout, point_params, seeded
 from .results import Block, ResultError
 
 CHUNK = 16          # seeds per device per call of a compiled program
@@ -143,9 +143,10 @@ def compiler_options(spec: Experiment) -> dict:
 
 def _build(spec: Experiment, program: Program, chunk: int, where, layout, distinct):
     """The program for ``chunk`` seeds per call, compiled; returns (compiled, where its time
-    went). On one device in one process it runs through its exported form
-    (:mod:`experiments.traces`), loaded from the store where a run stored it (no trace)."""
-    import jax
+    went). It runs through the exported form of its per-device program
+    (:mod:`experiments.traces`), loaded from the store where a run stored it (no trace), on
+    one device or mapped over the mesh ``where`` (:func:`~experiments.members.over_devices`):
+    a trace that one device stored serves a run on several, and the other way round."""
     from jax.sharding import NamedSharding
     from jax.sharding import PartitionSpec as P
 
@@ -153,21 +154,22 @@ def _build(spec: Experiment, program: Program, chunk: int, where, layout, distin
     args = (np.uint32(0), devices.global_array(np.arange(chunk, dtype=np.uint32),
                                                NamedSharding(where, P(devices.AXIS))),
             devices.put(params, NamedSharding(where, P())))
+    per_device = chunk // where.devices.size
     t0 = time.perf_counter()
-    traced = seeded(spec, program.statics, layout, where)
-    stored = traces.entry(spec, program.statics, layout, params, chunk, where)
+    stored = traces.entry(spec, program.statics, layout, params, per_device)
     exported, lowered = traces.load(stored), None
     loaded = exported is not None
     if loaded:
         try:
-            lowered = jax.jit(exported.call).lower(*args)
+            lowered = over_devices(exported.call, where).lower(*args)
         except Exception:   # noqa: BLE001 - a stored trace this JAX cannot lower: trace again
             traces.discard(stored)
             loaded = False
     if lowered is None:
-        exported = (traces.export_and_store(traced, args, stored)
-                    if traces.exportable(where) else None)
-        lowered = (traced if exported is None else jax.jit(exported.call)).lower(*args)
+        exported = traces.export_and_store(seeded(spec, program.statics, layout),
+                                           traces.shapes(params, per_device), stored)
+        lowered = (seeded(spec, program.statics, layout, where) if exported is None
+                   else over_devices(exported.call, where)).lower(*args)
     t1 = time.perf_counter()
     compiled = lowered.compile(compiler_options=compiler_options(spec))
     return compiled, {"lower_seconds": round(t1 - t0, 3), "trace_loaded": loaded,

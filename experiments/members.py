@@ -26,7 +26,7 @@ from . import devices
 if TYPE_CHECKING:
     from .engine import Program
 
-__all__ = ["Layout", "param_layout", "point_params", "members_run", "seeded"]
+__all__ = ["Layout", "param_layout", "point_params", "members_run", "seeded", "over_devices"]
 
 
 class Layout(NamedTuple):
@@ -91,22 +91,29 @@ def members_run(spec: Experiment, statics: tuple, layout: Layout):
 def seeded(spec: Experiment, statics: tuple, layout: Layout, where=None):
     """``f(base_seed, seed ids (S,), distinct params)``: :func:`members_run` with each seed's
     key ``fold_in(key(base_seed), s)`` made inside the program (the keys of
-    :func:`sim.keys.seed_keys`, bit for bit), so that the seed ids can be sharded.
-
-    On a mesh ``where`` of several devices the program is a ``jax.shard_map`` over the
-    ``seeds`` axis: each device runs the per-seed program on its own seeds, with no
-    collective at all. (Left to XLA's partitioner, a ``while`` whose trip count depends on
-    the seed, such as a Poisson draw's or a solver's, got an all-reduce in its condition:
-    a synchronisation of every device, across processes too, at every iteration. The hang
-    of two CPU devices had another cause: :func:`experiments.devices.reserve_threads`.)"""
+    :func:`sim.keys.seed_keys`, bit for bit), so that the seed ids can be sharded; on a mesh
+    ``where`` of several devices, :func:`over_devices`."""
     import jax
-    from jax.sharding import PartitionSpec as P
     program = members_run(spec, statics, layout)
 
     def run(base_seed, ids, params):
         root = jax.random.key(base_seed)
         return program(jax.vmap(lambda s: jax.random.fold_in(root, s))(ids), params)
 
+    return over_devices(run, where)
+
+
+def over_devices(run, where=None):
+    """``run`` (a per-device program: ``f(base_seed, seed ids, params)``) jitted; on a mesh
+    ``where`` of several devices, a ``jax.shard_map`` over the ``seeds`` axis: each device
+    runs the per-seed program on its own seeds, with no collective at all. (Left to XLA's
+    partitioner, a ``while`` whose trip count depends on the seed, such as a Poisson draw's
+    or a solver's, got an all-reduce in its condition: a synchronisation of every device,
+    across processes too, at every iteration. The hang of two CPU devices had another cause:
+    :func:`experiments.devices.reserve_threads`.) The engine passes the exported per-device
+    program here (:mod:`experiments.traces`), so one stored trace serves any mesh."""
+    import jax
+    from jax.sharding import PartitionSpec as P
     if where is None or where.devices.size == 1:
         return jax.jit(run)
     return jax.jit(jax.shard_map(run, mesh=where, in_specs=(P(), P(devices.AXIS), P()),

@@ -9,22 +9,24 @@ as long as XLA's compile. This store keeps each program as JAX exports it
   (:func:`experiments.provenance.numbers_version`);
 - the members' static configs (sizes, families, switches: ``repr`` of each ``Static``), the
   params' layout (:class:`experiments.members.Layout`) and each param's shape and dtype;
-- the seeds per call; the package versions (:func:`experiments.provenance.versions`: sim,
+- the seeds per call on one device; the package versions (:func:`experiments.provenance.versions`: sim,
   JAX, jaxlib, NumPy, optax, Python); every JAX setting of JAX's trace context (x64, the PRNG
   and its seed offset, matmul precision, promotion, ...); the platform and device kind.
 
 The numbers a run passes (every field that is not static) are arguments, not part of the
 key: changing one and running again loads the stored trace, and JAX's cache then loads XLA's
-compile too. Every program of one device in one process runs through its exported form,
-stored or not (``jax.jit(exported.call)``), so a first run and a repeat run compile the very
-same module: their numbers are bit for bit the same (and the same as the program traced
-directly gives: ``all --tiny``, all ten experiments, compared with ``cmp``).
+compile too. What is exported is the program of one device, with no sharding in it; every
+run goes through its exported form, stored or not: ``jax.jit(exported.call)`` on one device,
+mapped over the seeds of a mesh of several devices or processes with ``jax.shard_map``
+(:func:`experiments.members.over_devices`). So a first run and a repeat run compile the very
+same module, with bit for bit the same numbers (and those of the program traced directly:
+``all --tiny``, all ten experiments, compared with ``cmp``); and a trace stored by a run on
+one device serves a run on two with the same seeds per device, and the other way round.
 
 - Where: ``traces/`` in the cache folder (``VNSIM_JAX_CACHE``; ``0`` turns both off);
   ``VNSIM_STORE_TRACES=0`` turns this store off alone (then every run traces and exports).
-- One device in one process only: a mesh of several devices or processes traces directly,
-  and so does a program JAX cannot export (a custom call without its compatibility
-  guarantee, say).
+- A program JAX cannot export (a custom call without its compatibility guarantee, say) is
+  traced directly, every run.
 - Bounded like JAX's cache, apart from it (``VNSIM_JAX_CACHE_BYTES``, default 4 GiB, so the
   cache folder may hold twice that): the least recently used entries go first. An entry is
   its SHA-256 and its payload, written whole (a temporary file renamed into place); one whose
@@ -43,7 +45,7 @@ from pathlib import Path
 
 from . import cache
 
-FORMAT = 1
+FORMAT = 2   # 2: the per-device program, no sharding in it (1 had one device's mesh)
 
 
 def folder() -> Path | None:
@@ -56,10 +58,13 @@ def folder() -> Path | None:
     return None if where is None or switch == "0" else Path(where) / "traces"
 
 
-def exportable(where) -> bool:
-    """Programs on one device in one process run through their exported form."""
+def shapes(params, per_device: int) -> tuple:
+    """The per-device program's arguments, as shapes: (base seed, ``per_device`` seed ids,
+    one point's distinct params), no sharding (the program is device-agnostic)."""
     import jax
-    return where.devices.size == 1 and jax.process_count() == 1
+    import numpy as np
+    return (jax.ShapeDtypeStruct((), np.uint32), jax.ShapeDtypeStruct((per_device,), np.uint32),
+            [jax.ShapeDtypeStruct(p.shape, p.dtype) for p in params])
 
 
 def _code(spec) -> str | None:
@@ -85,20 +90,22 @@ def _settings() -> list[str]:
         "jax_default_matmul_precision", "jax_random_seed_offset", "jax_numpy_rank_promotion")]
 
 
-def entry(spec, statics, layout, params, chunk: int, where) -> Path | None:
+def entry(spec, statics, layout, params, per_device: int) -> Path | None:
     """The file that holds this program's trace, or None where the store is off.
     ``params``: one point's distinct params (their shapes and dtypes are part of the key,
-    their values are not)."""
+    their values are not); ``per_device``: the seeds per call on one device."""
+    import jax
+
     from .provenance import versions
     base, code = folder(), _code(spec)
-    if base is None or code is None or not exportable(where):
+    if base is None or code is None:
         return None
-    device = where.devices.flat[0]
+    device = jax.local_devices()[0]
     blob = {"format": FORMAT, "experiment": spec.name, "code": code,
             "run": f"{spec.run.__module__}.{spec.run.__qualname__}",
             "statics": [repr(s) for s in statics],
             "layout": [str(layout.treedef), list(layout.where)],
-            "params": [[list(p.shape), str(p.dtype)] for p in params], "chunk": chunk,
+            "params": [[list(p.shape), str(p.dtype)] for p in params], "chunk": per_device,
             "versions": versions(), "settings": _settings(),
             "device": [device.platform, device.device_kind, device.client.platform_version]}
     digest = hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
@@ -138,7 +145,7 @@ def discard(path: Path | None) -> None:
 
 
 def export_and_store(traced, args, stored: Path | None):
-    """``traced`` exported for ``args`` and stored (best effort: no room, say, or flatbuffers
+    """``traced`` exported for ``args`` (:func:`shapes`) and stored (best effort: no room, say, or flatbuffers
     missing, then no entry); None where JAX cannot export it (a custom call without JAX's
     compatibility guarantee, say): that program is traced directly, every run."""
     import jax

@@ -1,7 +1,8 @@
 """The trace store (:mod:`experiments.traces`, issue 30): a repeat run loads its programs'
 exported trace instead of tracing them, with bit for bit the numbers of a traced run; a new
 number still loads, a new static config traces; a damaged entry is a miss; the store stays
-under its bound. On a toy spec that compiles in well under a second."""
+under its bound; a trace stored on one device serves two. On a toy spec that compiles in well
+under a second."""
 
 import dataclasses
 import os
@@ -68,9 +69,10 @@ def test_a_repeat_run_loads_its_trace_and_gives_the_same_bits(store, monkeypatch
 
 def test_the_exported_program_gives_the_bits_of_the_program_traced_directly(store, monkeypatch):
     """Running through ``jax.export`` changes no number: the same values, bit for bit, as
-    the program traced and compiled directly (what a mesh of several devices runs)."""
+    the program traced and compiled directly (what runs where JAX cannot export)."""
     exported, _ = _simulate(monkeypatch)
-    monkeypatch.setattr(traces, "exportable", lambda where: False)
+    monkeypatch.setenv("VNSIM_STORE_TRACES", "0")   # nothing loaded, and nothing exported:
+    monkeypatch.setattr(traces, "export_and_store", lambda traced, args, stored: None)
     direct, timing = _simulate(monkeypatch)
     assert not timing["trace_loaded"] and CALLS == [3, 3]
     assert np.array_equal(exported, direct)
@@ -150,6 +152,39 @@ def test_a_program_jax_cannot_export_is_traced_directly(store, monkeypatch):
     again, timing = _simulate(monkeypatch)
     assert not timing["trace_loaded"] and not list(store.iterdir())
     assert np.array_equal(first, again)
+
+
+_ON_TWO_DEVICES = """
+import json, sys
+import jax
+jax.config.update("jax_numpy_dtype_promotion", "strict")   # the suite's setting (conftest)
+sys.path.insert(0, "tests")
+import test_traces as t
+from experiments import engine, traces
+traces._code = lambda spec: "toy-code-1"
+programs = engine.plan(t.TOY, t.ToyConfig(), [t.TOY.variants[0]], [])
+blocks, timings = engine.simulate(t.TOY, programs, 6, 0)
+print(json.dumps({"loaded": timings[0]["trace_loaded"], "devices": timings[0]["devices"],
+                  "traced": t.CALLS, "bits": blocks[0].metrics["value"][:3].tobytes().hex()}))
+"""
+
+
+def test_a_trace_stored_on_one_device_serves_two_with_the_same_bits(store, monkeypatch):
+    """The store keeps the per-device program: a run on two CPU devices with the seeds per
+    device of a one-device run (3) loads that run's trace, traces nothing, and gives its
+    seeds bit for bit the numbers one device gave them."""
+    import json
+    import subprocess
+    import sys
+    one, _ = _simulate(monkeypatch)
+    flags = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2"
+    env = {**os.environ, "XLA_FLAGS": flags, "VNSIM_JAX_CACHE": str(store.parent)}
+    done = subprocess.run([sys.executable, "-c", _ON_TWO_DEVICES], env=env, timeout=300,
+                          capture_output=True, text=True, cwd=engine.__file__.rsplit("/", 2)[0])
+    assert done.returncode == 0, done.stderr[-2000:]
+    two = json.loads(done.stdout.strip().splitlines()[-1])
+    assert two["devices"] == 2 and two["loaded"] and two["traced"] == []
+    assert two["bits"] == one.tobytes().hex()
 
 
 def test_the_store_keeps_the_most_recently_used_entries_under_its_bound(tmp_path):
