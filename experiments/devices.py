@@ -5,7 +5,7 @@ JAX's own machinery, nothing of ours: :func:`mesh` is ``jax.make_mesh`` over
 indices of a call are a global ``jax.Array`` sharded along the mesh's ``seeds`` axis
 (``NamedSharding(mesh, P("seeds"))``), the swept numbers are replicated, and each device
 runs the per-seed program on its own seeds (``jax.shard_map`` over ``seeds``:
-:func:`experiments.engine.seeded`; no collective in the program). Each seed's key is
+:func:`experiments.members.over_devices`; no collective in the program). Each seed's key is
 ``fold_in(key(base_seed), s)`` made inside the program, so a seed's numbers do not
 depend on which device, process or chunk runs it. Outputs stay on the devices until
 :func:`gather` brings them to the host once, at the end (``process_allgather`` across

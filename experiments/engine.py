@@ -157,24 +157,31 @@ def _build(spec: Experiment, program: Program, chunk: int, where, layout, distin
     per_device = chunk // where.devices.size
     t0 = time.perf_counter()
     stored = traces.entry(spec, program.statics, layout, params, per_device)
-    exported, lowered = traces.load(stored), None
-    loaded = exported is not None
-    if loaded:
-        try:
-            lowered = over_devices(exported.call, where).lower(*args)
-        except Exception:   # noqa: BLE001 - a stored trace this JAX cannot lower: trace again
-            traces.discard(stored)
-            loaded = False
-    if lowered is None:
+    lowered = _mapped(traces.load(stored), where, args)
+    loaded = lowered is not None
+    if not loaded:   # a miss, or a stored trace this JAX cannot lower: trace again
+        traces.discard(stored)
         exported = traces.export_and_store(seeded(spec, program.statics, layout),
                                            traces.shapes(params, per_device), stored)
-        lowered = (seeded(spec, program.statics, layout, where) if exported is None
-                   else over_devices(exported.call, where)).lower(*args)
+        lowered = _mapped(exported, where, args)
+    if lowered is None:   # not exportable, or its export not lowerable here: traced directly
+        lowered = seeded(spec, program.statics, layout, where).lower(*args)
     t1 = time.perf_counter()
     compiled = lowered.compile(compiler_options=compiler_options(spec))
     return compiled, {"lower_seconds": round(t1 - t0, 3), "trace_loaded": loaded,
                       "xla_seconds": round(time.perf_counter() - t1, 3),
                       "hlo_chars": len(lowered.as_text())}
+
+
+def _mapped(exported, where, args):
+    """The exported per-device program on the mesh ``where``, lowered for ``args``; None
+    where there is none or it fails to lower (then the engine traces)."""
+    if exported is None:
+        return None
+    try:
+        return over_devices(exported.call, where).lower(*args)
+    except Exception:   # noqa: BLE001 - not lowerable here: the caller traces instead
+        return None
 
 
 def _compile(spec: Experiment, program: Program, chunk: int, label: str, where, layout,

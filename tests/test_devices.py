@@ -1,6 +1,6 @@
 """Seeds sharded over devices give the numbers of one device: a seed's key does not depend
 on where it runs, and each device runs its own seeds with no collective (``jax.shard_map``
-over the ``seeds`` axis, :func:`experiments.engine.seeded`).
+over the ``seeds`` axis, :func:`experiments.members.over_devices`).
 
 Every experiment's tiny config runs on two CPU devices (``--xla_force_host_platform_device_count
 =2``, the setting that hung before :func:`experiments.devices.reserve_threads`) in one driver

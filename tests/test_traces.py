@@ -162,29 +162,56 @@ sys.path.insert(0, "tests")
 import test_traces as t
 from experiments import engine, traces
 traces._code = lambda spec: "toy-code-1"
-programs = engine.plan(t.TOY, t.ToyConfig(), [t.TOY.variants[0]], [])
-blocks, timings = engine.simulate(t.TOY, programs, 6, 0)
-print(json.dumps({"loaded": timings[0]["trace_loaded"], "devices": timings[0]["devices"],
-                  "traced": t.CALLS, "bits": blocks[0].metrics["value"][:3].tobytes().hex()}))
+
+
+class Broken:
+    def call(self, *args):
+        raise RuntimeError("this JAX cannot lower it")
+
+
+def run():
+    engine._COMPILED.clear()
+    programs = engine.plan(t.TOY, t.ToyConfig(), [t.TOY.variants[0]], [])
+    blocks, timings = engine.simulate(t.TOY, programs, 6, 0)
+    return {"loaded": timings[0]["trace_loaded"], "devices": timings[0]["devices"],
+            "traced": len(t.CALLS), "bits": blocks[0].metrics["value"].tobytes().hex()}
+
+
+out = {"stored": run()}
+load = traces.load
+traces.load = lambda path: Broken()   # a stored trace that fails to lower on the mesh
+out["broken"] = run()
+traces.load = load
+traces.export_and_store = lambda traced, args, stored: None   # not exportable: direct
+traces.folder = lambda: None
+out["direct"] = run()
+print(json.dumps(out))
 """
 
 
 def test_a_trace_stored_on_one_device_serves_two_with_the_same_bits(store, monkeypatch):
-    """The store keeps the per-device program: a run on two CPU devices with the seeds per
-    device of a one-device run (3) loads that run's trace, traces nothing, and gives its
-    seeds bit for bit the numbers one device gave them."""
+    """The store keeps the per-device program: a run of 6 seeds on two CPU devices (3 per
+    device) loads the trace a one-device run of 3 seeds per call stored, traces nothing,
+    and gives every seed bit for bit the number one device gave it. On the mesh, a stored
+    trace that fails to lower is traced again, and a program that cannot be exported runs
+    traced directly, with the same bits."""
     import json
     import subprocess
     import sys
-    one, _ = _simulate(monkeypatch)
+    monkeypatch.setattr(engine, "CHUNK", 3)   # one device: two calls of 3 seeds
+    monkeypatch.setattr(engine, "_COMPILED", {})
+    programs = engine.plan(TOY, ToyConfig(), [TOY.variants[0]], [])
+    blocks, _ = engine.simulate(TOY, programs, 6, 0)
+    one = blocks[0].metrics["value"].tobytes().hex()
     flags = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2"
     env = {**os.environ, "XLA_FLAGS": flags, "VNSIM_JAX_CACHE": str(store.parent)}
     done = subprocess.run([sys.executable, "-c", _ON_TWO_DEVICES], env=env, timeout=300,
                           capture_output=True, text=True, cwd=engine.__file__.rsplit("/", 2)[0])
     assert done.returncode == 0, done.stderr[-2000:]
     two = json.loads(done.stdout.strip().splitlines()[-1])
-    assert two["devices"] == 2 and two["loaded"] and two["traced"] == []
-    assert two["bits"] == one.tobytes().hex()
+    assert two["stored"] == {"loaded": True, "devices": 2, "traced": 0, "bits": one}
+    assert two["broken"] == {"loaded": False, "devices": 2, "traced": 1, "bits": one}
+    assert two["direct"] == {"loaded": False, "devices": 2, "traced": 2, "bits": one}
 
 
 def test_the_store_keeps_the_most_recently_used_entries_under_its_bound(tmp_path):
