@@ -9,9 +9,10 @@ as long as XLA's compile. This store keeps each program as JAX exports it
   (:func:`experiments.provenance.numbers_version`);
 - the members' static configs (sizes, families, switches: ``repr`` of each ``Static``), the
   params' layout (:class:`experiments.members.Layout`) and each param's shape and dtype;
-- the seeds per call on one device; the package versions (:func:`experiments.provenance.versions`: sim,
-  JAX, jaxlib, NumPy, optax, Python); every JAX setting of JAX's trace context (x64, the PRNG
-  and its seed offset, matmul precision, promotion, ...); the platform and device kind.
+- the seeds per call on one device; the package versions
+  (:func:`experiments.provenance.versions`: sim, JAX, jaxlib, NumPy, optax, Python); every JAX
+  setting of JAX's trace context (x64, the PRNG and its seed offset, matmul precision,
+  promotion, ...); the platform and the kind of this process's first device.
 
 The numbers a run passes (every field that is not static) are arguments, not part of the
 key: changing one and running again loads the stored trace, and JAX's cache then loads XLA's
@@ -145,8 +146,8 @@ def discard(path: Path | None) -> None:
 
 
 def export_and_store(traced, args, stored: Path | None):
-    """``traced`` exported for ``args`` (:func:`shapes`) and stored (best effort: no room, say, or flatbuffers
-    missing, then no entry); None where JAX cannot export it (a custom call without JAX's
+    """``traced`` exported for ``args`` (:func:`shapes`) and stored (best effort: no room, say,
+    or flatbuffers missing, then no entry); None where JAX cannot export it (a custom call without JAX's
     compatibility guarantee, say): that program is traced directly, every run."""
     import jax
     try:

@@ -7,6 +7,7 @@ under a second."""
 import dataclasses
 import os
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -206,7 +207,7 @@ def test_a_trace_stored_on_one_device_serves_two_with_the_same_bits(store, monke
     flags = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2"
     env = {**os.environ, "XLA_FLAGS": flags, "VNSIM_JAX_CACHE": str(store.parent)}
     done = subprocess.run([sys.executable, "-c", _ON_TWO_DEVICES], env=env, timeout=300,
-                          capture_output=True, text=True, cwd=engine.__file__.rsplit("/", 2)[0])
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr[-2000:]
     two = json.loads(done.stdout.strip().splitlines()[-1])
     assert two["stored"] == {"loaded": True, "devices": 2, "traced": 0, "bits": one}
