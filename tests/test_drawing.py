@@ -117,3 +117,36 @@ def test_a_title_wider_than_its_figure_is_wrapped_to_fit_and_a_short_one_is_kept
         else:
             assert fig.get_suptitle().count("\n") >= 2
         plt.close(fig)
+
+
+def test_math_strings_are_laid_out_once_per_process_and_the_figures_keep_their_bytes(
+        tmp_path, monkeypatch):
+    """The shared mathtext cache (:mod:`experiments.figures.mathtext_cache`) parses a math
+    label once for every figure of a process, not once per figure and file, and the PDF and
+    PNG are byte for byte those of matplotlib's own per-parser cache."""
+    import matplotlib.pyplot as plt
+    from matplotlib.mathtext import MathTextParser
+
+    from experiments.figures import mathtext_cache
+    from experiments.figures.plotting import save
+    if not mathtext_cache.shared():
+        assert not hasattr(getattr(MathTextParser, "_parse_cached", None), "__wrapped__")
+        return   # a matplotlib without the cache it wraps: nothing is changed
+
+    def draw(stem):
+        fig, ax = plt.subplots(figsize=(3, 2), constrained_layout=True)
+        ax.semilogx([1, 10, 100], [0.1, 0.5, 0.2], label=r"tilt $\pi_0 e^{\beta r}$")
+        ax.set(xlabel=r"KL($\pi$ || $\pi_0$) (nats)", ylabel=r"$s_{syc}$ (share)",
+               title=r"(a) $\kappa$ = 0.5")
+        ax.legend()
+        save(fig, tmp_path / stem)
+        return [(tmp_path / f"{stem}.{ext}").read_bytes() for ext in ("pdf", "png")]
+
+    shared = MathTextParser._parse_cached
+    draw("warm")   # the parses of this process so far, made
+    before = shared.cache_info()
+    again = draw("again")
+    after = shared.cache_info()
+    assert after.misses == before.misses and after.hits > before.hits
+    monkeypatch.setattr(MathTextParser, "_parse_cached", shared.original)
+    assert draw("matplotlib") == again

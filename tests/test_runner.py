@@ -225,7 +225,7 @@ def test_a_point_inside_a_sweep_is_bitwise_the_point_run_alone(tmp_path, monkeyp
     a new size compiles nothing."""
     from experiments import engine
     monkeypatch.setattr(engine, "_COMPILED", {})
-    base = ["loss_aversion", "--tiny", "--variant", "default"]
+    base = ["loss_aversion", "--tiny", "--variant", "default", "--no-figures"]
     assert main([*base, "--sweep", "experiment.beta=0.05,0.2,1", "--out",
                  str(tmp_path / "sweep")]) == 0
     compiled = len(engine._COMPILED)

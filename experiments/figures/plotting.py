@@ -13,8 +13,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from . import mathtext_cache  # noqa: E402
+
 plt.rcParams.update({"font.size": 9, "axes.titlesize": 9.5, "axes.labelsize": 9,
                      "legend.fontsize": 9, "pdf.fonttype": 42, "svg.fonttype": "none"})
+mathtext_cache.share_parses()   # each math string laid out once per process
 
 
 def band(ax, summary, method, metric, style, label=None, variant=None, where=None, min_x=None):
