@@ -106,3 +106,42 @@ def test_members_share_a_number_only_where_it_is_the_same_field_and_equal_everyw
     assert len(set(layout.where[:per_member])) == per_member   # one member: all apart
     one = engine.plan(spec, spec.tiny_config(), spec.variants[:1], sweep)[0]
     assert engine.param_layout(one)[0].where == tuple(range(per_member))
+
+
+def test_a_checkpoint_reading_is_one_function_however_many_learners_call_it():
+    """The readings every member takes of its scores (``learned_sets``' checkpoint metrics,
+    the policy experiments' ``setting_metrics``, ``surface_metrics``, E8's
+    ``hybrid_metrics``) are jitted: in a program where two learners read scores of one
+    shape, under vmap over seeds as the engine runs them, the lowered module defines each
+    reading once and calls it from both, with the numbers of the reading traced inline."""
+    from sim.specs import learned_sets as ls
+    from sim.specs.e08_hybrid import hybrid_metrics
+    from sim.specs.setting import setting_metrics, surface_metrics
+
+    for reading in (ls._reading, setting_metrics, surface_metrics, hybrid_metrics):
+        assert hasattr(reading, "lower"), reading   # a jitted function: one trace per shape
+
+    static = type("Static", (), {"eval_responses": 3})
+    e, n, k = 2, 5, 4
+    acceptable = jnp.arange(e * n).reshape(e, n) % 3 > 0
+    values = jnp.linspace(-1.0, 1.0, e * n).reshape(e, n)
+
+    def two_learners(thetas):
+        def scorer(sign):
+            def score(theta):
+                r = sign * theta[:, None] * values + jnp.arange(n, dtype=values.dtype)
+                return r, r > 0, jnp.argmax(r, axis=1)
+            return score
+        read = [ls.learned_sets(thetas, scorer(s), lambda t, rs: {}, acceptable, values, static)
+                for s in (1.0, -1.0)]
+        return read
+
+    thetas = jnp.linspace(0.5, 2.0, 2 * k * e).reshape(2, k, e)
+    text = jax.jit(jax.vmap(two_learners)).lower(thetas).as_text()
+    assert text.count("func.func private @_reading") == 1, text.count("@_reading")
+    assert text.count("call @_reading") == 2
+    jitted = jax.jit(jax.vmap(two_learners))(thetas)
+    with jax.disable_jit():
+        inline = jax.vmap(two_learners)(thetas)
+    for a, b in zip(jax.tree.leaves(jitted), jax.tree.leaves(inline)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)

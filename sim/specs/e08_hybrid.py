@@ -148,6 +148,7 @@ def split_counts(budgets: tuple, shares: tuple) -> tuple[tuple[int, int], ...]:
     return tuple((round(f * b), b - round(f * b)) for b in budgets for f in shares)
 
 
+@jax.jit   # traced once per shape: every member's call of it is one function
 def hybrid_metrics(setting, logp, excluded=None):
     """The policy metrics of E8 for (E, N) log-probabilities (module docstring), and
     ``over_refusal``: the share of acceptable responses the regime excludes, mean over

@@ -34,6 +34,22 @@ def mean_set_metrics(admitted, acceptable, values):
     return {k: jnp.mean(v) for k, v in per_context.items()}
 
 
+@jax.jit
+def _reading(state, adm, top1, rs, ps, rb, acceptable, values, values_sub):
+    """One checkpoint's reading of a scorer, whatever learner gave the scores: jitted, so
+    every member of a program with scores of one shape traces and lowers it once
+    (a call in the program, not a copy per member)."""
+    state = update_changes(state, adm, top1)
+    out = mean_set_metrics(adm, acceptable, values)
+    out["reopenings"] = jnp.mean(jnp.sum(state.reopened, axis=1).astype(values.dtype))
+    out["top1_flips"] = jnp.mean(state.flips.astype(values.dtype))
+    out["kendall_tau_true"] = jnp.mean(jax.vmap(kendall_tau_or_zero)(rs, values_sub))
+    out["ranking_drift"] = jnp.mean(jax.vmap(kendall_distance)(ps, rs))
+    if rb is not None:
+        out["ranking_drift_floor"] = jnp.mean(jax.vmap(kendall_distance)(rb, rs))
+    return state, out
+
+
 def learned_sets(thetas, score, extras, acceptable, values, static, boot=None):
     """Metrics at each checkpoint of a learned scorer: ``score(theta)`` gives
     (E, N) scores (higher = better), the admitted sets and the top-1 responses.
@@ -49,16 +65,10 @@ def learned_sets(thetas, score, extras, acceptable, values, static, boot=None):
         state, r_prev = carry
         theta, theta_boot = fits
         r, adm, top1 = score(theta)
-        state = update_changes(state, adm, top1)
-        out = mean_set_metrics(adm, acceptable, values)
-        out["reopenings"] = jnp.mean(jnp.sum(state.reopened, axis=1).astype(values.dtype))
-        out["top1_flips"] = jnp.mean(state.flips.astype(values.dtype))
         rs, ps = r[:, subset], r_prev[:, subset]
-        out["kendall_tau_true"] = jnp.mean(jax.vmap(kendall_tau_or_zero)(rs, values[:, subset]))
-        out["ranking_drift"] = jnp.mean(jax.vmap(kendall_distance)(ps, rs))
-        if theta_boot is not None:
-            rb = score(theta_boot)[0][:, subset]
-            out["ranking_drift_floor"] = jnp.mean(jax.vmap(kendall_distance)(rb, rs))
+        rb = None if theta_boot is None else score(theta_boot)[0][:, subset]
+        state, out = _reading(state, adm, top1, rs, ps, rb, acceptable, values,
+                              values[:, subset])
         out.update(extras(theta, rs))
         return (state, r), out
 

@@ -89,6 +89,7 @@ def violated_table(setting: PolicySetting) -> jax.Array:
         setting.contexts.belief_true, setting.contexts.features)
 
 
+@jax.jit   # traced once per shape: every member's call of it is one function
 def setting_metrics(setting: PolicySetting, logp: jax.Array) -> dict[str, jax.Array]:
     """The policy metrics every policy experiment reports, for (E, N) log-probabilities:
     ``sycophancy_rate``, ``sycophancy_gap`` (:mod:`sim.metrics`), and the means over
@@ -102,6 +103,7 @@ def setting_metrics(setting: PolicySetting, logp: jax.Array) -> dict[str, jax.Ar
             "kl_to_prior": jnp.mean(kl_to_prior(logp, setting.logp0))}
 
 
+@jax.jit   # traced once per shape: every member's call of it is one function
 def surface_metrics(setting: PolicySetting, logp: jax.Array) -> dict[str, jax.Array]:
     """``mean_length``, ``density`` and ``lc_value`` (module docstring), means over contexts."""
     world, dtype = setting.world, logp.dtype
