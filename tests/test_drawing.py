@@ -130,8 +130,8 @@ def test_math_strings_are_laid_out_once_per_process_and_the_figures_keep_their_b
     from experiments.figures import mathtext_cache
     from experiments.figures.plotting import save
     if not mathtext_cache.shared():
-        assert not hasattr(getattr(MathTextParser, "_parse_cached", None), "__wrapped__")
-        return   # a matplotlib without the cache it wraps: nothing is changed
+        assert mathtext_cache.wrappable() is None
+        return   # a matplotlib with another parse than the one it wraps: nothing is changed
 
     def draw(stem):
         fig, ax = plt.subplots(figsize=(3, 2), constrained_layout=True)
@@ -150,3 +150,23 @@ def test_math_strings_are_laid_out_once_per_process_and_the_figures_keep_their_b
     assert after.misses == before.misses and after.hits > before.hits
     monkeypatch.setattr(MathTextParser, "_parse_cached", shared.original)
     assert draw("matplotlib") == again
+
+
+def test_a_matplotlib_with_another_parse_is_left_as_it_is(monkeypatch):
+    """The shared cache wraps only the parse it knows (matplotlib 3.10 on: hinting passed in,
+    so it is in the key); an older four-argument parse, or none at all, is left alone."""
+    import functools
+
+    from matplotlib.mathtext import MathTextParser
+
+    from experiments.figures import mathtext_cache
+
+    @functools.lru_cache(50)
+    def older(self, s, dpi, prop, antialiased):   # matplotlib 3.8's, hinting read inside
+        return None
+
+    monkeypatch.setattr(MathTextParser, "_parse_cached", older)
+    assert mathtext_cache.wrappable() is None and not mathtext_cache.share_parses()
+    assert MathTextParser._parse_cached is older
+    monkeypatch.delattr(MathTextParser, "_parse_cached")
+    assert not mathtext_cache.share_parses() and not mathtext_cache.shared()

@@ -113,7 +113,8 @@ def test_a_checkpoint_reading_is_one_function_however_many_learners_call_it():
     the policy experiments' ``setting_metrics``, ``surface_metrics``, E8's
     ``hybrid_metrics``) are jitted: in a program where two learners read scores of one
     shape, under vmap over seeds as the engine runs them, the lowered module defines each
-    reading once and calls it from both, with the numbers of the reading traced inline."""
+    reading once and calls it from both, with the numbers it gives without jit. (The other
+    three are checked to be jitted; ``learned_sets``' reading stands for how jit shares.)"""
     from sim.specs import learned_sets as ls
     from sim.specs.e08_hybrid import hybrid_metrics
     from sim.specs.setting import setting_metrics, surface_metrics

@@ -3,30 +3,45 @@
 Matplotlib caches a parsed math string (``$\\pi_0 e^{\\beta r}$``) per *parser*, and every
 renderer makes its own parser: each figure's layout, its PDF and its PNG parse every label,
 legend entry and title with math again (E2's six figures of a tiny run: 1,044 parses of 30
-strings). The parse is pure in (output type, string, dpi, font, antialiasing, hinting), so
-:func:`share_parses` keys one process-wide cache on those and nothing else. The figures are
-byte for byte what matplotlib draws without it (``tests/test_drawing.py``); E2's figures of
-a tiny run draw about 18% faster (docs/performance.md).
+strings). A parse depends on (output type, string, dpi, font, antialiasing, hinting) and on
+the ``mathtext.*`` rcParams, which :mod:`experiments.figures.plotting` never changes after
+import; :func:`share_parses` keys one process-wide cache on the former. (Code that changes
+``mathtext.*`` settings between figures would get parses made under the old ones.) The
+figures are byte for byte what matplotlib draws without it (``tests/test_drawing.py``); E2's
+six tiny figures are redrawn in 30.7 s instead of 36.8 s (docs/performance.md).
 
-Where a matplotlib release no longer has the cached method this wraps
-(``MathTextParser._parse_cached`` with its ``lru_cache``), nothing is changed: the figures
-are the same, only slower.
+Where a matplotlib release has another cached method than the one this wraps
+(``MathTextParser._parse_cached(self, s, dpi, prop, antialiased, load_glyph_flags)`` with
+its ``lru_cache``: 3.10 and later), nothing is changed: the figures are the same, only slower.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 
 from matplotlib.mathtext import MathTextParser
 
-__all__ = ["share_parses", "shared"]
+__all__ = ["share_parses", "shared", "wrappable"]
 
 _parsers: dict[str, MathTextParser] = {}
+_ARGS = ["self", "s", "dpi", "prop", "antialiased", "load_glyph_flags"]
 
 
 def shared() -> bool:
     """Whether math strings are parsed once per process (:func:`share_parses` took)."""
-    return getattr(MathTextParser._parse_cached, "_vnsim_shared", False)
+    return getattr(getattr(MathTextParser, "_parse_cached", None), "_vnsim_shared", False)
+
+
+def wrappable():
+    """Matplotlib's per-parser parse (the function its ``lru_cache`` wraps), or None where
+    this matplotlib has another one (then :func:`share_parses` changes nothing)."""
+    unbound = getattr(getattr(MathTextParser, "_parse_cached", None), "__wrapped__", None)
+    try:
+        ok = unbound is not None and list(inspect.signature(unbound).parameters) == _ARGS
+    except (TypeError, ValueError):
+        ok = False
+    return unbound if ok else None
 
 
 def share_parses(size: int = 4096) -> bool:
@@ -34,7 +49,7 @@ def share_parses(size: int = 4096) -> bool:
     returns whether it did (False where matplotlib's internals differ)."""
     if shared():
         return True
-    unbound = getattr(MathTextParser._parse_cached, "__wrapped__", None)
+    unbound = wrappable()
     if unbound is None:
         return False
 
