@@ -33,11 +33,16 @@ admit the responses on which no known or learned rule fires; the cost model admi
 true acceptable fraction (it is told q(c), which the others must learn).
 
 Learners that differ only in numbers are one program: families and fits are static
-choices of the config; nothing here adds a compiled program per learner beyond its own.
+choices of the config; nothing here adds a compiled program per learner beyond its own. Each learner's
+scoring is a jitted function of only what it reads (its family, not the whole static
+config), so the members of a program that score alike (E1's batch and online fits of one
+learner, the fit and its bootstrap refit, every checkpoint) trace and lower it once and call
+it (:func:`sim.specs.learned_sets.learned_sets`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -130,6 +135,11 @@ def _rule_fit(key, world, rejections, weight, steps, params, static):
 
 def _rule_score(fitted, world: World, contexts: Contexts, acceptable, params, static):
     """Score -(known rules violated + a false flag's cut): the feasible set F_n is score 0."""
+    return _rule_scored(fitted, world, contexts)
+
+
+@jax.jit   # every scoring of one shape in a program is one function (module docstring)
+def _rule_scored(fitted, world: World, contexts: Contexts):
     idx = jnp.arange(world.features.shape[0])
     violated = jax.vmap(lambda b, c: violated_prohibitions(world, idx, b, c))(
         contexts.belief_true, contexts.features)                               # (E, N, R)
@@ -154,7 +164,12 @@ def _named_fit(key, world, rejections, weight, steps, params, static):
 
 
 def _named_score(theta, world, contexts, acceptable, params, static):
-    c = named_costs(theta, static.learner.family, world, contexts)
+    return _named_scored(theta, static.learner.family, world, contexts)
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _named_scored(theta, family: str, world, contexts):
+    c = named_costs(theta, family, world, contexts)
     return Scored(-c, admitted_by_cost(c), _top1(-c))
 
 
@@ -167,7 +182,12 @@ def _cost_fit(key, world, rejections, weight, steps, params, static):
 
 
 def _cost_score(theta, world, contexts, acceptable, params, static):
-    c = cost_table(theta, static.cost.family, world, contexts)
+    return _cost_scored(theta, static.cost.family, world, contexts)
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _cost_scored(theta, family: str, world, contexts):
+    c = cost_table(theta, family, world, contexts)
     return Scored(-c, admitted_by_cost(c), _top1(-c))
 
 
@@ -182,8 +202,13 @@ def _reward_fit(key, world, comparisons, weight, steps, params, static):
 
 
 def _reward_score(theta, world, contexts, acceptable, params, static):
-    r = ensemble_rewards(theta, static.learner.family, world, contexts, params.learner,
-                         static.learner)
+    return _reward_scored(theta, world, contexts, acceptable, params.learner, static.learner)
+
+
+@functools.partial(jax.jit, static_argnums=5)
+def _reward_scored(theta, world, contexts, acceptable, learner_params, learner_static):
+    r = ensemble_rewards(theta, learner_static.family, world, contexts, learner_params,
+                         learner_static)
     q = jnp.mean(acceptable, axis=1)
     return Scored(r, jax.vmap(admitted_top)(r, q), _top1(r))
 

@@ -146,3 +146,39 @@ def test_a_checkpoint_reading_is_one_function_however_many_learners_call_it():
         inline = jax.vmap(two_learners)(thetas)
     for a, b in zip(jax.tree.leaves(jitted), jax.tree.leaves(inline)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
+
+
+def test_learners_that_score_alike_call_one_scoring_function():
+    """Every learner's scoring (:mod:`sim.learners`) is jitted on only what it reads (its
+    family, the learner's own sections), so two members whose static configs differ
+    elsewhere (as E1's batch and online fits do) lower one scoring function and call it
+    twice, where each had its own copy."""
+    import dataclasses
+
+    from sim import split
+    from sim.learners import LEARNERS, collect_labels
+    from sim.specs.e01_convergence import SPEC, _evaluation
+    from sim.world import sample_world
+
+    config = SPEC.tiny()
+    static, params = split(config)
+    other, _ = split(dataclasses.replace(config, labels=config.labels + 1))
+    assert static != other
+
+    def both(key):
+        world = sample_world(key, params.world, static.world)
+        contexts, _, acceptable = _evaluation(key, world, static.eval_contexts)
+        out = []
+        for learner in LEARNERS.values():
+            labels = collect_labels(learner.signal, key, world, params, static, static.labels)
+            weight = jnp.ones((static.labels,), world.features.dtype)
+            fitted = learner.fit(key, world, labels, weight, (static.labels,), params, static)
+            last = jax.tree.map(lambda a: a[-1], fitted)
+            out += [learner.score(last, world, contexts, acceptable, params, s)
+                    for s in (static, other)]
+        return out
+
+    text = jax.jit(both).lower(jax.random.key(0)).as_text()
+    for name in ("_rule_scored", "_named_scored", "_cost_scored", "_reward_scored"):
+        assert text.count(f"func.func private @{name}") == 1, name
+        assert text.count(f"call @{name}(") == 2, name
