@@ -147,8 +147,8 @@ def discard(path: Path | None) -> None:
 
 def export_and_store(traced, args, stored: Path | None):
     """``traced`` exported for ``args`` (:func:`shapes`) and stored (best effort: no room, say,
-    or flatbuffers missing, then no entry); None where JAX cannot export it (a custom call without JAX's
-    compatibility guarantee, say): that program is traced directly, every run."""
+    or flatbuffers missing, then no entry); None where JAX cannot export it (a custom call
+    without JAX's compatibility guarantee, say): that program is traced directly, every run."""
     import jax
     try:
         exported = jax.export.export(traced)(*args)

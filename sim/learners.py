@@ -33,11 +33,11 @@ admit the responses on which no known or learned rule fires; the cost model admi
 true acceptable fraction (it is told q(c), which the others must learn).
 
 Learners that differ only in numbers are one program: families and fits are static
-choices of the config; nothing here adds a compiled program per learner beyond its own. Each learner's
-scoring is a jitted function of only what it reads (its family, not the whole static
-config), so the members of a program that score alike (E1's batch and online fits of one
-learner, the fit and its bootstrap refit, every checkpoint) trace and lower it once and call
-it (:func:`sim.specs.learned_sets.learned_sets`).
+choices of the config; nothing here adds a compiled program per learner beyond its own.
+Each learner's scoring is a jitted function of only what it reads (its family, not the
+whole static config), so the members of a program that score alike (E1's batch and online
+fits of one learner, the fit and its bootstrap refit, every checkpoint) trace and lower it
+once and call it (:func:`sim.specs.learned_sets.learned_sets`).
 """
 
 from __future__ import annotations
