@@ -1,7 +1,8 @@
 """``python -m experiments compare DIR_A DIR_B``: what differs between two runs of one
 experiment.
 
-It prints the config fields that differ (from each ``meta.json``), then, for every
+It prints the config fields that differ (from each ``meta.json``), whether the code that
+computes the numbers and the machine differ (:func:`provenance_changes`), then, for every
 variant, method, metric and sweep point the two runs share, the difference A - B at the
 method's last x (the largest budget, the last step; ``--every-x`` for all), with a 95%
 bootstrap band (:mod:`experiments.stats`): **paired** over seeds when both runs drew the
@@ -38,6 +39,25 @@ def config_changes(meta_a: dict, meta_b: dict) -> list[str]:
          "base_seed": meta_b.get("base_seed"), "sweep": meta_b.get("sweep")}
     return [f"{k}: {a.get(k)} -> {b.get(k)}" for k in sorted(set(a) | set(b))
             if a.get(k) != b.get(k)]
+
+
+def _machine(meta: dict) -> str:
+    m = meta.get("machine")
+    return f"{m.get('cpu')} ({m.get('isa')}, {m.get('arch')})" if m else "not recorded"
+
+
+def provenance_changes(meta_a: dict, meta_b: dict) -> list[str]:
+    """``code: ...`` and ``machine: ...`` lines: the same, or A's -> B's. The same code,
+    config and seed give bitwise the same numbers on one machine; on two machines XLA's
+    CPU code may differ (:func:`experiments.provenance.machine`), and so may the last bits."""
+    code_a, code_b = meta_a.get("code_version"), meta_b.get("code_version")
+    lines = ["code: the same" if code_a == code_b else f"code: {code_a} -> {code_b}"]
+    mach_a, mach_b = _machine(meta_a), _machine(meta_b)
+    lines.append("machine: the same" if mach_a == mach_b else
+                 f"machine: {mach_a} -> {mach_b} (XLA compiles for each machine's instruction "
+                 "set: the same code and seed may differ in the last bits, and fits that "
+                 "amplify rounding carry it further)")
+    return lines
 
 
 def _results(folder: Path):
@@ -104,6 +124,7 @@ def main(argv) -> int:
     changes = config_changes(ledger.read_meta(a_dir), ledger.read_meta(b_dir))
     print(f"A = {a_dir}\nB = {b_dir}")
     print("config: " + ("; ".join(changes) if changes else "the same"))
+    print("\n".join(provenance_changes(ledger.read_meta(a_dir), ledger.read_meta(b_dir))))
     shown = [r for r in rows if args.all or not (r[2] <= 0.0 <= r[3] or abs(r[1]) <= r[5])]
     shown.sort(key=lambda r: -abs(r[1]) / r[4])
     how = "paired over seeds" if paired else "unpaired (different base seeds)"

@@ -95,6 +95,30 @@ def versions() -> dict:
             "python": platform.python_version()}
 
 
+# The instruction sets XLA's CPU compiler may target, best first (as /proc/cpuinfo names them).
+_ISAS = ("avx512f", "avx2", "avx", "sse4_2")
+
+
+def machine(cpuinfo: str | None = None) -> dict:
+    """What the same code and seed need to give the same bits: the CPU model and the best
+    instruction set XLA can compile for (``meta.json``'s ``machine``). XLA's CPU code
+    differs between, say, AVX2 and AVX-512 machines (other vector widths, other orders of
+    summation), so two machines can differ in the last bits, and fits that amplify rounding
+    (sampled training, rank metrics) carry that further. ``cpuinfo``: the text of
+    ``/proc/cpuinfo`` (read when None; elsewhere than Linux, ``platform.processor()``)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
+    flags = re.search(r"^flags\s*:\s*(.+)$", cpuinfo, re.M)
+    have = set(flags.group(1).split()) if flags else set()
+    return {"cpu": model.group(1).strip() if model else (platform.processor() or "unknown"),
+            "isa": next((i for i in _ISAS if i in have), "unknown"),
+            "arch": platform.machine()}
+
+
 def dirty_note(commit: str | None = None) -> str:
     """One line when tracked files differ from the commit (the run records ``-dirty``)."""
     commit = git_commit() if commit is None else commit

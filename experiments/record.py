@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from . import drawing, glossary, headline, interrupt, results
-from .provenance import dirty_note, figure_version, git_commit, numbers_version, versions
+from .provenance import dirty_note, figure_version, git_commit, machine, numbers_version, versions
 
 
 def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, programs, blocks,
@@ -37,6 +37,7 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
                 summary_rows=len(summary_rows),
                 versions=versions(), git_commit=commit,
                 devices=[str(d) for d in jax.devices()], platform=platform.platform(),
+                machine=machine(),
                 command=command, rerun=f"git checkout {commit.split('-')[0]} && {command}",
                 started=started, programs=timings,
                 compile_seconds=round(sum(t["compile_seconds"] for t in timings), 3),
