@@ -2,7 +2,8 @@
 experiment.
 
 It prints the config fields that differ (from each ``meta.json``), whether the code that
-computes the numbers and the machine differ (:func:`provenance_changes`), then, for every
+computes the numbers, the package versions and the machine differ
+(:func:`provenance_changes`), then, for every
 variant, method, metric and sweep point the two runs share, the difference A - B at the
 method's last x (the largest budget, the last step; ``--every-x`` for all), with a 95%
 bootstrap band (:mod:`experiments.stats`): **paired** over seeds when both runs drew the
@@ -41,23 +42,31 @@ def config_changes(meta_a: dict, meta_b: dict) -> list[str]:
             if a.get(k) != b.get(k)]
 
 
-def _machine(meta: dict) -> str:
-    m = meta.get("machine")
-    return f"{m.get('cpu')} ({m.get('isa')}, {m.get('arch')})" if m else "not recorded"
+def _same(name: str, a, b, show) -> str:
+    """``name: the same``, ``name: A -> B``, or, where a side did not record it (older
+    runs), which: never "the same" for what is not known."""
+    if a is None or b is None:
+        missing = " and ".join(side for side, v in (("A", a), ("B", b)) if v is None)
+        return f"{name}: not recorded in {missing}"
+    return f"{name}: the same" if a == b else f"{name}: {show(a)} -> {show(b)}"
 
 
 def provenance_changes(meta_a: dict, meta_b: dict) -> list[str]:
-    """``code: ...`` and ``machine: ...`` lines: the same, or A's -> B's. The same code,
-    config and seed give bitwise the same numbers on one machine; on two machines XLA's
-    CPU code may differ (:func:`experiments.provenance.machine`), and so may the last bits."""
-    code_a, code_b = meta_a.get("code_version"), meta_b.get("code_version")
-    lines = ["code: the same" if code_a == code_b else f"code: {code_a} -> {code_b}"]
-    mach_a, mach_b = _machine(meta_a), _machine(meta_b)
-    lines.append("machine: the same" if mach_a == mach_b else
-                 f"machine: {mach_a} -> {mach_b} (XLA compiles for each machine's instruction "
-                 "set: the same code and seed may differ in the last bits, and fits that "
-                 "amplify rounding carry it further)")
-    return lines
+    """``code``, ``versions`` and ``machine`` lines, each the same or A's -> B's. The same
+    code, package versions, config and seed give bitwise the same numbers on one machine;
+    on two machines XLA's CPU code may differ (:func:`experiments.provenance.machine`), and
+    so may the last bits."""
+    def machine(m):
+        return f"{m.get('cpu')} ({m.get('isa')}, {m.get('arch')}, flags {m.get('flags')})"
+
+    def versions(v):
+        return ", ".join(f"{k} {v[k]}" for k in sorted(v))
+    mach = _same("machine", meta_a.get("machine"), meta_b.get("machine"), machine)
+    if " -> " in mach:
+        mach += (" (XLA compiles for each machine's instructions: the same code and seed may "
+                 "differ in the last bits, and fits that amplify rounding carry it further)")
+    return [_same("code", meta_a.get("code_version"), meta_b.get("code_version"), str),
+            _same("versions", meta_a.get("versions"), meta_b.get("versions"), versions), mach]
 
 
 def _results(folder: Path):
@@ -121,10 +130,11 @@ def main(argv) -> int:
         rows, paired = differences(a_dir, b_dir, args.every_x)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    changes = config_changes(ledger.read_meta(a_dir), ledger.read_meta(b_dir))
+    meta_a, meta_b = ledger.read_meta(a_dir), ledger.read_meta(b_dir)
+    changes = config_changes(meta_a, meta_b)
     print(f"A = {a_dir}\nB = {b_dir}")
     print("config: " + ("; ".join(changes) if changes else "the same"))
-    print("\n".join(provenance_changes(ledger.read_meta(a_dir), ledger.read_meta(b_dir))))
+    print("\n".join(provenance_changes(meta_a, meta_b)))
     shown = [r for r in rows if args.all or not (r[2] <= 0.0 <= r[3] or abs(r[1]) <= r[5])]
     shown.sort(key=lambda r: -abs(r[1]) / r[4])
     how = "paired over seeds" if paired else "unpaired (different base seeds)"

@@ -95,27 +95,34 @@ def versions() -> dict:
             "python": platform.python_version()}
 
 
-# The instruction sets XLA's CPU compiler may target, best first (as /proc/cpuinfo names them).
-_ISAS = ("avx512f", "avx2", "avx", "sse4_2")
+# Instruction sets XLA's CPU compiler may use, best first, as /proc/cpuinfo names them
+# (x86 ``flags``, ARM ``Features``).
+_ISAS = ("avx512f", "avx2", "avx", "sse4_2", "sve2", "sve", "asimd")
 
 
 def machine(cpuinfo: str | None = None) -> dict:
-    """What the same code and seed need to give the same bits: the CPU model and the best
-    instruction set XLA can compile for (``meta.json``'s ``machine``). XLA's CPU code
-    differs between, say, AVX2 and AVX-512 machines (other vector widths, other orders of
-    summation), so two machines can differ in the last bits, and fits that amplify rounding
-    (sampled training, rank metrics) carry that further. ``cpuinfo``: the text of
-    ``/proc/cpuinfo`` (read when None; elsewhere than Linux, ``platform.processor()``)."""
+    """The CPU a run's last bits depend on (``meta.json``'s ``machine``): its model
+    (``platform.processor()`` where cpuinfo names none; ARM's implementer and part), the best
+    of ``_ISAS`` its flags list, and a hash of the whole flag list (two hosts of one model
+    name can offer XLA different extensions). XLA compiles for the instructions it finds, so
+    two machines can order a sum differently and differ in the last bits, which sampled
+    training and rank metrics carry further; package versions and ``XLA_FLAGS`` matter
+    too (``versions``). ``cpuinfo``: the text of ``/proc/cpuinfo`` (read when None)."""
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text()
         except OSError:
             cpuinfo = ""
-    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
-    flags = re.search(r"^flags\s*:\s*(.+)$", cpuinfo, re.M)
-    have = set(flags.group(1).split()) if flags else set()
-    return {"cpu": model.group(1).strip() if model else (platform.processor() or "unknown"),
-            "isa": next((i for i in _ISAS if i in have), "unknown"),
+
+    def field(name):
+        found = re.search(rf"^{name}\s*:\s*(.+)$", cpuinfo, re.M)
+        return found.group(1).strip() if found else ""
+
+    flags = sorted(set((field("flags") or field("Features")).split()))
+    arm = " ".join(f"{k} {field(k)}" for k in ("CPU implementer", "CPU part") if field(k))
+    return {"cpu": field("model name") or arm or platform.processor() or "unknown",
+            "isa": next((i for i in _ISAS if i in flags), "unknown"),
+            "flags": hashlib.sha256(" ".join(flags).encode()).hexdigest()[:12] if flags else "",
             "arch": platform.machine()}
 
 

@@ -67,28 +67,37 @@ def test_compare_pairs_seeds_and_finds_the_changed_number(two_runs, capsys):
     assert main(["compare", str(folder_b), str(folder)]) == 0
     out = capsys.readouterr().out
     assert "config: experiment.beta: 1.0 -> 0.1" in out and "rows differ" in out
-    assert "code: the same" in out and "machine: the same" in out
+    assert "code: the same" in out and "versions: the same" in out and "machine: the same" in out
 
 
 def test_a_run_records_its_machine_and_compare_names_a_change_of_machine(two_runs):
-    """Bits are promised on one machine only: meta.json names the CPU and the best
-    instruction set XLA compiles for, read from /proc/cpuinfo, and compare says when two
-    runs come from different machines or code."""
+    """Bits are promised on one machine only: meta.json names the CPU, the best instruction
+    set its flags list and a hash of the flags (x86 ``flags``, ARM ``Features``), and compare
+    says when code, package versions or machine differ, and never "the same" for a run that
+    did not record it."""
     from experiments.provenance import machine
     _, (df, folder), _ = two_runs
     meta = ledger.read_meta(folder)
-    assert set(meta["machine"]) == {"cpu", "isa", "arch"} and meta["machine"]["cpu"]
+    assert set(meta["machine"]) == {"cpu", "isa", "flags", "arch"}
+    assert meta["machine"] == machine()
     avx2 = "model name\t: Some CPU 9000\nflags\t\t: fpu sse4_2 avx avx2 fma\n"
     assert machine(avx2)["cpu"] == "Some CPU 9000" and machine(avx2)["isa"] == "avx2"
-    assert machine(avx2.replace(" avx2", " avx2 avx512f"))["isa"] == "avx512f"
-    assert machine("")["isa"] == "unknown"
-    other = dict(meta, machine=machine(avx2), code_version="0" * 12)
-    code, mach = comparison.provenance_changes(meta, other)
+    wider = machine(avx2.replace(" avx2", " avx2 avx512f"))
+    assert wider["isa"] == "avx512f" and wider["flags"] != machine(avx2)["flags"]
+    arm = "Features\t: fp asimd sve\nCPU implementer\t: 0x41\nCPU part\t: 0xd0c\n"
+    assert machine(arm)["isa"] == "sve" and machine(arm)["cpu"] == "CPU implementer 0x41 CPU part 0xd0c"
+    assert machine("")["isa"] == "unknown" and machine("")["flags"] == ""
+    other = dict(meta, machine=machine(avx2), code_version="0" * 12,
+                 versions=dict(meta["versions"], jax="9.9"))
+    code, versions, mach = comparison.provenance_changes(meta, other)
     assert code == f"code: {meta['code_version']} -> {'0' * 12}"
+    assert versions.startswith("versions: ") and "jax 9.9" in versions
     assert mach.startswith(f"machine: {meta['machine']['cpu']} (") and "Some CPU 9000 (avx2" in mach
-    assert comparison.provenance_changes(meta, dict(meta)) == ["code: the same",
-                                                               "machine: the same"]
-    assert "not recorded" in comparison.provenance_changes(meta, {})[1]
+    assert comparison.provenance_changes(meta, dict(meta)) == [
+        "code: the same", "versions: the same", "machine: the same"]
+    assert comparison.provenance_changes({}, {}) == [
+        f"{k}: not recorded in A and B" for k in ("code", "versions", "machine")]
+    assert comparison.provenance_changes(meta, {})[2] == "machine: not recorded in B"
 
 
 def test_the_headline_names_the_settings_a_run_changed():
