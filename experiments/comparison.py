@@ -61,8 +61,9 @@ def provenance_changes(meta_a: dict, meta_b: dict) -> list[str]:
 
     def versions(v):
         return ", ".join(f"{k} {v[k]}" for k in sorted(v))
-    mach = _same("machine", meta_a.get("machine"), meta_b.get("machine"), machine)
-    if " -> " in mach:
+    mach_a, mach_b = meta_a.get("machine"), meta_b.get("machine")
+    mach = _same("machine", mach_a, mach_b, machine)
+    if None not in (mach_a, mach_b) and mach_a != mach_b:
         mach += (" (XLA compiles for each machine's instructions: the same code and seed may "
                  "differ in the last bits, and fits that amplify rounding carry it further)")
     return [_same("code", meta_a.get("code_version"), meta_b.get("code_version"), str),

@@ -93,6 +93,7 @@ def test_a_run_records_its_machine_and_compare_names_a_change_of_machine(two_run
     assert code == f"code: {meta['code_version']} -> {'0' * 12}"
     assert versions.startswith("versions: ") and "jax 9.9" in versions
     assert mach.startswith(f"machine: {meta['machine']['cpu']} (") and "Some CPU 9000 (avx2" in mach
+    assert "last bits" in mach and "last bits" not in comparison.provenance_changes(meta, {})[2]
     assert comparison.provenance_changes(meta, dict(meta)) == [
         "code: the same", "versions: the same", "machine: the same"]
     assert comparison.provenance_changes({}, {}) == [
