@@ -5,7 +5,9 @@ import dataclasses
 import functools
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from sim.config import split
 from sim.keys import seed_keys
@@ -67,13 +69,46 @@ def test_e3_metrics_are_finite_and_start_at_the_prior():
         assert np.all(np.abs(out["kl_to_prior"][:, 0]) < 1e-5)
 
 
-def test_kl_optimum_reference_matches_the_kl_of_reinforce():
-    """The reference has REINFORCE's KL (until the tilt family's largest KL) and, being the
-    KL-constrained optimum, at least its pass@1."""
+def test_kl_optimum_reference_matches_the_kl_of_reinforce_before_the_runs_part():
+    """End to end: the kl_optimum variant's reference has REINFORCE's KL at the first
+    checkpoints. The variant trains its own REINFORCE in another compiled program; sampled
+    training is chaotic, so past the first checkpoints the two runs part in the last bits
+    whatever the reference does (measured: under other XLA emitters they part at step 4 of
+    10). The property at every checkpoint is the next test's, on the tilt itself."""
     ref, rl = quick("kl_optimum"), quick("reinforce")
-    close = np.isclose(ref["kl_to_prior"], rl["kl_to_prior"], rtol=1e-3, atol=1e-4)
-    assert close[:, :2].all() and np.all(close | (ref["kl_to_prior"] < rl["kl_to_prior"]))
-    assert np.all(ref["pass_at_1"][:, -1] >= rl["pass_at_1"][:, -1] - 1e-4)
+    np.testing.assert_allclose(ref["kl_to_prior"][:, :2], rl["kl_to_prior"][:, :2],
+                               rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_matched_tilt_has_the_policys_kl_and_at_least_its_pass_at_1(seed, x64):
+    """The reference of variant kl_optimum (sim/specs/e03_negative_only.py, _matched_tilt), in
+    float64: for a policy pi with mean KL(pi || pi0) = t over the contexts, the tilt
+    pi0 exp(beta R) / Z found by bisection has mean KL t (where t is below the family's
+    largest, beta = 50), and, being the maximiser of E R - KL / beta with one beta for every
+    context (the Lagrangian of max E R subject to mean KL <= t), at least pi's mean reward,
+    so at least its pass@1 (R = 2 [acceptable] - 1 makes E R = 2 pass@1 - 1). The rival pi
+    tilts each context by its own beta, which is optimal context by context but not for the
+    mean, so the margin is small."""
+    from sim.metrics import kl_to_prior, pass_at_k
+    from sim.policies import tilt
+    from sim.specs.e03_negative_only import _matched_tilt
+    k0, k1, k2 = jax.random.split(jax.random.key(seed), 3)
+    logp0 = jax.nn.log_softmax(jax.random.normal(k0, (6, 40), jnp.float64), axis=-1)
+    acceptable = jax.random.uniform(k1, (6, 40), jnp.float64) < 0.3
+    reward = jnp.where(acceptable, 1.0, -1.0)
+    # the closest rivals: each context on the tilt family itself, at its own beta
+    beta = (0.3, 1.0, 3.0, 100.0)[seed] * jax.random.uniform(k2, (6, 1), jnp.float64, 0.2, 1.8)
+    logp = tilt(logp0, reward, beta)
+    target = jnp.mean(kl_to_prior(logp, logp0))
+    matched = _matched_tilt(logp0, reward, target)
+    largest = jnp.mean(kl_to_prior(tilt(logp0, reward, 50.0), logp0))
+    kl = jnp.mean(kl_to_prior(matched, logp0))
+    if target < largest:
+        np.testing.assert_allclose(kl, target, rtol=1e-6)
+    else:
+        np.testing.assert_allclose(kl, largest, rtol=1e-6)
+    assert pass_at_k(matched, acceptable, 1) >= pass_at_k(logp, acceptable, 1) - 1e-12
 
 
 def test_every_objective_raises_pass_at_1_and_lowers_violations():
