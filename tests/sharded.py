@@ -3,7 +3,7 @@
 ten experiments in turn under a timeout (numbers only: ``--no-figures``), and its
 ``results.csv`` files must have the rows of
 the session's one-device ``all --tiny`` run (``tests/conftest.py``) and values within
-:data:`TOLERANCE` (:data:`LOOSER` for the metrics it names, with the reason)."""
+:data:`TOLERANCE` (:data:`LOOSER` for the experiments' metrics it names, with the reason)."""
 
 from __future__ import annotations
 
@@ -31,10 +31,22 @@ TIMEOUT_S = 1500
 # mesh traced its own program: E5 bitwise, E8 within 6e-8; with one seed per device, a batch
 # that fuses differently, E5's policy value moved 1.7e-5).
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
-# E7's scaling-law parameters are a nonlinear least-squares fit of the gain against sqrt(KL)
-# through ten points, which amplifies that rounding about tenfold (measured: up to 1.6e-5).
-LOOSER = {metric: {"rtol": 1e-4, "atol": 1e-6}
-          for metric in ("alpha_bon", "alpha_rl", "beta_bon", "beta_rl")}
+# Looser, per (experiment, metric), with the reason:
+# - E7's scaling-law parameters are a nonlinear least-squares fit of the gain against sqrt(KL)
+#   through ten points, which amplifies that rounding about tenfold (measured: up to 1.6e-5).
+# - E6 at its largest shift (s = 2): the training window puts the labels on a few responses,
+#   so the reward model is extrapolated to values of order -500 elsewhere and the tilt by it
+#   is nearly an argmax over near-tied responses. Under the suite's XLA emitters
+#   (tests/conftest.py) the two-device module rounds differently from the one-device one and
+#   that moves mass between the near-ties: measured up to 1.5e-3 relative (value_in of the
+#   tilt, seed 1) and 8.2e-4 absolute on a rate (violation_in), at s = 2 only; under XLA's
+#   default emitters the two agreed within 1e-5. A sharding error (a seed's or a key's
+#   mix-up) moves these by tenths of a rate and hundreds of a value.
+LOOSER = {**{("returns", metric): {"rtol": 1e-4, "atol": 1e-6}
+             for metric in ("alpha_bon", "alpha_rl", "beta_bon", "beta_rl")},
+          **{("shift", metric): {"rtol": 5e-3, "atol": 2e-3}
+             for metric in ("adherence_gap", "violation_in", "violation_shift", "value_in",
+                            "value_shift")}}
 
 
 def driver(out: Path, extra: list[str]) -> list[str]:
@@ -94,5 +106,5 @@ def _same(found: dict, reference: dict) -> None:
         metrics = np.array([r[column] for r in rows[1:]])
         for metric in np.unique(metrics):
             at = metrics == metric
-            np.testing.assert_allclose(x[at], y[at], **LOOSER.get(metric, TOLERANCE),
+            np.testing.assert_allclose(x[at], y[at], **LOOSER.get((name, metric), TOLERANCE),
                                        err_msg=f"{name} {metric}")
