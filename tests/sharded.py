@@ -34,19 +34,22 @@ TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
 # Looser, per (experiment, metric), with the reason:
 # - E7's scaling-law parameters are a nonlinear least-squares fit of the gain against sqrt(KL)
 #   through ten points, which amplifies that rounding about tenfold (measured: up to 1.6e-5).
-# - E6 at its largest shift (s = 2): the training window puts the labels on a few responses,
-#   so the reward model is extrapolated to values of order -500 elsewhere and the tilt by it
-#   is nearly an argmax over near-tied responses. Under the suite's XLA emitters
-#   (tests/conftest.py) the two-device module rounds differently from the one-device one and
-#   that moves mass between the near-ties: measured up to 1.5e-3 relative (value_in of the
-#   tilt, seed 1) and 8.2e-4 absolute on a rate (violation_in), at s = 2 only; under XLA's
-#   default emitters the two agreed within 1e-5. A sharding error (a seed's or a key's
-#   mix-up) moves these by tenths of a rate and hundreds of a value.
+# - E6 at the tiny config's largest shift (s = 2) only (:data:`LARGEST_X_ONLY`): the training
+#   window puts the labels on a few responses, so the reward model is extrapolated to values of
+#   order -500 elsewhere and the tilt by it is nearly an argmax over near-tied responses.
+#   Under the suite's XLA emitters (tests/conftest.py) the two-device module rounds
+#   differently from the one-device one and that moves mass between the near-ties: measured
+#   (stop 47) up to 1.5e-3 relative (value_in of the tilt, seed 1) and 8.2e-4 absolute on a
+#   rate (violation_in); under XLA's default emitters the two agreed within 1e-5. A sharding
+#   error (a seed's or a key's mix-up) gives another seed's numbers, which at s = 2 differ by
+#   0.03 to 0.5 on violation_in (median 0.23) and 29 to 500 on value_in (median 225).
 LOOSER = {**{("returns", metric): {"rtol": 1e-4, "atol": 1e-6}
              for metric in ("alpha_bon", "alpha_rl", "beta_bon", "beta_rl")},
           **{("shift", metric): {"rtol": 5e-3, "atol": 2e-3}
              for metric in ("adherence_gap", "violation_in", "violation_shift", "value_in",
                             "value_shift")}}
+# the entries of LOOSER that hold only at the largest x of their axis (elsewhere TOLERANCE)
+LARGEST_X_ONLY = {key for key in LOOSER if key[0] == "shift"}
 
 
 def driver(out: Path, extra: list[str]) -> list[str]:
@@ -106,5 +109,11 @@ def _same(found: dict, reference: dict) -> None:
         metrics = np.array([r[column] for r in rows[1:]])
         for metric in np.unique(metrics):
             at = metrics == metric
-            np.testing.assert_allclose(x[at], y[at], **LOOSER.get((name, metric), TOLERANCE),
-                                       err_msg=f"{name} {metric}")
+            looser = LOOSER.get((name, metric), TOLERANCE)
+            if (name, metric) in LARGEST_X_ONLY:
+                at_x = np.array([float(r[rows[0].index("x")] or "nan") for r in rows[1:]])
+                largest = at_x == np.nanmax(at_x[at])
+                np.testing.assert_allclose(x[at & ~largest], y[at & ~largest], **TOLERANCE,
+                                           err_msg=f"{name} {metric}")
+                at = at & largest
+            np.testing.assert_allclose(x[at], y[at], **looser, err_msg=f"{name} {metric}")

@@ -49,9 +49,14 @@ def test_every_registered_learner_is_pure_shaped_and_tiered(name, family):
     static, params = _tiny(family)
     eager, contexts, world = _fit_and_score(learner, static, params)
     jitted = jax.jit(lambda p: _fit_and_score(learner, static, p)[0])(params)
-    for a, b in zip(eager, jitted):   # float32 rounding of a fit: relative to the scores' scale
-        scale = max(1.0, float(np.max(np.abs(np.asarray(b, np.float64)))))
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5 * scale)
+    # float32 rounding of a fit, relative to the scores' scale (the named-rule fit moved 1.7e-5
+    # on scores of order 9 under the suite's XLA emitters, tests/conftest.py)
+    score = np.asarray(jitted.score, np.float64)
+    scale = max(1.0, float(np.max(np.abs(score[np.isfinite(score)]), initial=0.0)))
+    for field, a, b in zip(eager._fields, eager, jitted):
+        atol = 1e-5 * scale if field == "score" else 1e-5
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=atol,
+                                   err_msg=field)
     shape = (contexts.features.shape[0], world.features.shape[0])
     assert eager.admitted.shape == shape and eager.admitted.dtype == jnp.bool_
     assert eager.score.shape == shape and np.all(np.isfinite(eager.score))
