@@ -26,8 +26,9 @@ from pathlib import Path
 # (pre-MLIR) CPU emitters (``--xla_cpu_use_fusion_emitters=false``): the fast tier compiles
 # about 4,900 programs, most of them one operation run outside ``jit`` (a component test's
 # eager reference), and these compile 2.2x faster (8.6 ms each instead of 19.2; the fast
-# tier in 123 s instead of 196, stop 47); an experiment's own program at its level compiles
-# no faster (E1 ``--quick``: 21.9 s instead of 22.5), so runs keep XLA's defaults.
+# tier in 124 s instead of 207, the same hour, stop 47); an experiment's own program at its
+# level compiles no faster (E1 ``--quick``: 21.9 s instead of 22.5), so runs keep XLA's
+# defaults.
 # Set XLA_FLAGS yourself to test at another level or with the fusion emitters.
 os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0 "
                                    "--xla_cpu_use_fusion_emitters=false")
