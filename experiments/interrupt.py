@@ -68,11 +68,12 @@ def temporary_folder(**kwargs):
 
 def make_folder(path) -> None:
     """``mkdir -p path``, remembering each folder made so an interrupt removes it again
-    when it is still empty."""
+    when it is still empty. The folders are made and remembered under :data:`COMMIT`: an
+    interrupt between the two would otherwise leave a folder it does not know of."""
     path = Path(path)
-    missing = [p for p in (path, *path.parents) if not p.exists()][::-1]
-    path.mkdir(parents=True, exist_ok=True)
     with COMMIT:
+        missing = [p for p in (path, *path.parents) if not p.exists()][::-1]
+        path.mkdir(parents=True, exist_ok=True)
         _MADE.extend(str(p) for p in missing)
 
 

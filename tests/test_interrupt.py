@@ -104,3 +104,38 @@ def test_the_interrupt_line_is_the_last_line_even_while_the_main_thread_prints(t
         text = log.read_text()
         assert proc.returncode == 130, text[-500:]
         assert text.strip().splitlines()[-1].endswith("nothing was written"), text[-500:]
+
+
+def test_a_folder_is_made_and_remembered_in_one_step_under_the_commit_lock(tmp_path):
+    """No moment exists where a folder stands but the interrupt does not know of it: while
+    the interrupt holds COMMIT, ``make_folder`` makes nothing, and once it runs the folder
+    is remembered. (CI, stop 47: a Ctrl-C between the ``mkdir`` and the registering left
+    an empty ``negative_only/``.)"""
+    import threading
+
+    from experiments import interrupt
+
+    target = tmp_path / "out" / "negative_only"
+    holding, release = threading.Event(), threading.Event()
+
+    def the_interrupt():
+        with interrupt.COMMIT:
+            holding.set()
+            release.wait(10)
+
+    stopper = threading.Thread(target=the_interrupt)
+    stopper.start()
+    holding.wait(10)
+    maker = threading.Thread(target=interrupt.make_folder, args=(target,))
+    maker.start()
+    maker.join(0.5)
+    try:
+        assert not (tmp_path / "out").exists(), "a folder was made outside the lock"
+    finally:
+        release.set()
+        stopper.join(10)
+        maker.join(10)
+    assert target.is_dir()
+    made = interrupt._MADE[-2:]
+    assert made == [str(tmp_path / "out"), str(target)], made
+    del interrupt._MADE[-2:]
