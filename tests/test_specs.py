@@ -153,8 +153,14 @@ def test_jitted_and_unjitted_runs_agree(spec):
 # metrics that amplify float32 rounding beyond 2e-4, and why: E7's gold gain of a tilt,
 # E_pi V - E_pi0 V with pi ~ pi0 exp(beta r) (beta up to 4, V in value units ~60), moves 3e-4
 # relative when the reward model's fit changes its summation order (the fit and its bootstrap
-# refit are one vmapped program when jitted, two sequences of ops when not)
-LOOSE = {("returns", "gain"): 1e-3}
+# refit are one vmapped program when jitted, two sequences of ops when not); and E7's
+# scaling-law parameters, a nonlinear least-squares fit of that gain against sqrt(KL) through
+# ten points, which amplifies its rounding about tenfold (tests/sharded.py): alpha_rl moved
+# 2.5e-4 relative in a one-process run of this module after the other experiments' un-jitted
+# checks (stop 48; 1.6e-5 on two devices). Two seeds' parameters differ by factors (tiny
+# config: alpha_rl -329 and 19), so a seed or key mix-up still fails.
+LOOSE = {("returns", "gain"): 1e-3,
+         **{("returns", law): 2e-3 for law in ("alpha_bon", "alpha_rl", "beta_bon", "beta_rl")}}
 
 
 @pytest.mark.parametrize("spec", _tiered(SPECS), ids=IDS)
