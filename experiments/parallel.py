@@ -21,10 +21,6 @@ Sharing the machine:
 :data:`MOST_JOBS`. Measured on two cores (``all --tiny``, cold compile cache each): 252 s one
 at a time, 188 s two at a time, bitwise the same results; each process's XLA compiles and
 runs on a pool of its own, and two of them keep both cores busier than one does.
-
-The order in which they start: the longest first (:data:`SECONDS`, :func:`start_order`), so
-that a long experiment does not start last while the other jobs sit idle. The results do not
-depend on the order: each child is the run of that experiment alone.
 """
 
 from __future__ import annotations
@@ -39,20 +35,6 @@ from collections import deque
 from . import devices, interrupt, memory
 
 MOST_JOBS = 8   # the default never runs more at once: each holds its programs in memory
-# Seconds of each experiment at the default scale, two at a time on 2 cores (stop 46's
-# clean-clone ``all``, ``all.json``): only their order is used. Started in registry order,
-# that run's schedule ends at 1,605 s of experiments (E10, 422 s, started eighth at 1,184 s);
-# longest first, at 1,478 s (the same seconds, replayed as two jobs).
-SECONDS = {"convergence": 803, "sycophancy": 712, "limits": 422, "returns": 230, "shift": 200,
-           "economics": 195, "capability": 151, "hybrid": 86, "loss_aversion": 70,
-           "negative_only": 64}
-
-
-def start_order(names: list[str]) -> list[str]:
-    """``names`` longest first by :data:`SECONDS` (longest-processing-time-first: with N jobs
-    the run ends at most 4/3 of the best schedule's length); an experiment not in the table
-    starts first (its length is unknown), and ties keep their order."""
-    return sorted(names, key=lambda name: -SECONDS.get(name, float("inf")))
 
 
 def default_jobs(experiments: int) -> int:
@@ -82,9 +64,8 @@ def _last_line(text: str) -> str:
 def run_all(names: list[str], flags: list[str], jobs: int, progress) -> tuple[dict, list]:
     """Run each experiment of ``names`` with ``flags``, ``jobs`` at a time; returns
     ({name: seconds} of those that succeeded, ["name: last line", ...] of those that
-    failed). They start longest first (:func:`start_order`); ``progress(what, milestone)``
-    hears of each start and end."""
-    pending, running = deque(start_order(names)), {}
+    failed). ``progress(what, milestone)`` hears of each start and end."""
+    pending, running = deque(names), {}
     seconds, failed = {}, []
     env = child_env(jobs)
     while pending or running:

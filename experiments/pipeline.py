@@ -15,9 +15,8 @@ prints one screen: each claim, its verdict and the folder it was read from.
   Do not run two ``all`` on one ``--out`` at once.
 - **Visible.** One progress line: the experiment running, how many are done, the time.
 - **Parallel.** ``--jobs N`` runs N experiments at once, each in its own process
-  (:mod:`experiments.parallel`), the longest first; the default is one per core, at most 8
-  (on two cores ``all --tiny`` took 188 s two at a time against 252 s one at a time, the
-  same numbers).
+  (:mod:`experiments.parallel`); the default is one per core, at most 8 (on two cores
+  ``all --tiny`` took 188 s two at a time against 252 s one at a time, the same numbers).
 """
 
 from __future__ import annotations

@@ -62,32 +62,6 @@ def test_a_failing_child_is_one_line_and_the_others_still_run(tmp_path):
     assert any("failed (exit status 2)" in w for w in heard)
 
 
-def test_the_longest_experiments_start_first_and_an_unknown_one_before_them(monkeypatch):
-    """Longest-processing-time-first: with one job the children start in the order of
-    ``parallel.SECONDS``, longest first, an experiment the table does not know first of all;
-    every one is still run and timed."""
-    from sim.spec import registry
-    started = []
-
-    class Child:
-        returncode = 0
-
-        def __init__(self, command, **_):
-            started.append(command[3])
-
-        def poll(self):
-            return 0
-
-    monkeypatch.setattr(parallel.subprocess, "Popen", Child)
-    monkeypatch.setattr(parallel.time, "sleep", lambda _: None)
-    names = [*registry(), "new_one"]
-    seconds, failed = parallel.run_all(names, [], 1, lambda what, milestone=False: None)
-    assert started[0] == "new_one" and not failed and sorted(seconds) == sorted(names)
-    known = started[1:]
-    assert known == sorted(known, key=lambda n: -parallel.SECONDS[n]) != list(registry())
-    assert set(parallel.SECONDS) == set(registry())   # a new experiment gets its measured time
-
-
 def _processes_naming(text: str) -> list[int]:
     """Pids of the processes whose command line contains ``text`` (Linux /proc)."""
     found = []
