@@ -9,10 +9,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+
+from experiments import interrupt
 
 REPO = Path(__file__).resolve().parent.parent
 COMMAND = [sys.executable, "-m", "experiments", "negative_only", "--tiny", "--seeds", "2"]
@@ -106,15 +109,13 @@ def test_the_interrupt_line_is_the_last_line_even_while_the_main_thread_prints(t
         assert text.strip().splitlines()[-1].endswith("nothing was written"), text[-500:]
 
 
-def test_a_folder_is_made_and_remembered_in_one_step_under_the_commit_lock(tmp_path):
+def test_a_folder_is_made_and_remembered_in_one_step_under_the_commit_lock(tmp_path,
+                                                                             monkeypatch):
     """No moment exists where a folder stands but the interrupt does not know of it: while
     the interrupt holds COMMIT, ``make_folder`` makes nothing, and once it runs the folder
     is remembered. (CI, stop 47: a Ctrl-C between the ``mkdir`` and the registering left
     an empty ``negative_only/``.)"""
-    import threading
-
-    from experiments import interrupt
-
+    monkeypatch.setattr(interrupt, "_MADE", [])
     target = tmp_path / "out" / "negative_only"
     holding, release = threading.Event(), threading.Event()
 
@@ -136,6 +137,4 @@ def test_a_folder_is_made_and_remembered_in_one_step_under_the_commit_lock(tmp_p
         stopper.join(10)
         maker.join(10)
     assert target.is_dir()
-    made = interrupt._MADE[-2:]
-    assert made == [str(tmp_path / "out"), str(target)], made
-    del interrupt._MADE[-2:]
+    assert interrupt._MADE == [str(tmp_path / "out"), str(target)], interrupt._MADE
