@@ -5,8 +5,9 @@ The headline is a table: one row per variant and method that has them, one colum
 metric, each cell the mean and 95% bootstrap band over seeds at the method's last x (the
 largest label budget, the last training step, ...; the scalar when there is no axis). A
 swept run gets one table per sweep point, each titled with its point; past
-:data:`MAX_POINTS` points, only the point at the config's own values (the defaults), and a
-line saying where the others are.
+:data:`MAX_POINTS` points, the points of the fields the command line swept (``--sweep``) with
+every other swept field at the config's own value, if there are at most that many, else only
+the point at the config's own values (the defaults); and a line saying where the others are.
 """
 
 from __future__ import annotations
@@ -86,19 +87,23 @@ def table(summary, metrics, skip=()) -> list[str]:
             for r in [("", *metrics), *rows]]
 
 
-def text(name: str, summary, config=None, spec=None) -> str:
+def text(name: str, summary, config=None, spec=None, focus=()) -> str:
     """The headline of experiment ``name`` from its summary; empty when it has none.
-    ``config`` (the run's) picks the point shown when the sweep is long; with ``spec`` too,
-    the first line names the settings that differ from the spec's own configs."""
+    ``config`` (the run's) picks the points shown when the sweep is long, along the swept
+    fields ``focus`` (the user's ``--sweep``s); with ``spec`` too, the first line names the
+    settings that differ from the spec's own configs."""
     metrics = METRICS.get(name, ())
     if not metrics:
         return ""
     grid = summary.grid()
     shown = grid
     if len(grid) > MAX_POINTS:
-        default = [p for p in grid if config is not None and all(
-            _config_value(config, c) == v for c, v in p.items())]
-        shown = default or grid[:1]
+        def at_config(point, free=()):
+            return config is not None and all(_config_value(config, c) == v
+                                              for c, v in point.items() if c not in free)
+        along = [p for p in grid if at_config(p, focus)] if focus else []
+        shown = along if 0 < len(along) <= MAX_POINTS else (
+            [p for p in grid if at_config(p)] or grid[:1])
     lines = [f"headline: mean [95% CI] over {summary.n_seeds} seeds at each method's last x"]
     changed = changes(spec, config) if spec is not None and config is not None else ""
     if changed:

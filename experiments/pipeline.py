@@ -3,7 +3,7 @@
 It runs the ten experiments in order at their default (or ``--quick``/``--tiny``)
 configuration (in one process, or ``--jobs`` processes at once), then writes the ledger
 (:mod:`experiments.ledger`) and the report (:mod:`experiments.report`) into ``--out``, and
-prints one screen: each claim, its verdict and the folder it was read from.
+ends with one screen: each claim, its verdict and the folder it was read from.
 
 - **Resumable.** An experiment whose folder ``OUT/NAME/<config hash>`` exists, whole, with
   the same code version (:func:`experiments.provenance.numbers_version`) is reused, not rerun
@@ -13,7 +13,9 @@ prints one screen: each claim, its verdict and the folder it was read from.
   renamed into place), so a run killed at any moment, even by SIGKILL, leaves no partial
   folder; the next ``all`` removes the dot-named leftovers and runs what did not finish.
   Do not run two ``all`` on one ``--out`` at once.
-- **Visible.** One progress line: the experiment running, how many are done, the time.
+- **Visible.** A progress line (the experiments running, how many are done, the time), and
+  each experiment's own summary and headline (:mod:`experiments.headline`) as it finishes:
+  a few hundred lines for the ten, before the ledger's screen.
 - **Parallel.** ``--jobs N`` runs N experiments at once, each in its own process
   (:mod:`experiments.parallel`); the default is one per core, at most 8 (on two cores
   ``all --tiny`` took 188 s two at a time against 252 s one at a time, the same numbers).
@@ -31,18 +33,30 @@ from pathlib import Path
 from . import cache, devices, ledger, memory, parallel, plot, report, traces
 from .provenance import dirty_note, figure_version, numbers_version
 from .results import ResultError
-from .runner import PROG, Progress, UsageError, _check_out, _Parser, identity, parser, run_experiment
+from .runner import (
+    PROG,
+    Progress,
+    UsageError,
+    _check_out,
+    _Parser,
+    identity,
+    integer,
+    parser,
+    run_experiment,
+)
 
 
 def _parser() -> _Parser:
     p = _Parser(prog=f"{PROG} all", add_help=False)
     p.add_argument("--quick", action="store_true", help="every experiment's quick config")
     p.add_argument("--tiny", action="store_true", help="every experiment's tiny config")
-    p.add_argument("--seeds", type=int, default=None, help="seeds for every experiment")
-    p.add_argument("--out", default="results", help="results folder (default: results)")
+    p.add_argument("--seeds", type=integer("seeds", "1 <= seeds <= 1000000"), default=None,
+                   help="seeds for every experiment")
+    p.add_argument("--out", default="results",
+                   help="results folder, made with its parents if missing (default: results)")
     p.add_argument("--force", action="store_true", help="rerun experiments already done")
     p.add_argument("--only", default=None, metavar="A,B", help="only these experiments")
-    p.add_argument("--jobs", type=int, default=None, metavar="N",
+    p.add_argument("--jobs", type=integer("jobs", "1 <= jobs <= 64"), default=None, metavar="N",
                    help="experiments run at once, each in its own process (default: one per "
                         f"core, at most {parallel.MOST_JOBS})")
     p.add_argument("-h", "--help", action="store_true")

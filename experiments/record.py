@@ -76,10 +76,14 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
         print(f"wrote {target}/{{results.csv,summary.csv,meta.json}} (no figures: "
               f"python -m experiments plot {target} draws them)")
     else:
+        fields = " x ".join(part.split("=")[0] for part in
+                            shown[0].rsplit(".", 1)[0].split("@", 1)[1].split(",")) if shown else ""
         print(f"wrote {target}/{{results.csv,summary.csv,meta.json,{spec.name}.pdf,"
-              f"{spec.name}.png}}" + (f" and {len(shown) // 2} figures, one per sweep point "
-                                      f"({spec.name}@...)" if shown else ""))
-    line = headline.text(spec.name, results.Summary.parse(summary_text), config, spec)
+              f"{spec.name}.png}}" + (f" and {len(shown) // 2} figures, one per point of "
+                                      f"{fields} ({spec.name}@...)" if shown else ""))
+    defaults = {(p, tuple(v)) for p, v in spec.sweep}
+    focus = tuple(p for p, v in sweeps if (p, tuple(v)) not in defaults)   # the --sweeps
+    line = headline.text(spec.name, results.Summary.parse(summary_text), config, spec, focus)
     if line:
         print(line)
     if note := dirty_note(commit):

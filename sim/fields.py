@@ -33,7 +33,9 @@ def from_dict(config: Config, values: dict) -> Config:
     return dataclasses.replace(config, **changes)
 
 
-def _parse(text: str, m: dict, where: str):
+def _parse(text: str, m: dict, where: str, whole: dict | None = None):
+    """A field's command-line text as its value; ``whole``: the metadata of the list an element
+    belongs to (for the error's allowed range)."""
     kind = m["kind"]
     if kind is bool:
         low = text.strip().lower()
@@ -47,13 +49,14 @@ def _parse(text: str, m: dict, where: str):
         if "" in items and any(items):
             raise ConfigError(f"{where} = {text!r}: value {items.index('') + 1} is empty "
                               "(allowed: a comma-separated list, a,b,c)")
-        return tuple(_parse(t, dict(m, kind=m["element"]), where) for t in items if t)
+        return tuple(_parse(t, dict(m, kind=m["element"]), where, m) for t in items if t)
     if kind in (int, float):
         try:
             return kind(text)
         except ValueError:
             noun = "an integer" if kind is int else "a number"
-            raise ConfigError(f"{where} = {text!r} is not {noun}") from None
+            allowed = range_text(where.rsplit(".", 1)[-1], whole or m)
+            raise ConfigError(f"{where} = {text!r} is not {noun} (allowed: {allowed})") from None
     return text.strip()
 
 

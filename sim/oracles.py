@@ -108,12 +108,13 @@ class AnnotatorConfig(Config):
                               doc="B-Pref skip floor, in units of V (|V| <= 1e6 + U)")
     rejecter_sycophancy: float = param(0.2, lo=0.0, hi=1.0, sweep=True,
                                        doc="s_r, probability that a response endorsing a false "
-                                           "belief is not flagged (default: s_syc's, so both "
-                                           "sides err alike; 0: an unbiased rejecter)")
+                                           "belief is not flagged (default 0.2, s_syc's default, "
+                                           "so both sides err alike; it does not follow a "
+                                           "changed s_syc: set both; 0: an unbiased rejecter)")
     rejecter_length_bias: float = param(0.1, lo=0.0, hi=1.0, sweep=True,
                                         doc="l_r, probability that a long response is not "
-                                            "flagged (default: s_len's; 0: an unbiased "
-                                            "rejecter)")
+                                            "flagged (default 0.1, s_len's default; it does not "
+                                            "follow a changed s_len; 0: an unbiased rejecter)")
     query: str = param("uniform", choices=("uniform", "policy"),
                        doc="queried responses drawn uniformly or from the current policy "
                            "(experiments with a policy: sycophancy, loss_aversion)")

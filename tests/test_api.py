@@ -114,6 +114,28 @@ def test_the_headline_names_the_settings_a_run_changed():
     assert headline.changes(spec, spec.default()) == ""
 
 
+def test_a_long_sweep_headlines_the_swept_field_at_the_other_fields_defaults():
+    """Past MAX_POINTS points, the headline shows the points along the --sweep field with the
+    experiment's own sweep at the config's value; without a --sweep, the default point."""
+    from experiments.results import RESULT_HEAD, SUMMARY_TAIL, Summary
+    from sim.spec import registry
+    spec = registry()["convergence"]
+    head = RESULT_HEAD + ("world.coupling", "annotator.sycophancy") + SUMMARY_TAIL
+    rows = [",".join(map(str, ("convergence", "batch", k, s, "reward_model", "comparison",
+                               "labels", 6, "unacceptable_share", 0.1, 0.05, 0.15, 2)))
+            for k in (0.0, 0.5, 0.9) for s in (0.0, 0.2, 0.4)]
+    summary = Summary.parse("\n".join([",".join(head), *rows]) + "\n")
+    config = spec.tiny_config()   # coupling 0.5, sycophancy 0.2
+    text = headline.text("convergence", summary, config, focus=("annotator.sycophancy",))
+    points = [line for line in text.splitlines() if line.startswith(" at ")]
+    assert points == [f" at world.coupling = 0.5, annotator.sycophancy = {s}:"
+                      for s in ("0", "0.2", "0.4")]
+    assert "(6 more sweep points" in text
+    default = headline.text("convergence", summary, config)
+    assert [line for line in default.splitlines() if line.startswith(" at ")] == [
+        " at world.coupling = 0.5, annotator.sycophancy = 0.2:"]
+
+
 def test_paired_and_unpaired_bands_contain_their_mean_and_pairing_narrows():
     rng = np.random.default_rng(1)
     base = rng.normal(size=64)

@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from .e08_hybrid import STYLE
-from .plotting import band, save
+from .plotting import band, plain_log_axis, save
 
 
 def _ratio(config):
@@ -42,6 +42,7 @@ def _cost_panel(ax, summary, config, variant):
            title=f"(a) Cost to reach $\\epsilon$, rejection = comparison / {r:g}\n"
                  "(marker area: share of seeds that reached it; misses censored at the max)")
     ax.invert_xaxis()
+    plain_log_axis(ax.yaxis)
     ax.grid(alpha=0.3, lw=0.5, which="both")
 
 
@@ -67,6 +68,7 @@ def _ratio_panel(ax, summary, config, variant):
         ax.legend([*methods.values(), *ratios.values()], [*methods, *ratios],
                   loc="center left", bbox_to_anchor=(0.0, 0.7), fontsize=6.5)   # between
                   # the dear methods (top) and the cheap ones (bottom), where "best" is not
+    plain_log_axis(ax.yaxis)
     ax.grid(alpha=0.3, lw=0.5, which="both")
 
 
@@ -108,6 +110,7 @@ def _variant_panel(ax, summary, config):
                   [short[n] for n in names], fontsize=7.5)
     ax.set(yscale="log", ylabel=f"USD to reach $\\epsilon$ = {eps:g} (ratio {r:g})",
            title="(d) Sensitivity: mass law, noise, T (pale bar: few seeds reached it)")
+    plain_log_axis(ax.yaxis)
     ax.legend(loc="best", fontsize=7.5)
     ax.grid(alpha=0.3, lw=0.5, axis="y")
 
@@ -126,6 +129,7 @@ def _audit_panel(ax, summary, config, variant):
     ax.set(xscale="log", ylim=(-0.02, 1.02), xlabel="audit probes m",
            ylabel="P(the audit detects the gap)",
            title="(e) Certification: detecting missing prohibitions")
+    plain_log_axis(ax.xaxis)
     ax.legend(loc="best", fontsize=7)
     ax.grid(alpha=0.3, lw=0.5)
 
@@ -147,7 +151,10 @@ def plot(summary, config, stem):
     fig, axes = plt.subplots(2, 3, figsize=(15, 9.6), constrained_layout=True)
     variant = "default" if "default" in summary.variants else summary.variants[0]
     _cost_panel(axes[0, 0], summary, config, variant)
-    axes[0, 0].legend(loc="center right", fontsize=6.5)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if handles:   # panels (a) and (c): one legend below them all, where it covers no curve
+        fig.legend(handles, labels, loc="outside lower center", ncol=5, frameon=False,
+                   fontsize=8, title="panels (a) and (c)", title_fontsize=8)
     _ratio_panel(axes[0, 1], summary, config, variant)
     _marginal_panel(axes[0, 2], summary, config, variant)
     _variant_panel(axes[1, 0], summary, config)

@@ -56,6 +56,20 @@ def plain(x: float, signed: bool = False) -> str:
     return f"{x:{'+' if signed else ''},.{digits}f}"
 
 
+def plain_log_axis(axis) -> None:
+    """A log axis labelled in plain numbers (5, 20, 1,000, 0.01) at 1, 2 and 5 times each
+    decade, its minor ticks unlabelled: never ``2 x 10^1`` at every minor tick."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    def label(v, _):
+        text = plain(v)
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(label))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def _fit_title(fig) -> None:
     """Wrap the figure's title at spaces where a line is wider than the figure (a long
     setting line was cut off at both ends: E3's)."""
