@@ -43,12 +43,18 @@ def figure_module(spec):
     return importlib.import_module(f"experiments.figures.{spec.module}")
 
 
+def point_fields(spec, summary) -> tuple[tuple, tuple]:
+    """(the swept fields the figures do not draw themselves, those of them with more than one
+    value: a figure per point of these)."""
+    facets = tuple(c for c in getattr(figure_module(spec), "FACETS", ()) if c in summary.sweep_cols)
+    others = tuple(c for c in summary.sweep_cols if c not in facets)
+    return others, tuple(c for c in others if len(summary.points(c)) > 1)
+
+
 def draw(spec, summary, config, folder: Path) -> list[str]:
     """Draw the figures of one run into ``folder``; returns the file names written."""
     figure = figure_module(spec)
-    facets = tuple(c for c in getattr(figure, "FACETS", ()) if c in summary.sweep_cols)
-    others = tuple(c for c in summary.sweep_cols if c not in facets)
-    several = tuple(c for c in others if len(summary.points(c)) > 1)
+    others, several = point_fields(spec, summary)
     grid = summary.grid(others)
     main = next((k for k, point in enumerate(grid) if all(
         _config_value(config, c) == v for c, v in point.items() if c in several)), 0)

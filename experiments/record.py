@@ -76,8 +76,7 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
         print(f"wrote {target}/{{results.csv,summary.csv,meta.json}} (no figures: "
               f"python -m experiments plot {target} draws them)")
     else:
-        fields = " x ".join(part.split("=")[0] for part in
-                            shown[0].rsplit(".", 1)[0].split("@", 1)[1].split(",")) if shown else ""
+        fields = " x ".join(drawing.point_fields(spec, results.Summary.parse(summary_text))[1])
         print(f"wrote {target}/{{results.csv,summary.csv,meta.json,{spec.name}.pdf,"
               f"{spec.name}.png}}" + (f" and {len(shown) // 2} figures, one per point of "
                                       f"{fields} ({spec.name}@...)" if shown else ""))

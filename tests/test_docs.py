@@ -285,3 +285,58 @@ def test_every_variant_and_axis_is_in_the_glossary():
     assert variants and axes
     assert not variants - set(g.VARIANTS), sorted(variants - set(g.VARIANTS))
     assert not axes - set(g.AXES), sorted(axes - set(g.AXES))
+
+
+CLAIM_ID = re.compile(r"^(S\d+|P\d)[\w.-]*$")
+INTERVAL = re.compile(r"([+-]?[\d.,]+(?:e[+-]?\d+)?) \[([+-]?[\d.,]+(?:e[+-]?\d+)?), "
+                      r"([+-]?[\d.,]+(?:e[+-]?\d+)?)\]")
+
+
+def _ledger() -> dict[str, tuple[tuple, str]]:
+    """CLAIMS.md's rows: id -> ((effect, ci_low, ci_high) as printed, or (), verdict)."""
+    rows = {}
+    for line in (REPO / "CLAIMS.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 5 and CLAIM_ID.match(cells[0]):
+            found = INTERVAL.search(cells[3])
+            rows[cells[0]] = (found.groups() if found else (),
+                              re.search(r"\*\*(.+?)\*\*", cells[4]).group(1))
+    return rows
+
+
+def _unit(shown: str) -> float:
+    """The last digit's place of a printed number: 0.001 for 0.097, 100 for 1.33e+04."""
+    mantissa, _, exponent = shown.lower().partition("e")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    return 10.0 ** (int(exponent or 0) - decimals)
+
+
+def _agrees(a: str, b: str) -> bool:
+    """Two printings of one number agree where they are equal to the coarser one's digits."""
+    x, y = (float(t.replace(",", "")) for t in (a, b))
+    return abs(x - y) <= 0.5 * max(_unit(a), _unit(b)) * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("path", sorted(DOCS.rglob("*.md")) + [README], ids=lambda p: p.name)
+def test_every_ledger_row_a_page_quotes_is_the_ledgers(path):
+    """A docs table row that names a claim (its first cell: S7, P3.3, ...) is one of
+    CLAIMS.md's rows, and the effect, CI and verdict it quotes are the ledger's (each number as
+    rounded there): a page quoting an earlier run's ledger fails (stop 49 found nine such)."""
+    ledger, stale = _ledger(), []
+    for k, line in enumerate(path.read_text().splitlines(), 1):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or not CLAIM_ID.match(cells[0]):
+            continue
+        if cells[0] not in ledger:
+            stale.append(f"line {k}: {cells[0]} is not a row of CLAIMS.md")
+            continue
+        numbers, verdict = ledger[cells[0]]
+        quoted = next((m for c in cells[1:] if (m := INTERVAL.match(c))), None)
+        if quoted and not (numbers and all(map(_agrees, quoted.groups(), numbers))):
+            stale.append(f"line {k}: {cells[0]} quotes {quoted.group(0)}, CLAIMS.md has "
+                         f"{numbers}")
+        bold = [re.search(r"\*\*(.+?)\*\*", c) for c in cells[1:]]
+        words = [b.group(1) for b in bold if b and b.group(1) in VERDICT_WORDS]
+        if words and words[0] != verdict:
+            stale.append(f"line {k}: {cells[0]} is {words[0]!r} here, {verdict!r} in CLAIMS.md")
+    assert not stale, "\n".join(stale)
