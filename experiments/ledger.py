@@ -274,12 +274,13 @@ def is_default(runs: dict[str, Path]) -> bool:
 def screen(rows: list[dict], root: Path, note: str = "") -> str:
     """The one-screen summary: each claim, its verdict, its effect and the folder read (and
     ``note``, :func:`scale_note`'s line, last)."""
-    lines = [f"{'claim':<14} {'verdict':<27} {'effect [95% CI]':<30} results"]
+    width = max([len("claim"), *(len(r["claim_id"]) for r in rows)])   # P6.3-separation: 15
+    lines = [f"{'claim':<{width}} {'verdict':<27} {'effect [95% CI]':<30} results"]
     for r in rows:
         ci = f" [{_short(r['ci_low'])}, {_short(r['ci_high'])}]" if r["ci_low"] else ""
         folders = " ".join(str(Path(f).relative_to(root)) if Path(f).is_relative_to(root)
                            else f for f in r["results"].split())
-        lines.append(f"{r['claim_id']:<14} {r['verdict']:<27} "
+        lines.append(f"{r['claim_id']:<{width}} {r['verdict']:<27} "
                      f"{_short(r['effect']) + ci:<30} {folders or '-'}")
     return "\n".join(lines + ([note] if note else []))
 

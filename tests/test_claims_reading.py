@@ -155,3 +155,14 @@ def test_a_ledger_of_runs_off_the_default_scale_says_so_on_screen_and_in_claims_
     assert ledger.markdown([], note).splitlines()[2] == f"**{note}**"
     assert ledger.screen([], tmp_path, note).endswith(note)
     assert ledger.scale_note({"returns": runs["returns"]}) == ""
+
+
+def test_the_screens_columns_are_apart_for_the_longest_claim_id(tmp_path):
+    """Every claim id, the longest (P6.3-separation, 15 characters) too, has a space before
+    its verdict on the one-screen summary."""
+    rows = [{"claim_id": c, "verdict": "mixed", "effect": "0.1", "ci_low": "0", "ci_high": "0.2",
+             "results": ""} for c in ("S1", "P6.3-separation")]
+    lines = ledger.screen(rows, tmp_path).splitlines()
+    starts = {line.index("mixed") for line in lines[1:]}
+    assert len(starts) == 1 and all(line[min(starts) - 1] == " " for line in lines[1:])
+    assert lines[0].index("verdict") == min(starts)
