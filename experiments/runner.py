@@ -92,8 +92,10 @@ def parser(name: str) -> _Parser:
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("--coordinator", default=None, metavar="HOST:PORT",
                    help="several processes: process 0's address (jax.distributed)")
-    p.add_argument("--num-processes", type=int, default=None, metavar="P")
-    p.add_argument("--process-id", type=int, default=None, metavar="I")
+    p.add_argument("--num-processes", type=integer("num-processes", "1 <= num-processes <= 65536"),
+                   default=None, metavar="P")
+    p.add_argument("--process-id", type=integer("process-id", "0 <= process-id < num-processes"),
+                   default=None, metavar="I")
     return p
 
 

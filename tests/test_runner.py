@@ -129,6 +129,8 @@ BAD = [
     (["convergence", "--seeds", "many"],
      "--seeds = 'many' is not an integer (allowed: 1 <= seeds <= 1000000)", {}),
     (["convergence", "--base-seed", "x"], "--base-seed = 'x' is not an integer", {}),
+    (["convergence", "--num-processes", "two"],
+     "--num-processes = 'two' is not an integer (allowed: 1 <= num-processes <= 65536)", {}),
     (["convergence", "--set", "world.coupling=1.5"], "world.coupling = 1.5 is out of range", {}),
     (["convergence", "--set", "world.nope=1"], "unknown field 'nope'", {}),
     (["convergence", "--set", "coupling=0.9"], "did you mean world.coupling?", {}),
