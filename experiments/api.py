@@ -63,7 +63,8 @@ def run(name: str, *, quick: bool = False, tiny: bool = False, seeds: int | None
     from sim.config import ConfigError
     from sim.spec import registry
 
-    from .runner import PROG, UsageError, parser, run_experiment
+    from .options import PROG, UsageError, parser
+    from .runner import run_experiment
 
     specs = registry()
     if name not in specs:

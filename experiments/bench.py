@@ -249,9 +249,9 @@ def table(report: dict) -> str:
 
 def main(argv) -> int:
     """``python -m experiments bench [--quick] [--kernels-only] [--from DIR] [--out DIR]``."""
+    from .options import _Parser
     from .provenance import versions
     from .results import write_atomically
-    from .runner import _Parser
     parser = _Parser(prog="python -m experiments bench")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--kernels-only", action="store_true")

@@ -117,8 +117,8 @@ def differences(a_dir: Path, b_dir: Path, every_x: bool = False) -> tuple[list, 
 
 
 def main(argv) -> int:
+    from .options import UsageError, _Parser
     from .record import run_folder
-    from .runner import UsageError, _Parser
 
     p = _Parser(prog="python -m experiments compare")
     p.add_argument("a", metavar="DIR_A")

@@ -287,7 +287,7 @@ def screen(rows: list[dict], root: Path, note: str = "") -> str:
 
 def main(argv) -> int:
     """``python -m experiments claims [--from DIR]``."""
-    from .runner import UsageError, _Parser
+    from .options import UsageError, _Parser
     p = _Parser(prog="python -m experiments claims")
     p.add_argument("--from", dest="root", default="results", metavar="DIR",
                    help="the results folder to read (default: results)")

@@ -31,19 +31,10 @@ import time
 from pathlib import Path
 
 from . import cache, devices, ledger, memory, parallel, plot, report, traces
+from .options import PROG, UsageError, _Parser, integer, parser
 from .provenance import dirty_note, figure_version, numbers_version
 from .results import ResultError
-from .runner import (
-    PROG,
-    Progress,
-    UsageError,
-    _check_out,
-    _Parser,
-    identity,
-    integer,
-    parser,
-    run_experiment,
-)
+from .runner import Progress, _check_out, identity, run_experiment
 
 
 def _parser() -> _Parser:

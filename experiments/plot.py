@@ -51,7 +51,7 @@ def redraw(folder: Path) -> list[str]:
 
 
 def main(argv) -> int:
-    from .runner import UsageError, _Parser
+    from .options import UsageError, _Parser
 
     p = _Parser(prog="python -m experiments plot")
     p.add_argument("folder", metavar="DIR", help="a results folder (OUT/NAME/<hash>, "

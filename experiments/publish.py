@@ -91,7 +91,7 @@ def publish(root: Path, repo: Path = REPO, scale: str = "default") -> list[str]:
 
 
 def main(argv) -> int:
-    from .runner import UsageError, _Parser
+    from .options import UsageError, _Parser
 
     p = _Parser(prog="python -m experiments publish")
     p.add_argument("root", metavar="DIR", help="a folder holding a complete default run (all)")

@@ -61,6 +61,16 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
                  "meta.json": json.dumps(meta, indent=2, sort_keys=True) + "\n",
                  **{name: tmp / name for name in figures}}
         results.write_atomically(target, files, latest=True)
+    _announce(spec, config, sweeps, seeds, programs, timings, meta, target, figures,
+              results.Summary.parse(summary_text), commit)
+    return target
+
+
+def _announce(spec, config, sweeps, seeds, programs, timings, meta, target, figures, summary,
+              commit) -> None:
+    """What a finished run prints: its compile and run seconds, what it wrote, its headline
+    (the points of the fields the command line swept, :func:`experiments.headline.text`) and
+    a line if the working tree was dirty."""
     compiled = sum("xla_seconds" in t for t in timings)   # the others reused a compiled one
     loaded = sum(bool(t.get("trace_loaded")) for t in timings)  # from the store: not traced
     parts = [f"{compiled} compiled"] if compiled < len(programs) else []
@@ -76,18 +86,17 @@ def write_run(spec, scale, config, variants, sweeps, seeds, blob, digest, progra
         print(f"wrote {target}/{{results.csv,summary.csv,meta.json}} (no figures: "
               f"python -m experiments plot {target} draws them)")
     else:
-        fields = " x ".join(drawing.point_fields(spec, results.Summary.parse(summary_text))[1])
+        fields = " x ".join(drawing.point_fields(spec, summary)[1])
         print(f"wrote {target}/{{results.csv,summary.csv,meta.json,{spec.name}.pdf,"
               f"{spec.name}.png}}" + (f" and {len(shown) // 2} figures, one per point of "
                                       f"{fields} ({spec.name}@...)" if shown else ""))
     defaults = {(p, tuple(v)) for p, v in spec.sweep}
     focus = tuple(p for p, v in sweeps if (p, tuple(v)) not in defaults)   # the --sweeps
-    line = headline.text(spec.name, results.Summary.parse(summary_text), config, spec, focus)
+    line = headline.text(spec.name, summary, config, spec, focus)
     if line:
         print(line)
     if note := dirty_note(commit):
         print(note)
-    return target
 
 
 def run_folder(text: str, command: str) -> Path:

@@ -184,7 +184,7 @@ def test_plot_and_compare_take_an_experiments_folder_as_its_latest_run(two_runs,
     _, (_, folder), _ = two_runs
     assert plot.main([str(folder.parent)]) == 0
     assert comparison.main([str(folder.parent), str(folder)]) == 0
-    from experiments.runner import UsageError
+    from experiments.options import UsageError
     with pytest.raises(UsageError, match="no such folder"):
         plot.main([str(tmp_path / "nowhere")])
     with pytest.raises(UsageError, match="not a results folder .no meta.json"):
